@@ -1,0 +1,1 @@
+"""Subcommands of ``fefet-spice`` (discovered by :mod:`fefet_spice.cli`)."""

@@ -1,0 +1,1 @@
+"""File readers and writers (the only layer besides the CLI that touches the file system)."""

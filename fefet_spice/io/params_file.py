@@ -1,0 +1,44 @@
+"""Reading and writing parameter files (``fefet-params`` JSON, schema version 1).
+
+A fit result file (``fits/*.json``) is accepted too: its ``device`` entry holds the parameter set.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import ParamError
+from ..params import FeFETParams, from_dict, to_dict
+from .atomic import write_json
+
+
+def load_params(path: str | os.PathLike) -> FeFETParams:
+    """Load and validate a parameter file; errors name the file and the field."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamError(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise ParamError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if isinstance(data, dict) and "device" in data and "schema" not in data:
+        data = data["device"]
+    try:
+        return from_dict(data)
+    except ParamError as exc:
+        raise ParamError(f"{path}: {exc}") from None
+
+
+def save_params(path: str | os.PathLike, params: FeFETParams) -> Path:
+    """Atomically write ``params`` as versioned JSON."""
+    return write_json(path, to_dict(params))
+
+
+def resolve_params(spec: str) -> FeFETParams:
+    """A preset name (``weight``, ``sparsity``) or a path to a parameter / fit file."""
+    from .. import presets
+
+    if spec in presets.PRESETS:
+        return presets.get(spec)
+    return load_params(spec)
