@@ -1,6 +1,8 @@
 """LUT from the numpy compact model (fast path): identical pulses of each polarity with variation."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .. import waveforms as wf
@@ -14,7 +16,8 @@ def lut_from_model(params: FeFETParams, n_pulses: int = 64, n_devices: int = 32,
     """Characterize ``params`` with the numpy model: reset, ``n_pulses`` up pulses, ``n_pulses`` down
     pulses, read after each, over ``n_devices`` devices with their d2d/c2c variation (seeded)."""
     op = params.op
-    res = simulate(params, wf.potentiation_depression(params, n_pulses, n_pulses),
+    # trajectories are noise-free reads; read noise is stored separately in the LUT
+    res = simulate(replace(params, read_noise=0.0), wf.potentiation_depression(params, n_pulses, n_pulses),
                    n_devices=n_devices, seed=seed)
     g = np.concatenate([res.g_initial[:, None], res.g_after_pulse], axis=1)
     up, down = g[:, : n_pulses + 1], g[:, n_pulses:]
