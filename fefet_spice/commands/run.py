@@ -1,41 +1,45 @@
-"""``fefet-spice run``: the main job, every stage that exists, end to end, into one output folder."""
+"""``fefet-spice run``: the main job, every stage end to end, cached, into one report."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
 NAME = "run"
-HELP = "run the pipeline end to end on the reference data and write a summary to OUT"
+HELP = "run the pipeline end to end on the reference data; writes OUT/report.html and OUT/summary.json"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", default="out", help="output folder (default out/)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="reduced configuration (small Monte Carlo, few epochs)")
+
+
+def build_stages(args):
+    from ..pipeline.cache import Stage
+    from ..pipeline.stages import stage_model
+
+    quick = args.quick
+    return [
+        Stage("model", "Compact model on the presets", stage_model,
+              config={"seed": args.seed, "n_devices": 2 if quick else 4, "n_pulses": 32 if quick else 64},
+              estimate_s=3),
+    ]
 
 
 def run(args) -> int:
-    from ..io.atomic import save_figure, write_json
-    from ..plotting import plot_simulation
-    from .simulate import simulate_to_dict
+    from .. import __version__
+    from ..io.atomic import write_json
+    from ..pipeline.cache import run_stages
+    from ..pipeline.report import key_figure_text, write_report
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = {"stages": {}}
-    written = []
-    for preset in ("weight", "sparsity"):
-        for waveform in ("dc", "pulses"):
-            ns = argparse.Namespace(preset=preset, params=None, waveform=waveform, vmax=None, rate=1.0,
-                                    n_pulses=64, n_devices=4, vd=None, seed=args.seed, nominal=False)
-            data, res, params = simulate_to_dict(ns)
-            stem = out / f"model_{preset}_{waveform}"
-            written.append(write_json(stem.with_suffix(".json"), data))
-            written.append(save_figure(plot_simulation(res, waveform, f"{params.name}: {waveform}"),
-                                       stem.with_suffix(".png")))
-            summary["stages"][f"model_{preset}_{waveform}"] = data["summary"]
-            print(f"model {preset:8s} {waveform:6s}: " + ", ".join(
-                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in data["summary"].items()))
-    written.append(write_json(out / "summary.json", summary))
-    print("wrote:")
-    for path in written:
-        print(f"  {path}")
+    records = run_stages(build_stages(args), out, __version__)
+    meta = {"fefet_spice": __version__, "seed": args.seed, "configuration": "quick" if args.quick else "full"}
+    summary = {"meta": meta, "stages": {r.name: {"title": r.title, "cached": r.cached, "seconds": r.seconds,
+                                                 "key_figure": key_figure_text(r), "summary": r.summary}
+                                        for r in records}}
+    write_json(out / "summary.json", summary)
+    report = write_report(out / "report.html", records, "fefet_spice report", meta)
+    print(f"report: {report.resolve()}")
+    print(f"summary: {(out / 'summary.json').resolve()}")
     return 0
