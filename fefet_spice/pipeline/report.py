@@ -17,6 +17,12 @@ img{max-width:100%;border:1px solid #eee;margin:.4em 0}.meta{color:#777;font-siz
 """
 
 
+# Marks <body> once every image has decoded: lets a headless browser test check the report renders.
+_LOAD_CHECK = ("<script>window.addEventListener('load',function(){var im=Array.from(document.images);"
+               "document.body.dataset.imageCount=im.length;document.body.dataset.imagesLoaded="
+               "im.every(function(i){return i.complete&&i.naturalWidth>0;})?'all':'missing';});</script>")
+
+
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -74,6 +80,7 @@ def render(records, title: str, meta: dict) -> str:
         parts.extend(_img(f) for f in r.figures)
         if r.files:
             parts.append("<p class='meta'>files: " + ", ".join(html.escape(f) for f in r.files) + "</p>")
+    parts.append(_LOAD_CHECK)
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

@@ -1,0 +1,37 @@
+"""The report renders in headless Chromium (Debian's chromium) with every image loaded."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
+        pytest.skip("chromium is not installed: apt-get install chromium")
+    return exe
+
+
+@pytest.mark.slow
+def test_report_renders_with_all_images(tmp_path):
+    from fefet_spice.cli import main
+
+    exe = _chromium()
+    out = tmp_path / "out"
+    assert main(["run", "-o", str(out), "--quick"]) == 0
+    url = (out / "report.html").resolve().as_uri()
+    common = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
+    dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    n_figures = sum(1 for _ in out.rglob("*.png"))
+    assert 'data-images-loaded="all"' in dom
+    assert f'data-image-count="{n_figures}"' in dom
+    shot = tmp_path / "report.png"
+    subprocess.run([*common, "--window-size=1200,2000", f"--screenshot={shot}", url],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 20_000  # a rendered page with plots, not a blank canvas
