@@ -4,6 +4,9 @@ NeuroSim (Chen et al., IEEE TCAD 37 (2018) 3067, DOI 10.1109/TCAD.2018.2789723) 
 ``G(P) = B (1 - exp(-P/A)) + G_min`` with ``B = (G_max - G_min)/(1 - exp(-P_max/A))``. One pulse then
 changes G by ``dG = (G_min + B - G)(1 - exp(-1/A))``: linear in G, so A, B and P_max follow from a
 linear regression of the mean LUT step on G (LTD on the mirrored curve ``G' = G_min + G_max - G``).
+When a real branch is not in that form enough for the regression to give ``B > G_max - G_min`` (slow
+first pulses, then saturation), A is fitted instead on its mean G-vs-pulse curve with P_max = the pulse
+count (``method = "curve"`` in the output).
 The nonlinearity label is the closed form ``NL = max_x[G^(x) - x] / 0.0989949`` on the normalized curve.
 NeuroSim looks the label up in a table with 0.01 resolution and truncates the index, so the emitted
 label carries a small epsilon away from zero; a depression branch that saturates at G_min (large steps
@@ -43,7 +46,9 @@ class BranchFit:
     nl: float
     """Closed-form nonlinearity label (unsigned, no epsilon)."""
     r2: float
-    """Coefficient of determination of the step-vs-G regression."""
+    """Coefficient of determination of the fit (step vs G, or G vs pulse for the fallback)."""
+    method: str = "regression"
+    """'regression' (step linear in G, the default) or 'curve' (fallback: G vs pulse of the mean branch)."""
 
 
 def nl_label(a_over_pmax: float, n: int = 20001) -> float:
@@ -88,14 +93,56 @@ def fit_branch(g, dg, g_min: float, g_max: float) -> BranchFit:
     return BranchFit(a=a, b=b, p_max=p_max, nl=nl_label(a / p_max), r2=r2)
 
 
+def fit_curve(g) -> BranchFit:
+    """Fallback fit of a rising mean branch ``g`` (G after 0..P pulses) [S]: P_max = P, endpoints fixed,
+    A by least squares on the normalized curve (the usual NeuroSim fitting of measured data)."""
+    from scipy.optimize import minimize_scalar
+
+    g = np.asarray(g, float)
+    g = g[np.isfinite(g)]
+    p_max = g.size - 1
+    span = g[-1] - g[0]
+    if p_max < 2 or not span > 0:
+        raise DataError("NeuroSim fit: the mean branch does not move G in its direction")
+    x = np.arange(g.size) / p_max
+    y = (g - g[0]) / span
+
+    def model(log_r):
+        r = math.exp(log_r)
+        return -np.expm1(-x / r) / -math.expm1(-1.0 / r)
+
+    best = minimize_scalar(lambda lr: float(np.sum((model(lr) - y) ** 2)), bounds=(math.log(1e-3), math.log(1e3)),
+                           method="bounded", options={"xatol": 1e-10})
+    r = math.exp(best.x)
+    ss = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(best.fun) / ss if ss > 0 else 1.0
+    a = r * p_max
+    return BranchFit(a=a, b=span / -math.expm1(-1.0 / r), p_max=float(p_max), nl=nl_label(r), r2=r2, method="curve")
+
+
 def fit_lut(lut: SynapseLUT, up: int | None = None, down: int | None = None) -> dict[str, BranchFit]:
-    """LTP and LTD fits of the mean LUT (LTD on the mirrored curve)."""
+    """LTP and LTD fits of the mean LUT (LTD on the mirrored curve). A branch whose steps are not
+    linear enough in G for the regression to give B > G_max - G_min (e.g. slow first pulses, then
+    saturation) falls back to :func:`fit_curve` on its mean trajectory."""
+    from .core import mean_branch
+
     up = lut.kind_index(+1) if up is None else up
     down = lut.kind_index(-1) if down is None else down
     g = lut.g_grid
-    ltp = fit_branch(g, lut.dg_mean[up], lut.g_min, lut.g_max)
-    ltd = fit_branch(lut.g_min + lut.g_max - g, -lut.dg_mean[down], lut.g_min, lut.g_max)
-    return {"ltp": ltp, "ltd": ltd}
+    out = {}
+    for name, k, gg, dg, sign in (("ltp", up, g, lut.dg_mean[up], +1),
+                                  ("ltd", down, lut.g_min + lut.g_max - g, -lut.dg_mean[down], -1)):
+        try:
+            out[name] = fit_branch(gg, dg, lut.g_min, lut.g_max)
+        except DataError as exc:
+            if "B =" not in str(exc):
+                raise
+            traj = lut.trajectories[k]
+            branch = mean_branch(lut, sign)
+            if branch.size < 3 or not np.isfinite(traj).any():
+                raise
+            out[name] = fit_curve(branch if sign > 0 else -branch)
+    return out
 
 
 def _label(nl: float, sign: int) -> float:
@@ -126,7 +173,8 @@ def realdevice(lut: SynapseLUT, up: int | None = None, down: int | None = None) 
         "readNoise": bool(lut.read_noise > 0), "sigmaReadNoise": lut.read_noise / span,
     }
     fit = {name: {"A_pulses": f.a, "B_S": f.b, "P_max_pulses": f.p_max,
-                  "A_over_P_max": f.a / f.p_max if math.isfinite(f.a) else None, "NL_exact": f.nl, "r2": f.r2}
+                  "A_over_P_max": f.a / f.p_max if math.isfinite(f.a) else None, "NL_exact": f.nl, "r2": f.r2,
+                  "method": f.method}
            for name, f in fits.items()}
     return {"format": "neurosim-realdevice", "RealDevice": dev, "fit": fit,
             "notes": "sigmaCtoC and sigmaReadNoise are fractions of (maxConductance - minConductance); "
