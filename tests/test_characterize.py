@@ -106,3 +106,24 @@ def test_bad_options_are_named():
 def test_ngspice_backend_without_the_spice_layer_is_a_clear_error():
     with pytest.raises(SimulatorError, match="fefet_spice.spice"):
         characterize(_config(backend="ngspice", n_devices=1), executor="serial")
+
+
+def test_masking_model_depends_on_the_off_conductance():
+    """A leaky sparsity FeFET (G_off = 1 uS: RC far below the pulse width) does not mask."""
+    from dataclasses import replace
+
+    from fefet_spice.characterize import cell
+
+    sp = presets.get("sparsity")
+    weight = presets.get("weight")
+    tau = cell.gate_capacitance(weight) / cell.off_conductance(sp)
+    assert tau > 1e4 * weight.op.t_pulse  # the preset: the floating gate barely charges
+    leaky = replace(sp, channel=replace(sp.channel, g_floor=1e-6))
+    assert cell.gate_capacitance(weight) / cell.off_conductance(leaky) < 0.1 * weight.op.t_pulse
+    res = characterize(_config(sparsity=leaky, n_devices=2), executor="serial")
+    assert res.lut.meta["masked_ratio"] > 0.3
+
+
+def test_half_selected_with_no_inhibit_bias_is_disturbed():
+    res = characterize(_config(v_comp=0.0, n_devices=2), executor="serial")
+    assert res.lut.meta["disturb_ratio"] > 0.3  # without V_comp the "half-selected" cell is fully written

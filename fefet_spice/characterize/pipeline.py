@@ -66,9 +66,10 @@ def _simulator(config: CharConfig) -> tuple[str, str | None, str | None]:
     return "ngspice", None if version is None else str(version), netlist
 
 
-def _ratio(resp: np.ndarray, ref: np.ndarray) -> float:
+def _ratio(resp: np.ndarray, ref: np.ndarray) -> float | None:
+    """Mean |ΔG| of ``resp`` over that of ``ref``; None when the reference does not move."""
     ref_step = float(np.mean(np.abs(np.diff(ref, axis=-1))))
-    return float(np.mean(np.abs(np.diff(resp, axis=-1)))) / ref_step if ref_step > 0 else float("nan")
+    return float(np.mean(np.abs(np.diff(resp, axis=-1)))) / ref_step if ref_step > 0 else None
 
 
 def characterize(config: CharConfig, executor: str = "pool", workers: int = 2, scheduler=None,

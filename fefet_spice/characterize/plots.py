@@ -4,6 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 
+def _fmt(x, spec: str) -> str:
+    return 'n/a' if x is None else format(x, spec)
+
+
 def plot_trajectories(res, title: str):
     """G vs pulse number (every device thin, mean thick) for each pulse pair, plus masked/disturb."""
     from ..plotting import new_figure
@@ -26,9 +30,9 @@ def plot_trajectories(res, title: str):
     ref = res.traj[:, 0, start: start + m + 1]
     ax2.plot(np.arange(ref.shape[1]), (ref - ref[:, :1]).mean(0) * 1e6, "k--", lw=1, label="unmasked (up)")
     ax2.plot(xp, (res.masked - res.masked[:, :1]).mean(0) * 1e6, "o-", ms=3,
-             label=f"masked (ratio {res.lut.meta['masked_ratio']:.2g})")
+             label=f"masked (ratio {_fmt(res.lut.meta['masked_ratio'], '.2g')})")
     ax2.plot(xp, (res.disturb - res.disturb[:, :1]).mean(0) * 1e6, "s-", ms=3,
-             label=f"half-selected (ratio {res.lut.meta['disturb_ratio']:.2g})")
+             label=f"half-selected (ratio {_fmt(res.lut.meta['disturb_ratio'], '.2g')})")
     ax2.set_xlabel("probe pulse number (up, then down)"); ax2.set_ylabel("G - G_start [µS]")
     ax2.set_title("sparsity FeFET off / inhibited cell"); ax2.legend(fontsize=8)
     fig.suptitle(title)

@@ -96,21 +96,30 @@ def run_jobs(fn: Callable, jobs: Sequence, on_result: Callable, executor: str = 
 
         n = max(1, min(int(workers), MAX_POOL_WORKERS, os.cpu_count() or 1, len(jobs)))
         # spawn: safe even when the driver already runs threads (Dask clients, BLAS pools)
-        with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        try:
             futures = {pool.submit(fn, job): job for job in jobs}
             for fut in as_completed(futures):
                 on_result(futures[fut], fut.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # interrupted: drop what has not started
+            raise
+        pool.shutdown(wait=True)
     else:
         if scheduler is None:
             raise ParamError("executor 'dask' needs a scheduler address (--scheduler tcp://host:port)")
         from distributed import as_completed
 
         client, owned = _client(scheduler)
+        futures = []
         try:
             futures = client.map(fn, list(jobs), pure=False)
             lookup = {fut.key: job for fut, job in zip(futures, jobs)}
             for fut in as_completed(futures):
                 on_result(lookup[fut.key], fut.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
         finally:
             if owned:
                 client.close()

@@ -10,6 +10,10 @@ NAME = "characterize"
 HELP = "characterize conductance updates (Monte Carlo, numpy or ngspice) and write a synapse LUT"
 
 
+def _fmt(x, spec: str) -> str:
+    return 'n/a' if x is None else format(x, spec)
+
+
 def _pulse(text: str) -> tuple[float, float, float]:
     try:
         vu, vd, w = (float(x) for x in text.split(","))
@@ -83,8 +87,8 @@ def run(args) -> int:
         shutil.rmtree(cache, ignore_errors=True)
     lv = res.lut.meta["levels"]
     print(f"characterized {weight.name}: G {res.lut.g_min * 1e6:.3f}..{res.lut.g_max * 1e6:.3f} uS, levels "
-          f"up {lv['up']} / down {lv['down']}, masked_ratio {res.lut.meta['masked_ratio']:.3g}, "
-          f"disturb_ratio {res.lut.meta['disturb_ratio']:.3g}")
+          f"up {lv['up']} / down {lv['down']}, masked_ratio {_fmt(res.lut.meta['masked_ratio'], '.3g')}, "
+          f"disturb_ratio {_fmt(res.lut.meta['disturb_ratio'], '.3g')}")
     print(f"wrote {out}/lut.npz, lut.json, characterization.json" + ("" if args.no_plots else
           ", g_vs_pulse.png, dg_vs_g.png"), file=sys.stdout)
     return 0
