@@ -154,30 +154,51 @@ def _run_numpy(job: Job) -> dict[str, np.ndarray]:
 
 # --- ngspice backend -------------------------------------------------------------------------------
 
-def spice_module():
-    """``fefet_spice.spice`` (the ngspice layer), or a clear :class:`SimulatorError`."""
+def cell_pulse_response():
+    """``fefet_spice.spice.cell_pulse_response`` (the ngspice layer), or a clear :class:`SimulatorError`."""
     try:
         from .. import spice
     except ImportError as exc:
         raise SimulatorError("the ngspice backend needs fefet_spice.spice (ngspice layer) which is not "
                              f"available here ({exc}); use --backend numpy") from None
-    if not hasattr(spice, "cell_pulse_response"):
-        raise SimulatorError("fefet_spice.spice has no cell_pulse_response(); update the ngspice layer")
-    return spice
+    fn = getattr(spice, "cell_pulse_response", None)
+    if fn is None:
+        try:
+            from ..spice.bench import cell_pulse_response as fn
+        except ImportError:
+            raise SimulatorError("fefet_spice.spice has no cell_pulse_response(); update the ngspice layer") from None
+    return fn
+
+
+def ngspice_version() -> str | None:
+    """First version line of ``ngspice --version`` (e.g. 'ngspice-39'), or None if it cannot run."""
+    import re
+    import subprocess
+
+    try:
+        out = subprocess.run(["ngspice", "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    hit = re.search(r"ngspice-\S+", out)
+    return hit.group(0) if hit else None
 
 
 def _run_ngspice(job: Job) -> dict[str, np.ndarray]:
-    """Each sequence starts with a 0 V pulse so that the first read is the starting conductance."""
+    """ngspice job: one ``cell_pulse_response`` call per pulse pair (up then down from the reset state),
+    one with the sparsity FeFET off and one half-selected. Each sequence starts with a 0 V pulse so that
+    the first read is the starting conductance. The masked and half-selected probes start from the reset
+    state (a call cannot switch the sparsity FeFET mid-sequence), unlike the numpy probes (mid-range);
+    cycle-to-cycle noise is whatever the ngspice layer models for the given ``devices`` draw."""
     from ..model.simulate import sample_devices
 
-    spice = spice_module()
+    response = cell_pulse_response()
     cfg = job.config
     p = replace(cfg.weight, read_noise=0.0)
     devices = sample_devices(p, 1, np.random.default_rng(job.seed))
     n, m = cfg.n_pulses, cfg.n_probe
 
     def call(amps, width, **kw):
-        out = spice.cell_pulse_response(p, cfg.sparsity, np.asarray(amps, float), width, topology=cfg.topology,
+        out = response(p, cfg.sparsity, np.asarray(amps, float), width, topology=cfg.topology,
                                         devices=devices, **kw)
         return np.asarray(out["g"], float), np.atleast_1d(np.asarray(out.get("energy_j", []), float))
 

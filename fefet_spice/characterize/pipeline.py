@@ -20,7 +20,7 @@ from .. import __version__
 from ..io.atomic import dumps
 from ..lut.core import PulseKind, SynapseLUT, branch_levels, from_trajectories
 from ..params import to_dict
-from .jobs import CharConfig, make_jobs, run_job, spice_module
+from .jobs import CharConfig, cell_pulse_response, make_jobs, ngspice_version, run_job
 from .runner import JobCache, fingerprint, run_jobs
 
 QUANTILES = tuple(np.round(np.linspace(0.0, 1.0, 21), 12))
@@ -59,11 +59,9 @@ def describe(config: CharConfig) -> dict:
 def _simulator(config: CharConfig) -> tuple[str, str | None, str | None]:
     if config.backend == "numpy":
         return "fefet_spice numpy compact model", __version__, None
-    spice = spice_module()
-    version = getattr(spice, "ngspice_version", None)
-    version = version() if callable(version) else version
-    netlist = getattr(spice, "CELL_NETLIST_NAME", None) or f"fefet_spice.spice.cell_pulse_response topology {config.topology}"
-    return "ngspice", None if version is None else str(version), netlist
+    cell_pulse_response()  # a clear SimulatorError before any job if the ngspice layer is missing
+    netlist = f"fefet_spice.spice.cell_pulse_response(topology={config.topology!r})"
+    return "ngspice", ngspice_version(), netlist
 
 
 def _ratio(resp: np.ndarray, ref: np.ndarray) -> float | None:
