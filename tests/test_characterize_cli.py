@@ -63,3 +63,23 @@ def test_ngspice_backend_flag_is_accepted_by_the_parser():
     args = build_parser().parse_args(["characterize", "--params", "fits/x.json", "-o", "o", "--backend", "ngspice",
                                       "--scheduler", "tcp://127.0.0.1:8786", "--pulse", "3.9,-3.9,1e-6"])
     assert args.backend == "ngspice" and args.pulse == [(3.9, -3.9, 1e-6)]
+
+
+def test_characterize_on_a_dask_scheduler_matches_serial(lut_dir, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    out = tmp_path / "dask"
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                  dashboard_address=None) as cluster:
+        rc = main(["characterize", "--preset", "weight", "-o", str(out), "--n-devices", "6", "--n-pulses", "48",
+                   "--n-probe", "4", "--seed", "5", "--scheduler", cluster.scheduler_address, "--no-plots"])
+    assert rc == 0
+    assert (out / "lut.npz").read_bytes() == (lut_dir / "lut.npz").read_bytes()
+
+
+def test_committed_weight_preset_lut():
+    from pathlib import Path
+
+    lut = load_lut(Path(__file__).resolve().parents[1] / "luts" / "weight_preset")
+    assert lut.meta["levels"]["up"] >= 16 and lut.meta["levels"]["down"] >= 16
+    assert lut.meta["masked_ratio"] < 0.01
+    assert lut.meta["n_devices"] == 64 and lut.meta["provenance"]["seed"] == 0
