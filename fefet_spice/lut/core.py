@@ -163,3 +163,28 @@ def from_neurosim(g_min: float, g_max: float, a_ltp: float, a_ltd: float, p_max:
     trajs = {PulseKind(+1, 1.0, 1e-6): noisy(ltp), PulseKind(-1, -1.0, 1e-6): noisy(ltd)}
     return from_trajectories(trajs, n_g=n_g, read_noise=read_noise,
                              meta={"source": "neurosim-form", "a_ltp": a_ltp, "a_ltd": a_ltd, "p_max": p_max})
+
+
+def mean_branch(lut: SynapseLUT, polarity: int) -> np.ndarray:
+    """Mean G-vs-pulse trajectory [S] of the first pulse kind of ``polarity`` (NaN padding dropped)."""
+    traj = lut.trajectories[lut.kind_index(polarity)]
+    rows = traj[np.all(np.isfinite(traj[:, :1]), axis=1)]
+    if rows.size == 0:
+        return np.zeros(0)
+    n = int(np.min(np.sum(np.isfinite(rows), axis=1)))
+    return rows[:, :n].mean(axis=0)
+
+
+def branch_levels(lut: SynapseLUT, step: float | None = None) -> dict:
+    """Distinguishable levels per polarity along the mean trajectories (``model.metrics``):
+    ``{"up": int, "down": int, "step_s": float}``; ``step`` [S] defaults to 6 sigma of read noise."""
+    from ..model.metrics import default_level_step, distinguishable_levels
+
+    step = default_level_step(lut.read_noise, lut.g_max - lut.g_min) if step is None else float(step)
+    out = {"step_s": float(step)}
+    for name, pol in (("up", +1), ("down", -1)):
+        try:
+            out[name] = int(distinguishable_levels(mean_branch(lut, pol), step))
+        except KeyError:
+            out[name] = 0
+    return out

@@ -1,8 +1,9 @@
 """Native LUT files, ``fefet-synapse-lut/1``: ``lut.npz`` (arrays) + ``lut.json`` (sidecar) in a folder.
 
 The sidecar holds the schema tag, g_min/g_max [S], read noise, the pulse kinds, figures of merit
-(``levels``, ``masked_ratio`` when characterized) and provenance; the NPZ holds the tables.
-Both files are written atomically.
+(``levels`` {up, down}, ``masked_ratio``) and ``provenance`` (params hash, netlist, simulator and its
+version, seed); the NPZ holds the tables. The sidecar follows ``fefet_spice/data/lut_schema.json``;
+both files are validated on write and on read (:mod:`fefet_spice.lut.validate`) and written atomically.
 """
 from __future__ import annotations
 
@@ -10,65 +11,113 @@ import hashlib
 import io
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
 from ..io.atomic import atomic_path, dumps, write_text
-from .core import PulseKind, SynapseLUT
+from .core import PulseKind, SynapseLUT, branch_levels
+from .validate import check_arrays, check_sidecar
 
 SCHEMA = "fefet-synapse-lut/1"
 ARRAYS = ("g_grid", "dg_mean", "dg_std", "quantile_levels", "dg_quantiles", "trajectories")
+RESERVED = frozenset({"schema", "g_min", "g_max", "read_noise", "kinds", "npz_sha256"})
+PROVENANCE_KEYS = ("params_sha256", "netlist", "simulator", "simulator_version", "seed")
 
 
 def _npz_bytes(lut: SynapseLUT) -> bytes:
     buf = io.BytesIO()
-    np.savez(buf, **{name: getattr(lut, name) for name in ARRAYS})
+    np.savez(buf, **{name: np.asarray(getattr(lut, name), dtype=float) for name in ARRAYS})
     return buf.getvalue()
 
 
+def complete_meta(lut: SynapseLUT) -> SynapseLUT:
+    """The same LUT with the sidecar's required figures filled where ``meta`` lacks them:
+    ``levels`` from the mean trajectories, ``masked_ratio`` null, ``provenance`` from ``meta``."""
+    meta = dict(lut.meta)
+    if "levels" not in meta:
+        meta["levels"] = branch_levels(lut)
+    meta.setdefault("masked_ratio", None)
+    prov = dict(meta.get("provenance") or {})
+    seed = meta.get("seed")
+    defaults = {"params_sha256": None, "netlist": None, "simulator": str(meta.get("source", "unknown")),
+                "simulator_version": None, "seed": seed if isinstance(seed, int) else None}
+    for key in PROVENANCE_KEYS:
+        prov.setdefault(key, defaults[key])
+    meta["provenance"] = prov
+    return replace(lut, meta=meta)
+
+
+def sidecar(lut: SynapseLUT, blob: bytes) -> dict:
+    """The ``lut.json`` content of ``lut`` whose NPZ bytes are ``blob``."""
+    clash = RESERVED & set(lut.meta)
+    if clash:
+        raise DataError(f"LUT meta: key {sorted(clash)[0]!r} is reserved for the sidecar")
+    return {"schema": SCHEMA, "g_min": float(lut.g_min), "g_max": float(lut.g_max),
+            "read_noise": float(lut.read_noise),
+            "kinds": [{"polarity": int(k.polarity), "amplitude": float(k.amplitude), "width": float(k.width)}
+                      for k in lut.kinds],
+            "npz_sha256": hashlib.sha256(blob).hexdigest(), **lut.meta}
+
+
 def save_lut(folder: str | os.PathLike, lut: SynapseLUT) -> Path:
-    """Write ``folder/lut.npz`` and ``folder/lut.json``; returns the folder."""
+    """Validate and write ``folder/lut.npz`` and ``folder/lut.json``; returns the folder.
+
+    Missing sidecar figures are filled by :func:`complete_meta`.
+    """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    lut = complete_meta(lut)
     blob = _npz_bytes(lut)
+    side = sidecar(lut, blob)
+    check_sidecar(json.loads(dumps(side)), f"{folder / 'lut.json'} (about to be written)")
+    check_arrays({n: np.asarray(getattr(lut, n), dtype=float) for n in ARRAYS}, len(lut.kinds),
+                 f"{folder / 'lut.npz'} (about to be written)", lut.g_min, lut.g_max)
+    folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(folder / "lut.npz") as tmp:
         tmp.write_bytes(blob)
-    side = {"schema": SCHEMA, "g_min": lut.g_min, "g_max": lut.g_max, "read_noise": lut.read_noise,
-            "kinds": [{"polarity": k.polarity, "amplitude": k.amplitude, "width": k.width} for k in lut.kinds],
-            "npz_sha256": hashlib.sha256(blob).hexdigest(), **lut.meta}
     write_text(folder / "lut.json", dumps(side))
     return folder
 
 
-def load_lut(folder: str | os.PathLike) -> SynapseLUT:
-    """Read a native LUT folder (or its ``lut.json``); errors name the file and what is wrong."""
-    folder = Path(folder)
-    if folder.name == "lut.json":
-        folder = folder.parent
-    side_path, npz_path = folder / "lut.json", folder / "lut.npz"
+def _read_sidecar(side_path: Path) -> dict:
     try:
         side = json.loads(side_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError(f"{side_path}: no such file (not a {SCHEMA} folder)") from None
     except json.JSONDecodeError as exc:
-        raise DataError(f"{side_path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        raise DataError(f"{side_path}: line {exc.lineno}: not valid JSON ({exc.msg}; truncated?)") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{side_path}: not UTF-8 text (corrupted?)") from None
+    if not isinstance(side, dict):
+        raise DataError(f"{side_path}: expected a JSON object")
     if side.get("schema") != SCHEMA:
-        raise DataError(f"{side_path}: schema is {side.get('schema')!r}; this fefet_spice reads {SCHEMA!r}")
+        raise DataError(f"{side_path}: schema: is {side.get('schema')!r}; this fefet_spice reads {SCHEMA!r}")
+    check_sidecar(side, str(side_path))
+    return side
+
+
+def load_lut(folder: str | os.PathLike) -> SynapseLUT:
+    """Read and validate a native LUT folder (or its ``lut.json``); errors name the file and field."""
+    folder = Path(folder)
+    if folder.name == "lut.json":
+        folder = folder.parent
+    side_path, npz_path = folder / "lut.json", folder / "lut.npz"
+    side = _read_sidecar(side_path)
     try:
         blob = npz_path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{npz_path}: no such file") from None
-    if side.get("npz_sha256") and hashlib.sha256(blob).hexdigest() != side["npz_sha256"]:
-        raise DataError(f"{npz_path}: contents do not match the checksum in {side_path.name} (corrupted?)")
+    if hashlib.sha256(blob).hexdigest() != side["npz_sha256"]:
+        raise DataError(f"{npz_path}: contents do not match npz_sha256 in {side_path.name} (corrupted or truncated?)")
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-            arrays = {name: z[name] for name in ARRAYS}
-    except Exception as exc:  # zipfile/ValueError/KeyError: any unreadable NPZ
-        raise DataError(f"{npz_path}: unreadable LUT arrays ({exc})") from None
+            arrays = {name: z[name] for name in ARRAYS if name in z.files}
+    except Exception as exc:  # zipfile/ValueError/OSError: any unreadable NPZ
+        raise DataError(f"{npz_path}: unreadable LUT arrays ({type(exc).__name__}: {exc})") from None
+    check_arrays(arrays, len(side["kinds"]), str(npz_path), float(side["g_min"]), float(side["g_max"]))
     kinds = tuple(PulseKind(int(k["polarity"]), float(k["amplitude"]), float(k["width"])) for k in side["kinds"])
-    reserved = {"schema", "g_min", "g_max", "read_noise", "kinds", "npz_sha256"}
-    meta = {k: v for k, v in side.items() if k not in reserved}
+    meta = {k: v for k, v in side.items() if k not in RESERVED}
     return SynapseLUT(g_min=float(side["g_min"]), g_max=float(side["g_max"]), kinds=kinds,
                       read_noise=float(side["read_noise"]), meta=meta, **arrays)

@@ -1,0 +1,214 @@
+"""Monte Carlo jobs of a conductance-update characterization: one job = one device sample.
+
+A job runs, on one sampled device (device-to-device draw) with its own cycle-to-cycle noise:
+* for each pulse pair (V_up, V_down, width): reset, ``n_pulses`` identical up pulses from G_min toward
+  G_max, then ``n_pulses`` identical down pulses back, reading G before and after each pulse;
+* the masked response (sparsity FeFET off) and the inhibit-disturb response (half-selected cell) with
+  ``n_probe`` pulses of each polarity of the first pair.
+Each job gets its own :class:`numpy.random.SeedSequence` child (``SeedSequence(seed).spawn``), so the
+results do not depend on where or in which order jobs run. Jobs are plain picklable data and functions,
+ready for a process pool or a Dask cluster.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .. import waveforms as wf
+from ..errors import ParamError, SimulatorError
+from ..params import FeFETParams
+
+BACKENDS = ("numpy", "ngspice")
+TOPOLOGIES = ("A", "B")
+
+
+@dataclass(frozen=True)
+class CharConfig:
+    """What to characterize and how (all voltages [V], times [s])."""
+
+    weight: FeFETParams
+    """The weight FeFET."""
+    sparsity: FeFETParams
+    """The sparsity FeFET of the cell."""
+    pulses: tuple[tuple[float, float, float], ...] = ()
+    """(V_up > 0, V_down < 0, width) per pulse pair; empty = the weight FeFET's operating point."""
+    n_pulses: int = 64
+    """Identical pulses per branch (up, then down)."""
+    n_devices: int = 64
+    """Monte Carlo device samples (= jobs)."""
+    seed: int = 0
+    """Root seed; job i uses ``SeedSequence(seed).spawn(n_devices)[i]``."""
+    n_probe: int = 16
+    """Pulses per polarity of the masked and half-selected responses."""
+    backend: str = "numpy"
+    """'numpy' (compact model) or 'ngspice' (fefet_spice.spice.cell_pulse_response)."""
+    topology: str = "B"
+    """Cell topology, 'A' or 'B' (SPEC section 2)."""
+    v_comp: float | None = None
+    """Magnitude of the inhibit bias of unselected DOLs [V], applied with each pulse's sign; None = V_up
+    (the half-selected cell then sees half the drive)."""
+    extra: dict = field(default_factory=dict)
+    """Free-form notes carried to the provenance (e.g. the params file path)."""
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ParamError(f"backend: must be one of {BACKENDS}, got {self.backend!r}")
+        if self.topology not in TOPOLOGIES:
+            raise ParamError(f"topology: must be one of {TOPOLOGIES}, got {self.topology!r}")
+        for name in ("n_pulses", "n_devices", "n_probe"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ParamError(f"{name}: must be a positive integer, got {getattr(self, name)!r}")
+        for i, (vu, vd, width) in enumerate(self.pulse_pairs):
+            if not (vu > 0 > vd and width > 0):
+                raise ParamError(f"pulses[{i}]: need V_up > 0 > V_down and width > 0, got {(vu, vd, width)}")
+
+    @property
+    def pulse_pairs(self) -> tuple[tuple[float, float, float], ...]:
+        op = self.weight.op
+        return tuple(tuple(float(x) for x in p) for p in self.pulses) or ((op.v_pulse_up, op.v_pulse_dn, op.t_pulse),)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One Monte Carlo sample."""
+
+    index: int
+    seed: np.random.SeedSequence
+    config: CharConfig
+
+
+def make_jobs(config: CharConfig) -> list[Job]:
+    """One job per device sample, with independent spawned seeds."""
+    seeds = np.random.SeedSequence(config.seed).spawn(config.n_devices)
+    return [Job(i, s, config) for i, s in enumerate(seeds)]
+
+
+def run_job(job: Job) -> dict[str, np.ndarray]:
+    """Run one job with its backend; returns arrays ``traj`` (n_pairs, 2 n_pulses + 1), ``masked`` and
+    ``disturb`` (2 n_probe + 1 each, starting state first) [S] and ``energy`` (per pulse [J], maybe empty)."""
+    if job.config.backend == "ngspice":
+        return _run_ngspice(job)
+    return _run_numpy(job)
+
+
+# --- numpy backend ---------------------------------------------------------------------------------
+
+def _read_kw(p: FeFETParams) -> dict:
+    op = p.op
+    return dict(gap=op.t_gap, v_read_g=op.v_read_g, t_read=op.t_read, v_read_d=op.v_read_d)
+
+
+def _branches(p: FeFETParams, pairs, n: int) -> list:
+    op = p.op
+    reset = [wf.hold(2.0 * min(pr[1] for pr in pairs), 100 * max(pr[2] for pr in pairs)),
+             wf.read(op.v_read_g, op.t_read, op.v_read_d)]
+    return reset, [(wf.identical_pulses(n, vu, w, **_read_kw(p)), wf.identical_pulses(n, vd, w, **_read_kw(p)))
+                   for vu, vd, w in pairs]
+
+
+def _trajectory(p, wave, devices, rng) -> np.ndarray:
+    from ..model.simulate import simulate
+
+    res = simulate(p, wave, devices=devices, seed=rng)
+    return np.concatenate([res.g_initial, res.g_after_pulse[0]])
+
+
+def _probe(job: Job, devices, rng, kind: str) -> np.ndarray:
+    """Masked or half-selected response from mid-range: reset, n_pulses/2 normal up pulses, then
+    n_probe affected up pulses and n_probe affected down pulses; returns G from the mid state on."""
+    from . import cell
+
+    cfg, p = job.config, job.config.weight
+    vu, vd, w = cfg.pulse_pairs[0]
+    reset, _ = _branches(p, cfg.pulse_pairs[:1], 1)
+    prep = wf.identical_pulses(max(1, cfg.n_pulses // 2), vu, w, **_read_kw(p))
+    test = wf.concat(wf.identical_pulses(cfg.n_probe, vu, w, **_read_kw(p)),
+                     wf.identical_pulses(cfg.n_probe, vd, w, **_read_kw(p)))
+    head = wf.concat(*reset, prep)
+    wave = wf.concat(head, test)
+    seg = np.zeros(len(wave), bool)
+    seg[len(head):] = True
+    if kind == "masked":
+        if cfg.topology == "B":
+            wave = cell.masked_waveform(wave, seg, cell.off_conductance(cfg.sparsity), cell.gate_capacitance(p))
+    else:
+        wave = cell.half_selected_waveform(wave, seg, vu if cfg.v_comp is None else cfg.v_comp)
+    g = _trajectory(p, wave, devices, rng)
+    return g[-(2 * cfg.n_probe + 1):]
+
+
+def _run_numpy(job: Job) -> dict[str, np.ndarray]:
+    from ..model.simulate import sample_devices
+
+    cfg = job.config
+    p = replace(cfg.weight, read_noise=0.0)  # noise-free trajectories; read noise is kept in the LUT
+    rng = np.random.default_rng(job.seed)
+    devices = sample_devices(p, 1, rng)
+    reset, branches = _branches(p, cfg.pulse_pairs, cfg.n_pulses)
+    traj = np.array([_trajectory(p, wf.concat(*reset, up, dn), devices, rng) for up, dn in branches])
+    job_p = replace(job, config=replace(cfg, weight=p))
+    return {"traj": traj, "masked": _probe(job_p, devices, rng, "masked"),
+            "disturb": _probe(job_p, devices, rng, "disturb"), "energy": np.zeros(0)}
+
+
+# --- ngspice backend -------------------------------------------------------------------------------
+
+def cell_pulse_response():
+    """``fefet_spice.spice.cell_pulse_response`` (the ngspice layer), or a clear :class:`SimulatorError`."""
+    try:
+        from .. import spice
+    except ImportError as exc:
+        raise SimulatorError("the ngspice backend needs fefet_spice.spice (ngspice layer) which is not "
+                             f"available here ({exc}); use --backend numpy") from None
+    fn = getattr(spice, "cell_pulse_response", None)
+    if fn is None:
+        try:
+            from ..spice.bench import cell_pulse_response as fn
+        except ImportError:
+            raise SimulatorError("fefet_spice.spice has no cell_pulse_response(); update the ngspice layer") from None
+    return fn
+
+
+def ngspice_version() -> str | None:
+    """First version line of ``ngspice --version`` (e.g. 'ngspice-39'), or None if it cannot run."""
+    import re
+    import subprocess
+
+    try:
+        out = subprocess.run(["ngspice", "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    hit = re.search(r"ngspice-\S+", out)
+    return hit.group(0) if hit else None
+
+
+def _run_ngspice(job: Job) -> dict[str, np.ndarray]:
+    """ngspice job: one ``cell_pulse_response`` call per pulse pair (up then down from the reset state),
+    one with the sparsity FeFET off and one half-selected. Each sequence starts with a 0 V pulse so that
+    the first read is the starting conductance. The masked and half-selected probes start from the reset
+    state (a call cannot switch the sparsity FeFET mid-sequence), unlike the numpy probes (mid-range);
+    cycle-to-cycle noise is whatever the ngspice layer models for the given ``devices`` draw."""
+    from ..model.simulate import sample_devices
+
+    response = cell_pulse_response()
+    cfg = job.config
+    p = replace(cfg.weight, read_noise=0.0)
+    devices = sample_devices(p, 1, np.random.default_rng(job.seed))
+    n, m = cfg.n_pulses, cfg.n_probe
+
+    def call(amps, width, **kw):
+        out = response(p, cfg.sparsity, np.asarray(amps, float), width, topology=cfg.topology,
+                                        devices=devices, **kw)
+        return np.asarray(out["g"], float), np.atleast_1d(np.asarray(out.get("energy_j", []), float))
+
+    traj, energy = [], []
+    for vu, vd, w in cfg.pulse_pairs:
+        g, e = call([0.0] + [vu] * n + [vd] * n, w)
+        traj.append(g)
+        energy.append(e)
+    vu, vd, w = cfg.pulse_pairs[0]
+    probe = [0.0] + [vu] * m + [vd] * m
+    masked, _ = call(probe, w, sparsity_on=False)
+    disturb, _ = call(probe, w, half_selected=True)
+    return {"traj": np.array(traj), "masked": masked, "disturb": disturb, "energy": np.concatenate(energy)}

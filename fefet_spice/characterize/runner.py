@@ -1,0 +1,125 @@
+"""Run independent jobs serially, on a local process pool or on a Dask cluster, with a resumable cache.
+
+Each finished job's result is written atomically to ``cache/job_<index>.npz`` by the driver as soon as
+it arrives, so an interrupted run resumes from what finished. ``cache/run.json`` holds the fingerprint
+of the configuration; a cache of a different run is refused rather than mixed in.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import DataError, ParamError
+
+EXECUTORS = ("pool", "dask", "serial")
+MAX_POOL_WORKERS = 2
+
+
+def fingerprint(data: dict) -> str:
+    """sha256 of a JSON-ready description of the run."""
+    from ..io.atomic import dumps
+
+    return hashlib.sha256(dumps(data).encode()).hexdigest()
+
+
+class JobCache:
+    """Per-job result files of one run in ``folder``."""
+
+    def __init__(self, folder: str | os.PathLike, fp: str):
+        self.folder = Path(folder)
+        self.fp = fp
+        marker = self.folder / "run.json"
+        if marker.exists():
+            try:
+                old = json.loads(marker.read_text(encoding="utf-8")).get("fingerprint")
+            except (json.JSONDecodeError, AttributeError):
+                old = None
+            if old != fp:
+                raise DataError(f"{marker}: the cache belongs to another run (different parameters, seed or "
+                                "options); delete the folder or choose another --cache")
+        else:
+            from ..io.atomic import write_json
+
+            write_json(marker, {"fingerprint": fp})
+
+    def path(self, index: int) -> Path:
+        return self.folder / f"job_{index:05d}.npz"
+
+    def load(self, index: int) -> dict | None:
+        """The stored result of job ``index``, or None (missing or unreadable: run it again)."""
+        path = self.path(index)
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except Exception:  # noqa: BLE001  a damaged file is simply recomputed
+            return None
+
+    def store(self, index: int, result: dict) -> None:
+        from ..io.atomic import atomic_path
+
+        with atomic_path(self.path(index)) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **result)
+
+
+def _client(scheduler):
+    """A distributed Client for ``scheduler`` (address string or an existing Client); owned flag."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ParamError("--scheduler needs dask.distributed (pip install 'fefet_spice[dask]')") from None
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    return Client(scheduler, timeout="30s"), True
+
+
+def run_jobs(fn: Callable, jobs: Sequence, on_result: Callable, executor: str = "pool", workers: int = 2,
+             scheduler=None) -> None:
+    """Call ``fn(job)`` for every job and ``on_result(job, result)`` in the driver as results arrive."""
+    if executor not in EXECUTORS:
+        raise ParamError(f"executor: must be one of {EXECUTORS}, got {executor!r}")
+    if not jobs:
+        return
+    if executor == "serial" or (executor == "pool" and (workers <= 1 or len(jobs) == 1)):
+        for job in jobs:
+            on_result(job, fn(job))
+    elif executor == "pool":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        n = max(1, min(int(workers), MAX_POOL_WORKERS, os.cpu_count() or 1, len(jobs)))
+        # spawn: safe even when the driver already runs threads (Dask clients, BLAS pools)
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            futures = {pool.submit(fn, job): job for job in jobs}
+            for fut in as_completed(futures):
+                on_result(futures[fut], fut.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # interrupted: drop what has not started
+            raise
+        pool.shutdown(wait=True)
+    else:
+        if scheduler is None:
+            raise ParamError("executor 'dask' needs a scheduler address (--scheduler tcp://host:port)")
+        from distributed import as_completed
+
+        client, owned = _client(scheduler)
+        futures = []
+        try:
+            futures = client.map(fn, list(jobs), pure=False)
+            lookup = {fut.key: job for fut, job in zip(futures, jobs)}
+            for fut in as_completed(futures):
+                on_result(lookup[fut.key], fut.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
+        finally:
+            if owned:
+                client.close()

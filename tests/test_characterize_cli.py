@@ -1,0 +1,85 @@
+"""The characterize and export-lut commands end to end (small Monte Carlo, numpy backend)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fefet_spice.cli import main
+from fefet_spice.lut.export_crosssim import read_crosssim
+from fefet_spice.lut.native import load_lut
+
+
+@pytest.fixture(scope="module")
+def lut_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("char") / "w"
+    rc = main(["characterize", "--preset", "weight", "-o", str(out), "--n-devices", "6", "--n-pulses", "48",
+               "--n-probe", "4", "--seed", "5", "--serial"])
+    assert rc == 0
+    return out
+
+
+def test_characterize_writes_lut_json_and_plots(lut_dir):
+    for name in ("lut.npz", "lut.json", "characterization.json", "g_vs_pulse.png", "dg_vs_g.png"):
+        assert (lut_dir / name).is_file()
+    assert not (lut_dir / ".cache").exists()  # removed after a successful run
+    summary = json.loads((lut_dir / "characterization.json").read_text())
+    assert summary["levels"]["up"] >= 16 and summary["masked_ratio"] < 0.01
+    assert summary["provenance"]["params_file"] == "preset:weight"
+    lut = load_lut(lut_dir)
+    assert lut.meta["provenance"]["seed"] == 5 and lut.dg_quantiles.shape[1] == 21
+
+
+@pytest.mark.parametrize("fmt, files", [
+    ("native", ["lut.npz", "lut.json"]),
+    ("aihwkit", ["aihwkit_piecewise_step.json"]),
+    ("neurosim", ["neurosim_realdevice.json", "neurosim_realdevice.txt"]),
+    ("crosssim", ["dG_increasing.txt", "dG_decreasing.txt"]),
+])
+def test_export_lut_formats(lut_dir, tmp_path, fmt, files):
+    out = tmp_path / fmt
+    assert main(["export-lut", str(lut_dir), "--format", fmt, "-o", str(out)]) == 0
+    for name in files:
+        assert (out / name).is_file()
+    assert json.loads((out / f"export_{fmt}.json").read_text())["files"] == files
+    if fmt == "crosssim":
+        lut = load_lut(lut_dir)
+        g, cdf, mat = read_crosssim(out / "dG_decreasing.txt")
+        assert np.array_equal(mat, lut.dg_quantiles[1]) and np.array_equal(g, lut.g_grid)
+
+
+def test_export_of_a_damaged_lut_is_a_clear_error(lut_dir, tmp_path, capsys):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "lut.json").write_text((lut_dir / "lut.json").read_text()[:100])
+    assert main(["export-lut", str(bad), "--format", "aihwkit"]) == 2
+    assert "lut.json: line" in capsys.readouterr().err
+
+
+def test_ngspice_backend_flag_is_accepted_by_the_parser():
+    from fefet_spice.cli import build_parser
+
+    args = build_parser().parse_args(["characterize", "--params", "fits/x.json", "-o", "o", "--backend", "ngspice",
+                                      "--scheduler", "tcp://127.0.0.1:8786", "--pulse", "3.9,-3.9,1e-6"])
+    assert args.backend == "ngspice" and args.pulse == [(3.9, -3.9, 1e-6)]
+
+
+def test_characterize_on_a_dask_scheduler_matches_serial(lut_dir, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    out = tmp_path / "dask"
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                  dashboard_address=None) as cluster:
+        rc = main(["characterize", "--preset", "weight", "-o", str(out), "--n-devices", "6", "--n-pulses", "48",
+                   "--n-probe", "4", "--seed", "5", "--scheduler", cluster.scheduler_address, "--no-plots"])
+    assert rc == 0
+    assert (out / "lut.npz").read_bytes() == (lut_dir / "lut.npz").read_bytes()
+
+
+def test_committed_weight_preset_lut():
+    from pathlib import Path
+
+    lut = load_lut(Path(__file__).resolve().parents[1] / "luts" / "weight_preset")
+    assert lut.meta["levels"]["up"] >= 16 and lut.meta["levels"]["down"] >= 16
+    assert lut.meta["masked_ratio"] < 0.01
+    assert lut.meta["n_devices"] == 64 and lut.meta["provenance"]["seed"] == 0
