@@ -19,6 +19,15 @@ def plot_report(rep: dict, title: str | None = None):
     t = [rep["designs"][d]["latency_rel_dense"] for d in DESIGNS]
     ax0.bar(x - 0.2, e, 0.4, label="energy")
     ax0.bar(x + 0.2, t, 0.4, label="latency")
+    paper = rep["headline_ratios"]["paper"]
+    el_t, el_e = paper["element_vs_dense"]["latency"], paper["element_vs_dense"]["energy"]
+    ref = {"element": (el_e, el_t),
+           "index_free": (1 / paper["index_free_vs_dense"]["energy"], 1 / paper["index_free_vs_dense"]["latency"]),
+           "index_free_diff": (el_e / paper["index_free_diff_vs_element"]["energy"],
+                               el_t / paper["index_free_diff_vs_element"]["latency"])}
+    for i, d in enumerate(DESIGNS):
+        if d in ref:
+            ax0.plot([i - 0.2, i + 0.2], ref[d], "k_", ms=14, mew=2, label="paper" if d == "element" else None)
     ax0.set_yscale("log")
     ax0.axhline(1.0, color="k", lw=0.8)
     ax0.set_xticks(x, [d.replace("index_free", "if") for d in DESIGNS], rotation=30)
@@ -32,6 +41,7 @@ def plot_report(rep: dict, title: str | None = None):
         vals = vals / rep["designs"]["dense"]["energy_j"]
         ax1.bar(x, vals, 0.6, bottom=bottom, color=_COLORS[p], label=p)
         bottom += vals
+    ax1.set_ylim(0, 1.06 * bottom.max())
     ax1.set_xticks(x, [d.replace("index_free", "if") for d in DESIGNS], rotation=30)
     ax1.set_ylabel("energy / dense energy")
     ax1.set_title("energy breakdown (static included)")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -41,13 +42,40 @@ def schedule_average(layers: tuple[Layer, ...], dev: DeviceEnergy, arch: ArchPar
     for (e0, s), e1 in zip(schedule, starts[1:]):
         r = evaluate(layers, uniform_sparsity(layers, s), dev, arch)
         for d in DESIGNS:
-            tot[d]["energy_j"] += (e1 - e0) * r[d]["energy_j"] / epochs
-            tot[d]["latency_s"] += (e1 - e0) * r[d]["latency_s"] / epochs
+            # before the first pruning step an external-index chip runs in dense mode (no index)
+            src = r["dense"] if s == 0.0 and d in ("block", "vector", "element") else r[d]
+            tot[d]["energy_j"] += (e1 - e0) * src["energy_j"] / epochs
+            tot[d]["latency_s"] += (e1 - e0) * src["latency_s"] / epochs
     for d in DESIGNS:
         tot[d]["energy_rel_dense"] = tot[d]["energy_j"] / tot["dense"]["energy_j"]
         tot[d]["latency_rel_dense"] = tot[d]["latency_s"] / tot["dense"]["latency_s"]
     return {"schedule": [{"epoch": e, "sparsity": s} for e, s in schedule], "epochs": epochs,
             "designs": tot}
+
+
+#: Unsourced assumptions whose effect the report quantifies (each halved and doubled).
+SENSITIVE = ("static_power_per_array_w", "chip_bus_bits", "chip_wire_m", "chip_buffer_j_per_bit",
+             "decoder_energy_j", "chip_index_decoders", "pulse_slots_per_phase", "vau_adders",
+             "block_rows", "vector_length")
+
+
+def sensitivity(layers: tuple[Layer, ...], sparsity: dict[str, float], dev: DeviceEnergy,
+                arch: ArchParams, keys=SENSITIVE) -> dict[str, dict]:
+    """Headline ratios with each assumption in ``keys`` halved and doubled (integers rounded)."""
+    out = {}
+    for key in keys:
+        base = getattr(arch, key)
+        out[key] = {}
+        for label, factor in (("x0.5", 0.5), ("x2", 2.0)):
+            value = factor * base
+            if isinstance(base, int):
+                value = max(1, int(round(value)))
+            if key == "block_rows":
+                changed = replace(arch, block_rows=value, block_cols=value)
+            else:
+                changed = replace(arch, **{key: value})
+            out[key][label] = headline_ratios(evaluate(layers, sparsity, dev, changed))
+    return out
 
 
 def build_report(network: str, layers: tuple[Layer, ...], sparsity: dict[str, float],
@@ -83,6 +111,7 @@ def build_report(network: str, layers: tuple[Layer, ...], sparsity: dict[str, fl
                                   "block/vector/element compared at the same sparsity",
                                   "see docs/cost_model.md"]},
     }
+    out["sensitivity"] = sensitivity(layers, sparsity, dev, arch)
     if with_schedule:
         out["schedule_average"] = schedule_average(layers, dev, arch)
     return out
