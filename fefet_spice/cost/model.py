@@ -253,3 +253,25 @@ PAPER_RATIOS = {
     "index_free_diff_vs_element": {"latency": 31.4, "energy": 13.8},
 }
 PAPER_INDEX_SHARE = {"energy": 0.92, "latency": 0.96, "sparsity": 0.89}
+
+
+def mask_install_energy(layers: tuple[Layer, ...], sparsity: dict[str, float], design: str,
+                        dev: DeviceEnergy, arch: ArchParams) -> float:
+    """Energy to install a pruning mask once, from dense to ``sparsity`` [J] (not per update).
+
+    Index-free: every pruned weight's (on) sparsity FeFET is written off (differential pairs: the
+    other cell of each pair is already off). External index: every index entry is written once into
+    the chip-level index buffer. Dense: nothing.
+    """
+    if design == "dense":
+        return 0.0
+    total = 0.0
+    for layer in layers:
+        s = sparsity[layer.name]
+        if design in ("index_free", "index_free_diff"):
+            total += s * layer.weights * dev.sparsity_write_energy_j
+        else:
+            gr, gc = granule(design, arch)
+            bits = sum(index_address_bits(design, arch).values())
+            total += (1 - s) * layer.weights / (gr * gc) * bits * arch.chip_buffer_j_per_bit
+    return total

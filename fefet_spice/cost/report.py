@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .model import DESIGNS, PAPER_INDEX_SHARE, PAPER_RATIOS, PARTS, evaluate, headline_ratios
+from .model import (DESIGNS, PAPER_INDEX_SHARE, PAPER_RATIOS, PARTS, evaluate, headline_ratios,
+                    mask_install_energy)
 from .networks import VGG8_EPOCHS, VGG8_SCHEDULE, Layer, overall_sparsity, uniform_sparsity
 from .params import ArchParams, DeviceEnergy, as_dict
 
@@ -111,6 +112,7 @@ def build_report(network: str, layers: tuple[Layer, ...], sparsity: dict[str, fl
                                   "block/vector/element compared at the same sparsity",
                                   "see docs/cost_model.md"]},
     }
+    out["mask_install_j"] = {d: mask_install_energy(layers, sparsity, d, dev, arch) for d in DESIGNS}
     out["sensitivity"] = sensitivity(layers, sparsity, dev, arch)
     if with_schedule:
         out["schedule_average"] = schedule_average(layers, dev, arch)
