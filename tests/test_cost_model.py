@@ -155,3 +155,24 @@ def test_cost_import_stays_light():
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mask_installation_energy():
+    from fefet_spice.cost.model import mask_install_energy
+
+    sp = uniform_sparsity(VGG8, 0.5)
+    dev = load_energy(SAMPLE)
+    assert mask_install_energy(VGG8, sp, "dense", dev, ARCH) == 0.0
+    assert mask_install_energy(VGG8, sp, "index_free", dev, ARCH) == pytest.approx(
+        0.5 * 12_973_440 * dev.sparsity_write_energy_j)
+    el = mask_install_energy(VGG8, sp, "element", dev, ARCH)
+    assert el == pytest.approx(0.5 * 12_973_440 * 24 * ARCH.chip_buffer_j_per_bit)
+    assert mask_install_energy(VGG8, sp, "block", dev, ARCH) < el / 10
+
+
+def test_faster_pulses_move_our_device_towards_the_paper_regime():
+    from fefet_spice.cost.report import pulse_width_scan
+
+    scan = pulse_width_scan(VGG8, preset_sparsity("vgg8"), DeviceEnergy(), ARCH)
+    gains = [row["ratios"]["index_free_vs_element"]["latency"] for row in scan]
+    assert all(a > b for a, b in zip(gains, gains[1:]))  # widths ascend, gains fall

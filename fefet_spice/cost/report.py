@@ -56,8 +56,8 @@ def schedule_average(layers: tuple[Layer, ...], dev: DeviceEnergy, arch: ArchPar
 
 #: Unsourced assumptions whose effect the report quantifies (each halved and doubled).
 SENSITIVE = ("static_power_per_array_w", "chip_bus_bits", "chip_wire_m", "chip_buffer_j_per_bit",
-             "decoder_energy_j", "chip_index_decoders", "pulse_slots_per_phase", "vau_adders",
-             "block_rows", "vector_length")
+             "decoder_energy_j", "chip_index_decoders", "pulse_slots_per_phase", "vau_adders")
+PULSE_WIDTHS = (10e-9, 50e-9, 100e-9, 300e-9, 1e-6)
 
 
 def sensitivity(layers: tuple[Layer, ...], sparsity: dict[str, float], dev: DeviceEnergy,
@@ -71,12 +71,16 @@ def sensitivity(layers: tuple[Layer, ...], sparsity: dict[str, float], dev: Devi
             value = factor * base
             if isinstance(base, int):
                 value = max(1, int(round(value)))
-            if key == "block_rows":
-                changed = replace(arch, block_rows=value, block_cols=value)
-            else:
-                changed = replace(arch, **{key: value})
-            out[key][label] = headline_ratios(evaluate(layers, sparsity, dev, changed))
+            out[key][label] = headline_ratios(evaluate(layers, sparsity, dev, replace(arch, **{key: value})))
     return out
+
+
+def pulse_width_scan(layers: tuple[Layer, ...], sparsity: dict[str, float], dev: DeviceEnergy,
+                     arch: ArchParams, widths=PULSE_WIDTHS) -> list[dict]:
+    """Headline ratios with the device's write pulse width replaced (everything else kept)."""
+    return [{"write_pulse_width_s": w,
+             "ratios": headline_ratios(evaluate(layers, sparsity, replace(dev, write_pulse_width_s=w), arch))}
+            for w in widths]
 
 
 def build_report(network: str, layers: tuple[Layer, ...], sparsity: dict[str, float],
@@ -114,6 +118,7 @@ def build_report(network: str, layers: tuple[Layer, ...], sparsity: dict[str, fl
     }
     out["mask_install_j"] = {d: mask_install_energy(layers, sparsity, d, dev, arch) for d in DESIGNS}
     out["sensitivity"] = sensitivity(layers, sparsity, dev, arch)
+    out["pulse_width_scan"] = pulse_width_scan(layers, sparsity, dev, arch)
     if with_schedule:
         out["schedule_average"] = schedule_average(layers, dev, arch)
     return out
