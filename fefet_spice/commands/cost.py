@@ -1,0 +1,94 @@
+"""``fefet-spice cost``: weight-update energy and latency of dense, external-index sparse and
+index-free designs (SPEC 5), normalized to dense."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "cost"
+HELP = "weight-update energy/latency of dense, block/vector/element-sparse and index-free arrays"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--network", default="vgg8", choices=("vgg8", "msnet"))
+    p.add_argument("--sparsity", default="preset",
+                   help="'preset' (the paper's final per-layer sparsity), a number in [0, 1) for every "
+                        "layer, or a fefet-sparsity/1 JSON file")
+    dev = p.add_mutually_exclusive_group()
+    dev.add_argument("--energy", help="device numbers: a fefet-energy/1 JSON file from the SPICE "
+                                      "characterization (default: documented analytic estimates)")
+    dev.add_argument("--neurosim-device", action="store_true",
+                     help="use DNN+NeuroSim V2.1 FeFET defaults as device numbers (paper-comparable)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override an architecture parameter (repeatable), e.g. --set chip_bus_bits=512")
+    p.add_argument("--json", help="write the report as JSON here")
+    p.add_argument("--plot", help="write a PNG here")
+
+
+def _parse_overrides(items: list[str]) -> dict:
+    from dataclasses import fields
+
+    from ..cost.params import ArchParams
+    from ..errors import ParamError
+
+    types = {f.name: f.type for f in fields(ArchParams)}
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ParamError(f"--set {item!r}: expected KEY=VALUE")
+        if key not in types:
+            raise ParamError(f"--set: unknown architecture parameter {key!r}")
+        try:
+            out[key] = int(value) if types[key] in ("int", int) else float(value)
+        except ValueError:
+            raise ParamError(f"--set {key}: not a number: {value!r}") from None
+    return out
+
+
+def _sparsity(spec: str, network: str, layers):
+    from ..cost.energy_file import load_sparsity
+    from ..cost.networks import preset_sparsity, uniform_sparsity
+
+    if spec == "preset":
+        return preset_sparsity(network), "preset"
+    try:
+        value = float(spec)
+    except ValueError:
+        return load_sparsity(spec, layers), spec
+    return uniform_sparsity(layers, value), f"uniform {value:g}"
+
+
+def run(args) -> int:
+    from ..cost.energy_file import device_to_dict, load_energy
+    from ..cost.networks import get_network
+    from ..cost.params import ArchParams, DeviceEnergy, arch_from_dict, neurosim_reference_device
+    from ..cost.report import build_report, format_table
+    from ..io.atomic import save_figure, write_json
+
+    layers = get_network(args.network)
+    sparsity, source = _sparsity(args.sparsity, args.network, layers)
+    if args.energy:
+        dev, dev_src = load_energy(args.energy), args.energy
+    elif args.neurosim_device:
+        dev, dev_src = neurosim_reference_device(), "neurosim-v2.1-defaults"
+    else:
+        dev, dev_src = DeviceEnergy(), "defaults"
+    arch = arch_from_dict(_parse_overrides(args.set)) if args.set else ArchParams()
+    record = device_to_dict(dev)
+    record["from"] = dev_src
+    rep = build_report(args.network, layers, sparsity, dev, arch, record, source,
+                       with_schedule=args.network == "vgg8" and args.sparsity == "preset")
+    print(f"device: {dev_src}")
+    print(format_table(rep))
+    if args.json:
+        write_json(args.json, rep)
+        print(f"wrote {args.json}")
+    if args.plot:
+        from ..cost.plot import plot_report
+
+        save_figure(plot_report(rep, f"{args.network}, device: {dev_src}"), args.plot)
+        print(f"wrote {args.plot}")
+    if not (args.json or args.plot):
+        print("(use --json F and/or --plot F.png to keep the result)", file=sys.stderr)
+    return 0
