@@ -1,0 +1,88 @@
+"""``fefet-spice fit``: staged lmfit extraction of compact-model parameters from measurements."""
+from __future__ import annotations
+
+import argparse
+
+NAME = "fit"
+HELP = "fit the compact model to measurement files or folders (channel, loops, kinetics, polish)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", help="measurement files or folders (folders: every *.csv inside)")
+    p.add_argument("-o", "--out", required=True, help="fit result JSON, e.g. fits/weight_ref.json")
+    p.add_argument("--base", default="weight",
+                   help="preset or parameter file giving what the data cannot fix (geometry, C_ox, Ps, "
+                        "operating point); default weight")
+    p.add_argument("--name", help="name of the fitted device (default: from the output file name)")
+    p.add_argument("--no-plots", action="store_true", help="skip the per-stage PNG figures")
+    p.add_argument("--max-nfev", type=int, default=200, help="function evaluations per stage (default 200)")
+    p.add_argument("--kind", choices=("idvg", "idvd"), help="two-column files: what they hold")
+    p.add_argument("--x-unit", default="V", help="two-column files: unit of the first column")
+    p.add_argument("--y-unit", default="A", help="two-column files: unit of the second column")
+    p.add_argument("--vd", type=float, help="two-column Id-Vg files: drain bias [V]")
+
+
+def _measurements(args):
+    from pathlib import Path
+
+    from ..errors import DataError
+    from ..readers import read_any
+
+    files = []
+    for item in args.inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.csv") if p.is_file())
+            if not found:
+                raise DataError(f"{path}: no *.csv files")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DataError(f"{path}: no such file or folder")
+    kw = {}
+    if args.kind:
+        kw = {"kind": args.kind, "x_unit": args.x_unit, "y_unit": args.y_unit,
+              "metadata": {"vd": args.vd} if args.vd is not None else {}}
+    return files, [m for f in files for m in read_any(f, **kw)]
+
+
+def run(args) -> int:
+    import time
+    from pathlib import Path
+
+    from ..fit.extract import fit_device
+    from ..fit.report import fit_document, stage_figures
+    from ..io.atomic import save_figure, write_json
+    from ..io.params_file import resolve_params
+    from ..params import check_name
+
+    out = Path(args.out)
+    name = args.name or out.stem
+    check_name("--name", name)
+    base = resolve_params(args.base)
+    files, measurements = _measurements(args)
+    print(f"fit {name}: {len(measurements)} measurements from {len(files)} files", flush=True)
+    t0 = time.monotonic()
+
+    def report(stage, res):
+        if res is None:
+            print(f"[fit] stage {stage} ...", flush=True)
+        else:
+            m = res.metrics
+            print(f"[fit] stage {stage}: rmse={m['rmse']:.4g} ({m['unit']}), r2={m['r2']:.5f}, "
+                  f"nfev={m['nfev']}, {time.monotonic() - t0:.1f}s", flush=True)
+
+    outcome = fit_device(measurements, base, report=report, max_nfev=args.max_nfev)
+    doc = fit_document(outcome, files, name)
+
+    doc["device"]["params"]["name"] = name
+    doc["wall_time_s"] = round(time.monotonic() - t0, 2)
+    figures = {} if args.no_plots else stage_figures(outcome)
+    pngs = [save_figure(fig, out.with_name(f"{out.stem}_{stage}.png")) for stage, fig in figures.items()]
+    write_json(out, doc)  # last: a failure anywhere above leaves no fit file
+    p = doc["parameters"]
+    print(f"wrote {out} ({len(pngs)} figures): MW={p['mw']['value']:.3f} V, Vt_mid={p['vt_mid']['value']:.3f} V, "
+          f"SS={1e3 * p['ss']['value']:.1f} mV/dec, Vc_up={p['vc_up']['value']:.3f} V, "
+          f"tau0={p['tau0']['value']:.3g} s")
+    return 0
