@@ -123,3 +123,11 @@ def simulate_run(params: FeFETParams, run: Run) -> np.ndarray:
     res = simulate(params, run.wave, vd=run.vd, n_devices=1, seed=0)
     cur = res.id[0, run.rows]
     return cur / run.vd if run.kind == "pulse" else cur
+
+
+def predict(params: FeFETParams, m) -> np.ndarray:
+    """Model prediction at the rows of measurement ``m``: current [A] (sweeps) or conductance [S] (pulses)."""
+    wave, rows = protocol.build(m)
+    vd = float(m.meta("vd", 0.1))
+    run = Run(m.source, m.kind, wave, rows, vd, np.arange(len(m)), np.zeros(len(m)), np.ones(len(m), bool))
+    return simulate_run(params, run)

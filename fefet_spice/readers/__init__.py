@@ -29,6 +29,8 @@ def sniff(path: str | os.PathLike) -> str:
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     first = next((h.strip() for h in head if h.strip()), "")
+    if not first:
+        raise DataError(f"{path}: line 1: the file is empty")
     if first.startswith("# fefet-measurement"):
         return "own"
     if first.split(",")[0].strip() == "SetupTitle":
