@@ -123,3 +123,23 @@ def test_base_preset_does_not_leak_into_fit():
     data = prepare(read_dir(MEAS / "weight"))
     v1, v2 = _initial(data, presets.get("weight")), _initial(data, presets.get("sparsity"))
     assert v1["vt_hi"] == v2["vt_hi"] and v1["vc_up"] == v2["vc_up"]
+
+
+def test_cli_one_pulse_table(shared_dir, tmp_path):
+    out = tmp_path / "hzo.json"
+    src = shared_dir / "external" / "scalable_fefet" / "P_pw_our_own.csv"
+    assert main(["fit", "--one-pulse", str(src), "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["metrics"]["one_pulse"]["rmse"] <= 1.2
+    assert load_params(out).ferro.ea_dist == "lognormal"
+    assert (tmp_path / "hzo_one_pulse.png").stat().st_size > 5_000
+
+
+def test_committed_sparsity_fit_recovers_truth():
+    doc = json.loads((ROOT / "fits" / "sparsity_ref.json").read_text())
+    truth = json.loads((MEAS / "sparsity" / "truth.json").read_text())["key"]
+    p = {k: v["value"] for k, v in doc["parameters"].items()}
+    assert abs(p["mw"] - truth["mw"]) <= 0.05 * truth["mw"]
+    assert abs(p["vt_mid"] - truth["vt_mid"]) <= 0.03
+    assert abs(p["vc_up"] - truth["vc_up_dc"]) <= 0.02 * truth["vc_up_dc"]
+    assert abs(p["log10_tau0"] - math.log10(truth["tau0"])) <= 0.5

@@ -120,16 +120,16 @@ def fit_one_pulse(pw, amp, p_uc, n_domains: int = 128, dist: str = "gaussian", b
     return best
 
 
-def fit_memory_window(pw, amp, mw, n_domains: int = 128, beta_free: bool = True,
+def fit_memory_window(pw, amp, mw, n_domains: int = 128, dist: str = "gaussian", beta_free: bool = True,
                       max_nfev: int = 2000) -> KineticsFit:
     """Fit a FeFET memory window ``mw`` [V] after one pulse (``pw`` [s], ``amp`` [V]) from the erased state:
     ``MW = MW_max (P/Ps + 1)/2 + MW_0`` with the same switching model (Ps fixed at 1, it cancels)."""
     pw, amp, mw = (np.asarray(a, float) for a in (pw, amp, mw))
-    base = FerroParams(n_domains=n_domains)
-    start = {"ps": 1.0, "ea_up": 8.0, "ea_sigma": 1.0, "log10_tau0": -12.0, "alpha": 2.0, "beta": 1.0,
+    base = FerroParams(n_domains=n_domains, ea_dist=dist)
+    start = {"ps": 1.0, "ea_up": 8.0, "ea_sigma": 0.1 if dist == "lognormal" else 1.0, "log10_tau0": -12.0, "alpha": 2.0, "beta": 1.0,
              "v_imp": 0.0, "mw_max": float(np.ptp(mw)), "mw_0": float(np.min(mw))}
-    free = {"ea_up": (0.1, 100.0, True), "ea_sigma": (1e-3, 50.0, True), "log10_tau0": (-20.0, -4.0, True),
-            "alpha": (0.3, 6.0, True), "beta": (0.2, 5.0, beta_free), "mw_max": (0.0, 20.0, True),
+    free = {"ea_up": (0.1, 100.0, True), "ea_sigma": (1e-3, 2.0 if dist == "lognormal" else 50.0, True),
+            "log10_tau0": (-20.0, -4.0, True), "alpha": (0.3, 6.0, True), "beta": (0.2, 5.0, beta_free), "mw_max": (0.0, 20.0, True),
             "mw_0": (-5.0, 5.0, True)}
 
     def model(v):
@@ -142,3 +142,48 @@ def fit_memory_window(pw, amp, mw, n_domains: int = 128, beta_free: bool = True,
         if best is None or res.metrics["rmse"] < best.metrics["rmse"]:
             best = res
     return best
+
+
+def table_fit(path: str | os.PathLike, kind: str, dist: str = "lognormal", beta_free: bool = True):
+    """Read a published table and fit it: ``kind`` 'one_pulse' (pw, amp, Pr [uC/cm^2]) or 'mw' (PW, AMP, MW [V]).
+
+    Returns the fit, the table and the abscissa names.
+    """
+    if kind == "one_pulse":
+        t = read_table(path, ("pw", "amp", "Pr"))
+        return fit_one_pulse(t["pw"], t["amp"], t["Pr"], dist=dist, beta_free=beta_free), t, ("pw", "amp", "Pr")
+    t = read_table(path, ("PW", "AMP", "MW"))
+    return fit_memory_window(t["PW"], t["AMP"], t["MW"], dist=dist, beta_free=beta_free), t, ("PW", "AMP", "MW")
+
+
+def table_document(res: KineticsFit, kind: str, base, files, name: str) -> dict:
+    """``fefet-fit/1`` document of a table fit; ``device`` is ``base`` with the fitted switching kinetics."""
+    from ..params import to_dict
+    from .report import SCHEMA, sha256
+
+    fe = replace(base.ferro, ea_up=res.ferro.ea_up, ea_dn=res.ferro.ea_up, ea_sigma=res.ferro.ea_sigma,
+                 ea_dist=res.ferro.ea_dist, tau0=res.ferro.tau0, alpha=res.ferro.alpha, beta=res.ferro.beta,
+                 v_imp=res.ferro.v_imp, ps=res.ferro.ps if kind == "one_pulse" else base.ferro.ps)
+    dev = replace(base, name=name, ferro=fe, mw=res.values.get("mw_max", base.mw))
+    unit = "uC/cm^2" if kind == "one_pulse" else "V"
+    params = {k: {"value": float(v), "stderr": res.stderr.get(k)} for k, v in res.values.items()}
+    return {"schema": SCHEMA, "name": name, "device": to_dict(dev), "parameters": params,
+            "metrics": {kind: {**res.metrics, "unit": unit}}, "correlations": {},
+            "data_files": {str(f): sha256(f) for f in files}}
+
+
+def table_figure(res: KineticsFit, table: dict, names: tuple[str, str, str], unit: str):
+    """Data (dots) and fit (lines) vs pulse width, one colour per amplitude."""
+    from ..plotting import new_figure
+
+    pw, amp, y = (table[n] for n in names)
+    fig, ax = new_figure(1, size=(6.0, 4.2))
+    a = ax[0, 0]
+    for k, v in enumerate(np.unique(amp)):
+        sel = amp == v
+        o = np.argsort(pw[sel])
+        a.semilogx(pw[sel][o], y[sel][o], "o", ms=3, color=f"C{k % 10}", label=f"{v:g} V")
+        a.semilogx(pw[sel][o], res.model[sel][o], "-", lw=1, color=f"C{k % 10}")
+    a.set_xlabel("pulse width [s]"); a.set_ylabel(f"{names[2]} [{unit}]"); a.legend(fontsize=7)
+    a.set_title(f"one-pulse kinetics fit: RMSE {res.metrics['rmse']:.3g} {unit}, beta {res.values['beta']:.2f}")
+    return fig

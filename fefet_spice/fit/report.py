@@ -51,6 +51,9 @@ def fit_document(outcome: FitOutcome, files, name: str) -> dict:
             err = None if stderr.get(src) is None else stderr[src] * f
         elif k == "ss" and stderr.get("n_ss") is not None:
             err = v * stderr["n_ss"] / p.channel.n_ss
+        elif k in ("tau0", "mu0", "g_floor"):
+            src = f"log10_{k}"
+            err = None if stderr.get(src) is None else v * math.log(10.0) * stderr[src]
         params[k] = {"value": float(v), "stderr": _clean(err),
                      "unit": {"tau0": "s", "mu0": "m^2/(V s)", "g_floor": "S", "ss": "V/dec"}.get(k, "V")}
     metrics = {st.name: {k: _clean(v) for k, v in st.metrics.items()} for st in outcome.stages}
