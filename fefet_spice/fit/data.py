@@ -78,7 +78,8 @@ def prepare(measurements) -> FitData:
 def channel_points(data: FitData):
     """Points with a known saturated polarization state: (vg, vd, i, state) with state +1 = erased (Vt_hi).
 
-    The run index of every point is left in ``channel_points.groups`` (for plots).
+    Returns ``(vg, vd, i, state, group)``; ``group`` is the run index of each point (>= 0: an Id-Vg
+    branch, < 0: an Id-Vd curve).
 
     Up branches of the widest sweeps below ``BRANCH_FRACTION * V_max`` (after a negative reset: erased),
     down branches above ``-BRANCH_FRACTION * V_max`` (programmed), and Id-Vd curves after a reset.
@@ -106,10 +107,9 @@ def channel_points(data: FitData):
         out.append((np.full(sel.sum(), vg), r.x[sel], r.y[sel], np.full(sel.sum(), state),
                     np.full(sel.sum(), -1 - len(out))))
     vg, vd, i, st, grp = (np.concatenate([o[j] for o in out]) for j in range(5))
-    channel_points.groups = grp  # run index per point (>= 0: Id-Vg branch, < 0: Id-Vd curve) for plots
     if len(vg) < 10:
         raise DataError("fit: too few usable Id-Vg points for the channel stage")
-    return vg, vd, i, st
+    return vg, vd, i, st, grp
 
 
 def channel_current(params: FeFETParams, vt_hi: float, vt_lo: float, vg, vd, state) -> np.ndarray:

@@ -54,10 +54,9 @@ def _initial(data: fd.FitData, base: FeFETParams) -> dict[str, float]:
 
 
 def _channel_eval(base, pts, sel, log: bool):
-    vg, vd, i, st = (a[sel] for a in pts)
+    vg, vd, i, st, grp = (a[sel] for a in pts)
     scale = np.ones_like(i)
     if not log:
-        grp = fd.channel_points.groups[sel]
         scale = np.array([np.abs(i[grp == g]).max() for g in grp])
 
     def evaluate(v):

@@ -70,9 +70,8 @@ def stage_figures(outcome: FitOutcome) -> dict[str, object]:
     names = [s.name for s in outcome.stages]
     if "channel_sub" in names:
         fig, ax = new_figure(2)
-        vg, vd, i, st = fd.channel_points(data)
+        vg, vd, i, st, grp = fd.channel_points(data)
         m = fd.channel_current(p, v["vt_hi"], v["vt_lo"], vg, vd, st)
-        grp = fd.channel_points.groups
         for c, g in enumerate(sorted(set(grp.tolist()))):
             sel = grp == g
             x = vg[sel] if g >= 0 else vd[sel]
