@@ -92,7 +92,7 @@ OWN_HEAD = "# fefet-measurement: 1\n# kind: idvg\n# vd: 0.1\n"
 @pytest.mark.parametrize("text, match", [
     ("", "line 1: the file is empty"),
     (OWN_HEAD + "vg [V],id [A]\n", "line 4: no data rows"),
-    (OWN_HEAD + "vg [V],ig [A]\n1,2\n", "wrong columns.*missing id"),
+    (OWN_HEAD + "vg [V],ig [A]\n1,2\n", "line 4: wrong columns.*missing id"),
     (OWN_HEAD + "vg [V],id [A]\n1,2e-9\n2,nan\n", "line 6: column 'id'"),
     (OWN_HEAD + "t [s],vg [V],id [A]\n0.1,1,2e-9\n0.2,2,2e-9\n0.15,3,3e-9\n", "line 7: time is not increasing"),
     (OWN_HEAD + "vg [V],id [uA]\n1,2 uA\n2,3 mA\n", "line 6: mixed units"),

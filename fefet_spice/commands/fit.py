@@ -20,6 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x-unit", default="V", help="two-column files: unit of the first column")
     p.add_argument("--y-unit", default="A", help="two-column files: unit of the second column")
     p.add_argument("--vd", type=float, help="two-column Id-Vg files: drain bias [V]")
+    p.add_argument("--dwell", type=float,
+                   help="time per sweep point [s] for files without a time column (instrument exports)")
     p.add_argument("--one-pulse", metavar="CSV",
                    help="instead: fit switching kinetics to a table pw [s], amp [V], Pr [uC/cm^2] "
                         "(polarization after one pulse from the fully negative state)")
@@ -52,7 +54,13 @@ def _measurements(args):
     if args.kind:
         kw = {"kind": args.kind, "x_unit": args.x_unit, "y_unit": args.y_unit,
               "metadata": {"vd": args.vd} if args.vd is not None else {}}
-    return files, [m for f in files for m in read_any(f, **kw)]
+    ms = [m for f in files for m in read_any(f, **kw)]
+    if args.dwell is not None:
+        from dataclasses import replace
+
+        ms = [replace(m, metadata={**m.metadata, "dwell": float(args.dwell)})
+              if m.kind != "pulse" and "t" not in m.columns and "dwell" not in m.metadata else m for m in ms]
+    return files, ms
 
 
 def run(args) -> int:

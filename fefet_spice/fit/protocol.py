@@ -35,7 +35,8 @@ def _dwell(m) -> np.ndarray:
         return np.concatenate([[dt[0]], dt])
     dwell = m.meta("dwell")
     if not isinstance(dwell, float) or dwell <= 0:
-        raise DataError(f"{m.source}: a sweep needs a 't' column or a positive 'dwell' metadata [s]")
+        raise DataError(f"{m.source}: a sweep needs a 't' column or a positive 'dwell' metadata [s] "
+                        "(for instrument exports: fefet-spice fit --dwell SECONDS)")
     return np.full(n, dwell)
 
 

@@ -132,11 +132,12 @@ class Measurement:
         return self.metadata.get(key, default)
 
 
-def validate(m: Measurement, lines: list[int] | None = None) -> Measurement:
-    """Check required columns, finiteness and monotonic time; errors name the file and line."""
+def validate(m: Measurement, lines: list[int] | None = None, header_line: int | None = None) -> Measurement:
+    """Check required columns, finiteness and monotonic time; errors name the file and line
+    (``lines``: file line of each row; ``header_line``: line of the column names)."""
     missing = [c for c in REQUIRED[m.kind] if c not in m.columns]
     if missing:
-        raise DataError(f"{m.source}: wrong columns for {m.kind!r} data: missing {', '.join(missing)}"
+        raise DataError(f"{where(m.source, header_line)}: wrong columns for {m.kind!r} data: missing {', '.join(missing)}"
                         f" (have {', '.join(m.columns) or 'none'})")
     if len(m) == 0:
         raise DataError(f"{m.source}: no data rows")

@@ -104,7 +104,7 @@ def read(path: str | os.PathLike) -> Measurement:
     header = parse_header(lines[i].split(","), path, i + 1)
     cols, line_nos = read_rows(lines, i + 1, header, path)
     meta.pop(MAGIC)
-    return validate(Measurement(kind, cols, meta, str(path)), line_nos)
+    return validate(Measurement(kind, cols, meta, str(path)), line_nos, header_line=i + 1)
 
 
 def _fmt(v: Any) -> str:
