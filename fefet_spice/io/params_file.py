@@ -22,7 +22,7 @@ def load_params(path: str | os.PathLike) -> FeFETParams:
         raise ParamError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
         raise ParamError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    if isinstance(data, dict) and "device" in data and "schema" not in data:
+    if isinstance(data, dict) and "device" in data and str(data.get("schema", "fefet-fit")).startswith("fefet-fit"):
         data = data["device"]
     try:
         return from_dict(data)

@@ -1,0 +1,47 @@
+"""Wall time of the full staged fit of one device (read files, six lmfit stages, no figures).
+
+Target (issue 4): under 60 s on 2 cores. Run: ``.venv/bin/python bench/bench_fit.py [--device sparsity]
+[--repeats N]`` (prints JSON, median of repeats). Data: the committed reference set ``measurements/``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from fefet_spice import presets  # noqa: E402
+from fefet_spice.fit.extract import fit_device  # noqa: E402
+from fefet_spice.readers import read_dir  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(device: str = "weight", repeats: int = 3) -> dict:
+    times, stage_times = [], []
+    for _ in range(repeats):
+        marks = {}
+        t0 = time.perf_counter()
+        ms = read_dir(ROOT / "measurements" / device)
+
+        def report(stage, res, marks=marks, t0=t0):
+            if res is not None:
+                marks[stage] = time.perf_counter() - t0
+        out = fit_device(ms, presets.get(device), report=report)
+        times.append(time.perf_counter() - t0)
+        stage_times.append(marks)
+    med = statistics.median(times)
+    k = times.index(med)
+    return {"device": device, "n_files": len(ms), "repeats": repeats, "median_s": med, "all_s": times,
+            "stage_end_s": stage_times[k], "target_s": 60.0,
+            "nfev": {s.name: s.metrics["nfev"] for s in out.stages}}
+
+
+if __name__ == "__main__":
+    dev = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "weight"
+    reps = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 3
+    print(json.dumps(run(dev, reps), indent=1))

@@ -1,0 +1,133 @@
+"""``fefet-spice fit``: staged lmfit extraction of compact-model parameters from measurements."""
+from __future__ import annotations
+
+import argparse
+
+NAME = "fit"
+HELP = "fit the compact model to measurement files or folders (channel, loops, kinetics, polish)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="*", help="measurement files or folders (folders: every *.csv inside)")
+    p.add_argument("-o", "--out", required=True, help="fit result JSON, e.g. fits/weight_ref.json")
+    p.add_argument("--base", default="weight",
+                   help="preset or parameter file giving what the data cannot fix (geometry, C_ox, Ps, "
+                        "operating point); default weight")
+    p.add_argument("--name", help="name of the fitted device (default: from the output file name)")
+    p.add_argument("--no-plots", action="store_true", help="skip the per-stage PNG figures")
+    p.add_argument("--max-nfev", type=int, default=200, help="function evaluations per stage (default 200)")
+    p.add_argument("--kind", choices=("idvg", "idvd"), help="two-column files: what they hold")
+    p.add_argument("--x-unit", default="V", help="two-column files: unit of the first column")
+    p.add_argument("--y-unit", default="A", help="two-column files: unit of the second column")
+    p.add_argument("--vd", type=float, help="two-column Id-Vg files: drain bias [V]")
+    p.add_argument("--dwell", type=float,
+                   help="time per sweep point [s] for files without a time column (instrument exports)")
+    p.add_argument("--one-pulse", metavar="CSV",
+                   help="instead: fit switching kinetics to a table pw [s], amp [V], Pr [uC/cm^2] "
+                        "(polarization after one pulse from the fully negative state)")
+    p.add_argument("--mw-table", metavar="CSV",
+                   help="instead: fit switching kinetics to a table PW [s], AMP [V], MW [V]")
+    p.add_argument("--dist", choices=("gaussian", "lognormal"), default="lognormal",
+                   help="table fits: activation distribution (default lognormal)")
+    p.add_argument("--beta-fixed", action="store_true", help="table fits: hold the KAI stretch beta at 1")
+
+
+def _measurements(args):
+    from pathlib import Path
+
+    from ..errors import DataError
+    from ..readers import read_any
+
+    files = []
+    for item in args.inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.csv") if p.is_file())
+            if not found:
+                raise DataError(f"{path}: no *.csv files")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DataError(f"{path}: no such file or folder")
+    kw = {}
+    if args.kind:
+        kw = {"kind": args.kind, "x_unit": args.x_unit, "y_unit": args.y_unit,
+              "metadata": {"vd": args.vd} if args.vd is not None else {}}
+    ms = [m for f in files for m in read_any(f, **kw)]
+    if args.dwell is not None:
+        from dataclasses import replace
+
+        ms = [replace(m, metadata={**m.metadata, "dwell": float(args.dwell)})
+              if m.kind != "pulse" and "t" not in m.columns and "dwell" not in m.metadata else m for m in ms]
+    return files, ms
+
+
+def run(args) -> int:
+    import time
+    from pathlib import Path
+
+    from ..fit.extract import fit_device
+    from ..fit.report import fit_document, stage_figures
+    from ..io.atomic import save_figure, write_json
+    from ..io.params_file import resolve_params
+    from ..params import check_name
+
+    out = Path(args.out)
+    name = args.name or out.stem
+    check_name("--name", name)
+    base = resolve_params(args.base)
+    if args.one_pulse or args.mw_table:
+        return _run_table(args, out, name, base)
+    if not args.inputs:
+        from ..errors import DataError
+
+        raise DataError("fit: give measurement files or folders (or --one-pulse / --mw-table)")
+    files, measurements = _measurements(args)
+    print(f"fit {name}: {len(measurements)} measurements from {len(files)} files", flush=True)
+    t0 = time.monotonic()
+
+    def report(stage, res):
+        if res is None:
+            print(f"[fit] stage {stage} ...", flush=True)
+        else:
+            m = res.metrics
+            print(f"[fit] stage {stage}: rmse={m['rmse']:.4g} ({m['unit']}), r2={m['r2']:.5f}, "
+                  f"nfev={m['nfev']}, {time.monotonic() - t0:.1f}s", flush=True)
+
+    outcome = fit_device(measurements, base, report=report, max_nfev=args.max_nfev)
+    doc = fit_document(outcome, files, name)
+
+    doc["device"]["params"]["name"] = name
+    doc["wall_time_s"] = round(time.monotonic() - t0, 2)
+    figures = {} if args.no_plots else stage_figures(outcome)
+    pngs = [save_figure(fig, out.with_name(f"{out.stem}_{stage}.png"), dpi=80) for stage, fig in figures.items()]
+    write_json(out, doc)  # last: a failure anywhere above leaves no fit file
+    p = doc["parameters"]
+    print(f"wrote {out} ({len(pngs)} figures): MW={p['mw']['value']:.3f} V, Vt_mid={p['vt_mid']['value']:.3f} V, "
+          f"SS={1e3 * p['ss']['value']:.1f} mV/dec, Vc_up={p['vc_up']['value']:.3f} V, "
+          f"tau0={p['tau0']['value']:.3g} s")
+    return 0
+
+
+def _run_table(args, out, name, base) -> int:
+    from pathlib import Path
+
+    from ..fit.real import table_document, table_figure, table_fit
+    from ..io.atomic import save_figure, write_json
+    from ..progress import Progress
+
+    kind = "one_pulse" if args.one_pulse else "mw"
+    path = Path(args.one_pulse or args.mw_table)
+    with Progress(1, f"fit {kind} table"):
+        res, table, names = table_fit(path, kind, dist=args.dist, beta_free=not args.beta_fixed)
+    unit = "uC/cm^2" if kind == "one_pulse" else "V"
+    doc = table_document(res, kind, base, [path], name)
+    if not args.no_plots:
+        save_figure(table_figure(res, table, names, unit), out.with_name(f"{out.stem}_{kind}.png"), dpi=80)
+    write_json(out, doc)
+    v = res.values
+    print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {unit} (r2 {res.metrics['r2']:.4f}) over "
+          f"{res.metrics['n_points']} points; Ea={v['ea_up']:.3g} V, sigma={v['ea_sigma']:.3g}, "
+          f"tau0={10 ** v['log10_tau0']:.3g} s, alpha={v['alpha']:.3g}, beta={v['beta']:.3g}")
+    return 0

@@ -1,0 +1,163 @@
+"""Staged extraction: channel (subthreshold, above threshold) -> loops -> kinetics -> joint polish.
+
+Each stage fits the numpy compact model (:mod:`fefet_spice.model`) to the measurements with lmfit,
+with the settings of :data:`~fefet_spice.fit.spec.DEFAULT_SPEC`. Starting values come from the data
+(crossings and coarse scans), never from a preset; the ``base`` parameter set supplies only what the
+measurements cannot determine (geometry, C_ox, Ps, domain count, operating point).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+
+from ..errors import DataError
+from ..model.metrics import _crossing
+from ..params import FeFETParams
+from . import data as fd
+from .spec import DEFAULT_SPEC, ParamSpec, assemble
+from .stages import StageResult, run_stage
+
+I_SUB = 1e-8
+"""Boundary [A at V_D = 0.1 V, scaled with V_D] between the subthreshold and above-threshold sets."""
+LOG_WEIGHT = 0.1
+"""Polish: one decade of current error weighs like 1/LOG_WEIGHT ..."""
+G_WEIGHT = 0.02
+"""... and a conductance error of G_WEIGHT x the conductance range weighs 1."""
+
+
+@dataclass
+class FitOutcome:
+    params: FeFETParams
+    values: dict[str, float]
+    stages: list[StageResult]
+    data: fd.FitData
+
+
+def _initial(data: fd.FitData, base: FeFETParams) -> dict[str, float]:
+    widest = max(data.sweeps, key=lambda r: (np.max(r.x), -abs(r.vd - 0.1)))
+    k = int(np.argmax(widest.x))
+    i_ref = 1e-9 * widest.vd / 0.1
+    vt_hi = _crossing(widest.x[: k + 1], np.abs(widest.y[: k + 1]), i_ref)
+    vt_lo = _crossing(widest.x[k:][::-1], np.abs(widest.y[k:][::-1]), i_ref)
+    if not (math.isfinite(vt_hi) and math.isfinite(vt_lo)):
+        raise DataError(f"{widest.source}: the current never crosses {i_ref:.1e} A; cannot start the fit")
+    low = np.abs(widest.y[np.abs(widest.y) > 0])
+    g_floor = max(float(np.percentile(low, 5)) / widest.vd, 1e-16) if len(low) else 1e-13
+    fe = base.ferro
+    return {"vt_hi": vt_hi, "vt_lo": vt_lo, "vt_mid": 0.5 * (vt_hi + vt_lo), "mw": vt_hi - vt_lo,
+            "n_ss": 1.3, "log10_mu0": -4.0, "theta": 0.1, "r_contact": 1e3,
+            "log10_g_floor": math.log10(g_floor), "alpha": fe.alpha, "beta": fe.beta,
+            "log10_tau0": -12.0, "dc_dwell": data.dc_dwell, "vc_up": 1.0, "vc_dn": 1.0, "vc_sigma": 0.05}
+
+
+def _channel_eval(base, pts, sel, log: bool):
+    vg, vd, i, st, grp = (a[sel] for a in pts)
+    scale = np.ones_like(i)
+    if not log:
+        scale = np.array([np.abs(i[grp == g]).max() for g in grp])
+
+    def evaluate(v):
+        p = assemble(base, v)
+        m = fd.channel_current(p, v["vt_hi"], v["vt_lo"], vg, vd, st)
+        if log:
+            return np.log10(np.maximum(np.abs(m), 1e-20)), np.log10(np.abs(i))
+        return m / scale, i / scale
+    return evaluate
+
+
+def _channel_joint(base, pts, sub):
+    e_sub = _channel_eval(base, pts, sub, log=True)
+    e_above = _channel_eval(base, pts, ~sub, log=False)
+
+    def evaluate(v):
+        m1, d1 = e_sub(v)
+        m2, d2 = e_above(v)
+        return np.concatenate([m1, 10.0 * m2]), np.concatenate([d1, 10.0 * d2])
+    return evaluate
+
+
+def _sweep_eval(base, runs):
+    data_y = np.concatenate([np.log10(np.abs(r.y[r.ok])) for r in runs])
+
+    def evaluate(v):
+        p = assemble(base, v)
+        m = np.concatenate([fd.simulate_run(p, r)[r.ok] for r in runs])
+        return np.log10(np.maximum(np.abs(m), 1e-20)), data_y
+    return evaluate
+
+
+def _pulse_eval(base, runs):
+    g_range = max(float(np.ptp(np.concatenate([r.y for r in runs]))), 1e-12)
+    data_y = np.concatenate([r.y for r in runs]) / g_range
+
+    def evaluate(v):
+        p = assemble(base, v)
+        return np.concatenate([fd.simulate_run(p, r) for r in runs]) / g_range, data_y
+    return evaluate, g_range
+
+
+def _scan(evaluate, values, name, grid) -> float:
+    best, arg = math.inf, values[name]
+    for x in grid:
+        m, d = evaluate({**values, name: float(x)})
+        cost = float(np.nanmean((m - d) ** 2))
+        if cost < best:
+            best, arg = cost, float(x)
+    return arg
+
+
+def fit_device(measurements, base: FeFETParams, spec: Mapping[str, Mapping[str, ParamSpec]] = DEFAULT_SPEC,
+               report: Callable[[str, StageResult | None], None] | None = None,
+               max_nfev: int = 200) -> FitOutcome:
+    """Run every stage on ``measurements`` (a list of :class:`~fefet_spice.readers.Measurement`).
+
+    ``report(stage, result)`` is called before (result None) and after each stage (progress).
+    """
+    data = fd.prepare(measurements)
+    v = _initial(data, base)
+    stages: list[StageResult] = []
+    say = report or (lambda *_: None)
+
+    def stage(name, evaluate, unit, scale=1.0, nfev=max_nfev):
+        say(name, None)
+        res = run_stage(name, spec[name], v, evaluate, scale=scale, unit=unit, max_nfev=nfev)
+        v.update(res.values)
+        stages.append(res)
+        say(name, res)
+        return res
+
+    pts = fd.channel_points(data)
+    sub = np.abs(pts[2]) < I_SUB * pts[1] / 0.1
+    if sub.sum() < 5 or (~sub).sum() < 5:
+        raise DataError("fit: the Id-Vg data need both subthreshold and above-threshold points")
+    stage("channel_sub", _channel_eval(base, pts, sub, log=True), "log10(A)")
+    stage("channel_above", _channel_eval(base, pts, ~sub, log=False), "fraction of curve maximum")
+    stage("channel", _channel_joint(base, pts, sub), "log10(A) below / 0.1 x fraction of maximum above")
+    v["vt_mid"], v["mw"] = 0.5 * (v["vt_hi"] + v["vt_lo"]), v["vt_hi"] - v["vt_lo"]
+
+    loops = _sweep_eval(base, data.sweeps)
+    vmax = max(float(np.max(np.abs(r.x))) for r in data.sweeps)
+    grid = np.linspace(0.2, 1.0, 17) * vmax
+    v["vc_up"] = _scan(loops, {**v, "vc_dn": 0.6 * vmax}, "vc_up", grid)
+    v["vc_dn"] = _scan(loops, v, "vc_dn", grid)  # seen only through minor loops and narrower sweeps
+    v["vc_sigma"] = 0.03 * v["vc_up"]
+    stage("loops", loops, "log10(A)")
+    if data.pulses:
+        kin, g_range = _pulse_eval(base, data.pulses)
+        v["log10_tau0"] = _scan(kin, v, "log10_tau0", np.arange(-15.0, -7.0, 1.0))
+        stage("kinetics", kin, "fraction of conductance range")
+        stages[-1].metrics["g_range_S"] = g_range
+        stage("polish", _polish_eval(loops, kin), "weighted", nfev=max(60, max_nfev // 2))
+    return FitOutcome(assemble(base, v), v, stages, data)
+
+
+def _polish_eval(loops, kin):
+    def evaluate(v):
+        m1, d1 = loops(v)
+        m2, d2 = kin(v)
+        return (np.concatenate([m1 * (1.0 / LOG_WEIGHT), m2 * (1.0 / G_WEIGHT)]),
+                np.concatenate([d1 * (1.0 / LOG_WEIGHT), d2 * (1.0 / G_WEIGHT)]))
+    return evaluate

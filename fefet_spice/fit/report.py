@@ -1,0 +1,109 @@
+"""Fit outputs: the ``fefet-fit/1`` JSON document and data-vs-fit figures for every stage."""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..model.channel import subthreshold_swing
+from ..params import to_dict
+from . import data as fd
+from .extract import FitOutcome
+from .spec import UNITS
+
+SCHEMA = "fefet-fit/1"
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _clean(x):
+    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
+
+
+def fit_document(outcome: FitOutcome, files, name: str) -> dict:
+    """JSON-ready fit result: device parameters, values with uncertainties, metrics, correlations, hashes."""
+    stderr: dict[str, float | None] = {}
+    corr: dict[str, dict] = {}
+    for st in outcome.stages:  # later stages override earlier estimates
+        stderr.update(st.stderr)
+        corr[st.name] = st.correlations
+    p = outcome.params
+    fe = p.ferro
+    derived = {"ea_up": fe.ea_up, "ea_dn": fe.ea_dn, "ea_sigma": fe.ea_sigma, "tau0": fe.tau0,
+               "mu0": p.channel.mu0, "g_floor": p.channel.g_floor, "ss": float(subthreshold_swing(p.channel))}
+    params = {k: {"value": float(v), "stderr": _clean(stderr.get(k)), "unit": UNITS.get(k, "")}
+              for k, v in sorted(outcome.values.items())}
+    f = derived["ea_up"] / outcome.values["vc_up"]
+    for k, v in derived.items():
+        err = None
+        if k in ("ea_up", "ea_dn", "ea_sigma"):
+            src = {"ea_up": "vc_up", "ea_dn": "vc_dn", "ea_sigma": "vc_sigma"}[k]
+            err = None if stderr.get(src) is None else stderr[src] * f
+        elif k == "ss" and stderr.get("n_ss") is not None:
+            err = v * stderr["n_ss"] / p.channel.n_ss
+        elif k in ("tau0", "mu0", "g_floor"):
+            src = f"log10_{k}"
+            err = None if stderr.get(src) is None else v * math.log(10.0) * stderr[src]
+        params[k] = {"value": float(v), "stderr": _clean(err),
+                     "unit": {"tau0": "s", "mu0": "m^2/(V s)", "g_floor": "S", "ss": "V/dec"}.get(k, "V")}
+    metrics = {st.name: {k: _clean(v) for k, v in st.metrics.items()} for st in outcome.stages}
+    return {"schema": SCHEMA, "name": name, "device": to_dict(p), "parameters": params, "metrics": metrics,
+            "correlations": corr, "data_files": {str(f): sha256(f) for f in sorted(set(map(str, files)))}}
+
+
+def stage_figures(outcome: FitOutcome) -> dict[str, object]:
+    """One matplotlib figure per stage (data as dots, model as lines)."""
+    from ..plotting import new_figure
+
+    p, v, data = outcome.params, outcome.values, outcome.data
+    figs = {}
+    names = [s.name for s in outcome.stages]
+    if "channel_sub" in names:
+        fig, ax = new_figure(2)
+        vg, vd, i, st, grp = fd.channel_points(data)
+        m = fd.channel_current(p, v["vt_hi"], v["vt_lo"], vg, vd, st)
+        for c, g in enumerate(sorted(set(grp.tolist()))):
+            sel = grp == g
+            x = vg[sel] if g >= 0 else vd[sel]
+            o = np.argsort(x)
+            col = f"C{c % 10}"
+            if g >= 0:
+                ax[0, 0].semilogy(x[o], np.abs(i[sel][o]), ".", ms=2, color=col)
+                ax[0, 0].semilogy(x[o], np.abs(m[sel][o]), "-", lw=0.8, color=col)
+            ax[0, 1].plot(x[o], i[sel][o] * 1e6, ".", ms=2, color=col)
+            ax[0, 1].plot(x[o], m[sel][o] * 1e6, "-", lw=0.8, color=col)
+        ax[0, 0].set_xlabel("V_G [V]"); ax[0, 0].set_ylabel("|I_D| [A]")
+        ax[0, 0].set_title("channel: unswitched branches (log)")
+        ax[0, 1].set_xlabel("V_G (Id-Vg) or V_D (Id-Vd) [V]"); ax[0, 1].set_ylabel("I_D [uA]")
+        ax[0, 1].set_title("channel: above threshold (linear)")
+        figs["channel"] = fig
+    if "loops" in names:
+        n = len(data.sweeps)
+        fig, ax = new_figure(min(n, 4), (n + 3) // 4, size=(4.0, 3.2))
+        for k, r in enumerate(data.sweeps):
+            a = ax[k // 4, k % 4]
+            a.semilogy(r.x, np.abs(r.y) + 1e-16, ".", ms=2, color="k", label="data")
+            a.semilogy(r.x, np.abs(fd.simulate_run(p, r)) + 1e-16, "-", lw=1, color="C3", label="fit")
+            a.set_title(Path(r.source).stem, fontsize=8); a.set_xlabel("V_G [V]")
+        ax[0, 0].set_ylabel("|I_D| [A]"); ax[0, 0].legend(fontsize=7)
+        figs["loops"] = fig
+    if data.pulses and "kinetics" in names:
+        fig, ax = new_figure(1, size=(7.0, 4.0))
+        a = ax[0, 0]
+        for k, r in enumerate(data.pulses):
+            a.plot(r.x, r.y * 1e6, ".", ms=3, color=f"C{k}", label=Path(r.source).stem)
+            a.plot(r.x, fd.simulate_run(p, r) * 1e6, "-", lw=1, color=f"C{k}")
+        a.set_xlabel("pulse number"); a.set_ylabel("G [uS]"); a.legend(fontsize=7)
+        a.set_title("kinetics and polish: conductance vs pulse (dots data, lines fit)")
+        figs["kinetics"] = fig
+    return figs

@@ -1,0 +1,177 @@
+"""The common measurement record every reader returns, plus unit and validation helpers.
+
+A :class:`Measurement` holds columns in SI units, keyed by canonical names:
+
+* ``idvg`` — ``vg`` [V], ``id`` [A], optional ``t`` [s], ``vd`` [V], ``ig`` [A]
+* ``idvd`` — ``vd`` [V], ``id`` [A], optional ``t`` [s], ``vg`` [V]
+* ``pulse`` — ``pulse`` [-] (0 = read before the first pulse), ``amplitude`` [V], ``width`` [s],
+  ``g`` [S] (conductance read after the pulse), optional ``t`` [s]
+
+Metadata values are strings or numbers (instrument, ``vd`` [V], ``v_read_g`` [V], ``reset_v`` [V],
+``reset_t`` [s], ``compliance`` [A], ...). Every error is a :class:`~fefet_spice.errors.DataError`
+naming the file and, where it applies, the line.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..errors import DataError
+
+KINDS = ("idvg", "idvd", "pulse")
+REQUIRED = {"idvg": ("vg", "id"), "idvd": ("vd", "id"), "pulse": ("pulse", "amplitude", "width", "g")}
+DIMENSION = {"vg": "V", "vd": "V", "vs": "V", "id": "A", "ig": "A", "is": "A", "t": "s", "pulse": "",
+             "amplitude": "V", "width": "s", "g": "S"}
+"""Base SI unit of each canonical column ('' = dimensionless)."""
+
+_PREFIX = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "µ": 1e-6, "μ": 1e-6, "m": 1e-3, "": 1.0,
+           "k": 1e3, "M": 1e6}
+_UNIT_RE = re.compile(r"^\s*([fpnuµμmkM]?)(V|A|s|S|Ohm|ohm)\s*$")
+
+
+def parse_unit(text: str) -> tuple[str, float]:
+    """Split a unit like ``'uA'`` into its base unit and factor to SI: ``('A', 1e-6)``.
+
+    An empty string or ``'-'`` / ``'1'`` means dimensionless. Raises ``ValueError`` for anything else.
+    """
+    t = (text or "").strip()
+    if t in ("", "-", "1", "#"):
+        return "", 1.0
+    if t in ("sec", "secs", "second", "seconds"):
+        return "s", 1.0
+    m = _UNIT_RE.match(t)
+    if not m:
+        raise ValueError(f"unknown unit {text!r}")
+    prefix, base = m.groups()
+    if base.lower() == "ohm":
+        base = "Ohm"
+    return base, _PREFIX[prefix]
+
+
+def where(path: Any, line: int | None = None) -> str:
+    """``'file: line N'`` prefix for error messages."""
+    return f"{path}: line {line}" if line else f"{path}"
+
+
+_NUM_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµμ]*)\s*$")
+
+
+def parse_value(cell: str, unit: str, path, line: int, column: str) -> float:
+    """A number from a CSV cell. A unit suffix on the cell must equal the column's unit (else: mixed units)."""
+    text = cell.strip()
+    if text.lower() in ("nan", "", "inf", "-inf", "+inf", "infinity"):
+        raise DataError(f"{where(path, line)}: column {column!r} is {'empty' if not text else text!r}"
+                        " (missing or non-finite value)")
+    m = _NUM_RE.match(text)
+    if not m:
+        raise DataError(f"{where(path, line)}: column {column!r}: {cell.strip()!r} is not a number")
+    suffix = m.group(2)
+    if suffix and suffix != unit:
+        raise DataError(f"{where(path, line)}: mixed units in column {column!r}: the column is in "
+                        f"{unit or 'no unit'!r}, this value is in {suffix!r}")
+    value = float(m.group(1))
+    if not math.isfinite(value):
+        raise DataError(f"{where(path, line)}: column {column!r} is not finite ({cell.strip()!r})")
+    return value
+
+
+def to_si(name: str, unit: str, path, line: int | None = None) -> float:
+    """Factor converting column ``name`` given in ``unit`` to SI; checks the dimension."""
+    try:
+        base, factor = parse_unit(unit)
+    except ValueError as exc:
+        raise DataError(f"{where(path, line)}: column {name!r}: {exc}") from None
+    want = DIMENSION.get(name)
+    if want is not None and base != want:
+        raise DataError(f"{where(path, line)}: column {name!r} must be in {want or 'no unit'!r}"
+                        f" (or a prefixed form), got {unit!r}")
+    return factor
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured curve or pulse sequence, columns in SI units."""
+
+    kind: str
+    """'idvg', 'idvd' or 'pulse'."""
+    columns: Mapping[str, np.ndarray]
+    """Canonical column name -> values in SI units (read-only arrays of equal length)."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Instrument, biases and pulse settings (numbers in SI units)."""
+    source: str = ""
+    """File the data came from (plus '#run N' for multi-run files)."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise DataError(f"{self.source}: unknown measurement kind {self.kind!r} (one of {KINDS})")
+        cols = {}
+        n = None
+        for k, v in self.columns.items():
+            arr = np.array(v, dtype=float)
+            arr.setflags(write=False)
+            if n is not None and len(arr) != n:
+                raise DataError(f"{self.source}: column {k!r} has {len(arr)} values, expected {n}")
+            n = len(arr)
+            cols[k] = arr
+        object.__setattr__(self, "columns", MappingProxyType(cols))
+        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """A metadata value (numbers come back as float)."""
+        return self.metadata.get(key, default)
+
+
+def validate(m: Measurement, lines: list[int] | None = None, header_line: int | None = None) -> Measurement:
+    """Check required columns, finiteness and monotonic time; errors name the file and line
+    (``lines``: file line of each row; ``header_line``: line of the column names)."""
+    missing = [c for c in REQUIRED[m.kind] if c not in m.columns]
+    if missing:
+        raise DataError(f"{where(m.source, header_line)}: wrong columns for {m.kind!r} data: missing {', '.join(missing)}"
+                        f" (have {', '.join(m.columns) or 'none'})")
+    if len(m) == 0:
+        raise DataError(f"{m.source}: no data rows")
+
+    def line_of(i: int) -> int | None:
+        return lines[i] if lines and i < len(lines) else None
+
+    for name, arr in m.columns.items():
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if len(bad):
+            raise DataError(f"{where(m.source, line_of(int(bad[0])))}: column {name!r} is not finite")
+    if "t" in m.columns and len(m) > 1:
+        back = np.flatnonzero(np.diff(m["t"]) <= 0)
+        if len(back):
+            i = int(back[0]) + 1
+            raise DataError(f"{where(m.source, line_of(i))}: time is not increasing "
+                            f"(t = {m['t'][i]:g} s after {m['t'][i - 1]:g} s)")
+    if m.kind == "pulse" and np.any(m["width"] < 0):
+        i = int(np.flatnonzero(m["width"] < 0)[0])
+        raise DataError(f"{where(m.source, line_of(i))}: pulse width must be >= 0")
+    return m
+
+
+def coerce_meta(value: str) -> Any:
+    """Metadata text -> float when it is a plain number (optionally with a unit converted to SI)."""
+    text = value.strip()
+    m = _NUM_RE.match(text)
+    if m:
+        num = float(m.group(1))
+        if m.group(2):
+            try:
+                _, factor = parse_unit(m.group(2))
+                return num * factor
+            except ValueError:
+                return text
+        return num
+    return text
