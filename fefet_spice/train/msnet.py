@@ -52,8 +52,6 @@ def _conv2_index() -> np.ndarray:
 
 IDX1 = _conv1_index()
 IDX2 = _conv2_index()
-_COL2IM2 = np.zeros((16 * 100, 256))
-_COL2IM2[np.arange(1600), IDX2.ravel()] = 1.0
 
 
 def init_weights(rng: np.random.Generator) -> list[np.ndarray]:
@@ -105,12 +103,19 @@ def backward(weights, cache: dict, dlogits: np.ndarray) -> list[np.ndarray]:
     first = win & (np.cumsum(win, axis=2) == 1)                 # route to one argmax per window
     dz2 = np.where(first & (a2 > 0), da3, 0.0)                  # ReLU mask folded in
     dz2 = dz2.reshape(b, 2, 2, 2, 2, 8).transpose(0, 1, 3, 2, 4, 5).reshape(b, 16, 8)
-    g2 = np.einsum("bpk,bpn->kn", cache["p2"], dz2)
-    dp2 = (dz2 @ w2.T).reshape(b, 1600)
-    da1 = (dp2 @ _COL2IM2).reshape(b, 64, 4)
-    dz1 = np.where(cache["a1"] > 0, da1, 0.0)
-    g1 = np.einsum("bpk,bpn->kn", cache["p1"], dz1)
-    return [g1, g2, g3]
+    g2 = _outer_sum(cache["p2"], dz2)
+    dp2 = (dz2 @ w2.T).reshape(b, 4, 4, 4, 5, 5)               # (B, oh, ow, c, kh, kw)
+    da1 = np.zeros((b, 8, 8, 4))
+    for kh in range(5):                                         # col2im: 25 shifted slice-adds
+        for kw in range(5):
+            da1[:, kh: kh + 4, kw: kw + 4, :] += dp2[:, :, :, :, kh, kw]
+    dz1 = np.where(cache["a1"] > 0, da1.reshape(b, 64, 4), 0.0)
+    return [_outer_sum(cache["p1"], dz1), g2, g3]
+
+
+def _outer_sum(p: np.ndarray, dz: np.ndarray) -> np.ndarray:
+    """Σ over batch and positions of patch x output-gradient outer products: (K, N)."""
+    return p.reshape(-1, p.shape[-1]).T @ dz.reshape(-1, dz.shape[-1])
 
 
 def predict(weights, x: np.ndarray) -> np.ndarray:
