@@ -38,12 +38,24 @@ def _nan_to_none(x: float):
     return None if not np.isfinite(x) else float(x)
 
 
-def _vau_counts(d: np.ndarray, mask: np.ndarray, rule: str, ridge: float, max_pulses: int):
+GAUGE = np.linspace(-1.5, 1.5, 31)
+"""Shifts k tried for the free gauge ``(r + k, c - k)`` before rounding [pulses]."""
+
+
+def _vau_counts(d: np.ndarray, mask: np.ndarray, rule: str, ridge: float, max_pulses: int,
+                conflict: float = 1.0):
+    """Fit, then pick the gauge shift k whose rounded, clipped operators minimize the squared error on
+    the active cells plus ``conflict`` per pair of opposing pulses (an up and a down pulse that cancel
+    only nominally: on an asymmetric device they drift the cell)."""
     r, c = vau.fit_masked(d, mask, ridge) if rule == "vau" else vau.fit_constant(d)
     err = vau.fit_errors(d, mask, vau.compose(r, c))
-    rr = np.clip(np.rint(r), -max_pulses, max_pulses).astype(np.int64)
-    cc = np.clip(np.rint(c), -max_pulses, max_pulses).astype(np.int64)
-    return rr, cc, tuple(_nan_to_none(e) for e in err)
+    rr = np.clip(np.rint(r[None, :] + GAUGE[:, None]), -max_pulses, max_pulses)      # (K, M)
+    cc = np.clip(np.rint(c[None, :] - GAUGE[:, None]), -max_pulses, max_pulses)      # (K, N)
+    a, b = rr[:, :, None], cc[:, None, :]
+    waste = np.where(a * b < 0, np.minimum(np.abs(a), np.abs(b)), 0.0)
+    cost = (np.where(mask, (d - a - b) ** 2 + conflict * waste, 0.0)).sum(axis=(1, 2))
+    best = int(np.argmin(cost + 1e-9 * np.abs(GAUGE)))
+    return rr[best].astype(np.int64), cc[best].astype(np.int64), tuple(_nan_to_none(e) for e in err)
 
 
 def _rank1_counts(d: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
