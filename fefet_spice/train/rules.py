@@ -31,7 +31,7 @@ RULES = ("float", "cell", "vau", "vau-const", "manhattan", "rank1")
 def _stats(layer, ops: int, pulses: int, err=(None, None)) -> dict:
     return {"operations": int(ops), "pulses": int(pulses), "fit_error_active": err[0],
             "fit_error_all": err[1], "index_reads": 0, "index_reads_external": int(layer.mask.sum()),
-            "verify_reads": 0}
+            "verify_reads": 0, "verify_operations": 0}
 
 
 def _nan_to_none(x: float):
@@ -43,7 +43,7 @@ GAUGE = np.linspace(-1.5, 1.5, 31)
 
 
 def _vau_counts(d: np.ndarray, mask: np.ndarray, rule: str, ridge: float, max_pulses: int,
-                conflict: float = 1.0):
+                conflict: float = 1.0, rng: np.random.Generator | None = None):
     """Fit, then pick the gauge shift k whose rounded, clipped operators minimize the squared error on
     the active cells plus ``conflict`` per pair of opposing pulses (an up and a down pulse that cancel
     only nominally: on an asymmetric device they drift the cell)."""
@@ -55,6 +55,11 @@ def _vau_counts(d: np.ndarray, mask: np.ndarray, rule: str, ridge: float, max_pu
     waste = np.where(a * b < 0, np.minimum(np.abs(a), np.abs(b)), 0.0)
     cost = (np.where(mask, (d - a - b) ** 2 + conflict * waste, 0.0)).sum(axis=(1, 2))
     best = int(np.argmin(cost + 1e-9 * np.abs(GAUGE)))
+    if rng is not None:                       # stochastic rounding of the shifted operators (unbiased)
+        def sround(x):
+            return np.clip(np.floor(x + rng.random(x.shape)), -max_pulses, max_pulses)
+        rr, cc = sround(r + GAUGE[best])[None], sround(c - GAUGE[best])[None]
+        best = 0
     return rr[best].astype(np.int64), cc[best].astype(np.int64), tuple(_nan_to_none(e) for e in err)
 
 
@@ -74,23 +79,27 @@ def _rank1_counts(d: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndar
 
 def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator, *, max_pulses: int = 8,
                  ridge: float = 1e-3, rank1_bits: int = 16, verify: bool = False,
-                 verify_tol: float = 0.5, verify_iters: int = 3) -> dict:
+                 verify_tol: float = 0.5, verify_iters: int = 3, conflict: float = 1.0,
+                 stochastic_rounding: bool = False) -> dict:
     """Apply the desired update ``delta_w`` (M, N) [weight units] to ``layer`` with ``rule``.
 
-    Pruned cells (S = 0) never change. Returns per-update statistics: operations, cell pulses, VAU fit
-    error (pulse units, relative) on active cells and on all cells, index reads, verify reads.
+    Pruned cells (S = 0) never change. Returns per-update statistics: operations of the rule, cell
+    pulses (including write-and-verify), verify reads and verify (cell-wise) operations, VAU fit
+    error (pulse units, relative) on active cells and on all cells, index reads, verify reads, and
+    ``intended``: the nominal update the rule meant to apply [weight units] (for error feedback).
     """
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(RULES)}")
     m, n = delta_w.shape
     if rule == "float":
         layer.add(delta_w)
-        return _stats(layer, 0, 0)
+        return {**_stats(layer, 0, 0), "intended": delta_w}
     d = delta_w / layer.pulse_w
     mask = layer.mask
     w_before = layer.weights()
     if rule in ("vau", "vau-const"):
-        rr, cc, err = _vau_counts(d, mask, rule, ridge, max_pulses)
+        rr, cc, err = _vau_counts(d, mask, rule, ridge, max_pulses, conflict,
+                                  rng if stochastic_rounding else None)
         pulses = layer.apply(np.broadcast_to(cc[None, :], (m, n)), rng)    # step 1: N column cycles
         pulses += layer.apply(np.broadcast_to(rr[:, None], (m, n)), rng)   # step 2: one row cycle
         stats = _stats(layer, n + 1, pulses, err)
@@ -112,7 +121,8 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
     if verify:
         target = np.clip(w_before + np.where(mask, intended, 0.0), -layer.w_max, layer.w_max)
         v = layer.program(target, rng, max_pulses=max_pulses, iters=verify_iters, tol_levels=verify_tol)
-        stats["operations"] += v["operations"]
+        stats["verify_operations"] = v["operations"]
         stats["pulses"] += v["pulses"]
         stats["verify_reads"] = v["verify_reads"]
+    stats["intended"] = intended
     return stats

@@ -41,8 +41,9 @@ class Schedule:
     """L2 regularization weight of the pretraining [-]."""
     epochs: int = 57
     """Last epoch; on-chip epochs are pretrain_epochs+1 .. epochs [-]."""
-    steps_per_epoch: int = 1
-    """Full-batch Adam updates per on-chip epoch [-]."""
+    steps_per_epoch: int = 5
+    """Full-batch Adam updates per on-chip epoch (ours: 5; one leaves too few updates to recover from
+    each pruning step on the harder MNIST stand-in) [-]."""
     lr: float = 1.0
     """On-chip Adam step [nominal device pulses]."""
     beta1: float = 0.9
@@ -73,6 +74,13 @@ class Schedule:
     """Clip of a pulse count per operator or per cell per update [pulses]."""
     ridge: float = 1e-3
     """Ridge λ of the masked VAU fit [pulses²]."""
+    vau_feedback: bool = False
+    """VAU error feedback: the part of the desired update the operators missed is added to the next
+    desired update (a digital residual per weight, beside Adam's moments), clipped to ±max_pulses [-]."""
+    vau_conflict: float = 1.0
+    """Cost of one pair of opposing pulses in the VAU gauge choice [pulses²]."""
+    vau_stochastic: bool = False
+    """Round the VAU operators stochastically (unbiased) instead of to the nearest count [-]."""
     rank1_bits: int = 16
     """Bit length of the stochastic pulse streams of the rank1 rule [-]."""
     verify: bool = False

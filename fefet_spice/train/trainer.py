@@ -55,7 +55,8 @@ def pretrain(data, sch: Schedule, rng: np.random.Generator, on_epoch=None) -> tu
                "accuracy": msnet.accuracy(wq, data.x_test, data.y_test),
                "train_accuracy": msnet.accuracy(wq, data.x_train, data.y_train),
                "sparsity": 0.0, "layer_sparsity": [0.0, 0.0, 0.0], "operations": 0, "pulses": 0,
-               "index_reads": 0, "index_reads_external": 0, "fit_error_active": None, "fit_error_all": None,
+               "verify_reads": 0, "verify_operations": 0, "index_reads": 0, "index_reads_external": 0,
+               "fit_error_active": None, "fit_error_all": None,
                "events": []}
         records.append(rec)
         if on_epoch:
@@ -124,12 +125,15 @@ def train(data, lut, rule: str = "vau", sch: Schedule | None = None, seed: int =
     m = [np.zeros(l.mask.shape) for l in layers]
     v = [np.zeros(l.mask.shape) for l in layers]
     kw = dict(max_pulses=sch.max_pulses, ridge=sch.ridge, rank1_bits=sch.rank1_bits, verify=sch.verify,
-              verify_tol=sch.verify_tol, verify_iters=sch.verify_iters)
+              verify_tol=sch.verify_tol, verify_iters=sch.verify_iters, conflict=sch.vau_conflict,
+              stochastic_rounding=sch.vau_stochastic)
+    feedback = sch.vau_feedback and rule in ("vau", "vau-const")
+    resid = [np.zeros(l.mask.shape) for l in layers]
     t = 0
     for epoch in range(sch.pretrain_epochs + 1, sch.epochs + 1):
         notes, event_pulses = _run_events(layers, sch, epoch, m, rng)
         acc = {"operations": 0, "pulses": event_pulses, "index_reads": 0, "index_reads_external": 0,
-               "verify_reads": 0}
+               "verify_reads": 0, "verify_operations": 0}
         fit_a, fit_all, losses = [], [], []
         for _ in range(sch.steps_per_epoch):
             loss, grads, _ = msnet.loss_and_grads([l.read(rng) for l in layers], data.x_train, data.y_train)
@@ -139,7 +143,13 @@ def train(data, lut, rule: str = "vau", sch: Schedule | None = None, seed: int =
                 m[i] = sch.beta1 * m[i] + (1 - sch.beta1) * g
                 v[i] = sch.beta2 * v[i] + (1 - sch.beta2) * g * g
                 mh, vh = m[i] / (1 - sch.beta1 ** t), v[i] / (1 - sch.beta2 ** t)
-                st = update_layer(layer, -sch.lr * layer.pulse_w * mh / (np.sqrt(vh) + EPS), rule, rng, **kw)
+                want = -sch.lr * layer.pulse_w * mh / (np.sqrt(vh) + EPS)
+                if feedback:
+                    want = want + np.where(layer.mask, resid[i], 0.0)
+                st = update_layer(layer, want, rule, rng, **kw)
+                if feedback:
+                    lim = sch.max_pulses * layer.pulse_w
+                    resid[i] = np.where(layer.mask, np.clip(want - st.pop("intended"), -lim, lim), 0.0)
                 for k in acc:
                     acc[k] += st[k]
                 if st["fit_error_active"] is not None:
