@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 
 NAME = "train"
@@ -45,15 +44,6 @@ def _lut(args):
     return lut_from_model(presets.get(args.preset)), f"preset {args.preset} (numpy-model LUT)"
 
 
-def _one_thread():
-    """Small matrices: one BLAS thread is faster and measures 'one core' honestly."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
-
-
 def _line(rec: dict) -> str:
     fit = "" if rec["fit_error_active"] is None else (
         f" fit {rec['fit_error_active']:.2f}/{rec['fit_error_all']:.2f}")
@@ -84,8 +74,7 @@ def run(args) -> int:
         if not args.quiet:
             print(f"[train {rec['epoch']}/{total}] {_line(rec)}", file=sys.stderr, flush=True)
 
-    with _one_thread():
-        res = train(ds, lut, args.update, sch, seed=args.seed, on_epoch=progress)
+    res = train(ds, lut, args.update, sch, seed=args.seed, on_epoch=progress)
     res.update({"dataset": ds.source, "classes": list(ds.classes), "lut": lut_name})
     print(f"MSNet on {ds.source}, rule {args.update}, {lut_name}, seed {args.seed}: "
           f"final accuracy {100 * res['final_accuracy']:.1f} % at sparsity {100 * res['final_sparsity']:.1f} % "

@@ -8,6 +8,7 @@ pulses through the LUT. Pruning, over-pruning and regrowth run at the start of t
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -113,8 +114,23 @@ def _run_events(layers, sch, epoch, momentum, rng) -> tuple[list[str], int]:
     return notes, pulses
 
 
+def one_thread():
+    """Context limiting BLAS to one thread: the matrices are tiny, and threads only contend."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
 def train(data, lut, rule: str = "vau", sch: Schedule | None = None, seed: int = 0, on_epoch=None) -> dict:
-    """Pretrain, transfer and train MSNet on-chip with ``rule``; returns the history and summary."""
+    """Pretrain, transfer and train MSNet on-chip with ``rule`` (one BLAS thread); returns the history
+    and summary."""
+    with one_thread():
+        return _train(data, lut, rule, sch, seed, on_epoch)
+
+
+def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(RULES)}")
     sch = sch or Schedule()
