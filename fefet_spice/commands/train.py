@@ -20,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--classes", help="comma-separated classes (digits/npz: labels; emnist: letters)")
     p.add_argument("--schedule", help="schedule JSON (fefet-train-schedule/1); default: the paper's")
     p.add_argument("--epochs", type=int, help="last epoch (overrides the schedule)")
+    p.add_argument("--verify", action="store_true", help="write-and-verify after every layer update")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", help="write the history and summary as JSON here")
     p.add_argument("--plot", help="write a PNG here")
@@ -66,6 +67,8 @@ def run(args) -> int:
         if args.epochs <= sch.pretrain_epochs:
             raise ParamError(f"--epochs {args.epochs}: must exceed the {sch.pretrain_epochs} pretraining epochs")
         sch = replace(sch, epochs=args.epochs)
+    if args.verify:
+        sch = replace(sch, verify=True)
     ds = data.load(args.dataset, seed=args.seed, classes=_classes(args.classes, args.dataset))
     lut, lut_name = _lut(args)
     total = sch.epochs
