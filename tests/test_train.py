@@ -82,3 +82,18 @@ def test_vau_close_to_cell_and_float_on_digits():
     assert mean["vau"] > 0.85
     assert mean["vau"] >= mean["cell"] - 0.03
     assert mean["vau"] >= mean["float"] - 0.04
+
+
+def test_cli_consumes_a_native_lut_folder(tmp_path):
+    from fefet_spice.cli import main
+    from fefet_spice.lut.core import from_neurosim
+    from fefet_spice.lut.native import save_lut
+
+    lut = from_neurosim(0.1e-6, 6.1e-6, a_ltp=20.0, a_ltd=15.0, p_max=40, sigma_c2c=0.005,
+                        read_noise=0.017e-6, rng=0)
+    save_lut(tmp_path / "lut", lut)
+    out = tmp_path / "t.json"
+    assert main(["train", "--lut", str(tmp_path / "lut"), "--update", "cell", "--epochs", "11",
+                 "--json", str(out), "--quiet"]) == 0
+    res = json.loads(out.read_text())
+    assert res["lut"].startswith("lut ") and res["epochs"][-1]["operations"] == 5 * 1060
