@@ -71,8 +71,8 @@ if __name__ == "__main__":
     quick = "--quick" in sys.argv
     dataset = f"npz:{NPZ}" if NPZ.is_file() else "digits"
     seeds = (0, 1) if quick else (0, 1, 2, 3, 4)
-    out = {"dataset": dataset, "lut": "preset weight (numpy-model LUT)", "accuracy": accuracy_table(seeds, dataset),
-           "wall_time": wall_time(dataset, 1 if quick else 3)}
+    out = {"dataset": dataset, "lut": "preset weight (numpy-model LUT)",
+           "accuracy": accuracy_table(seeds, dataset), "wall_time": wall_time(dataset, 1 if quick else 3)}
     text = json.dumps(out, indent=1)
     if "--json" in sys.argv:
         Path(sys.argv[sys.argv.index("--json") + 1]).write_text(text + "\n")

@@ -55,7 +55,8 @@ def pretrain(data, sch: Schedule, rng: np.random.Generator, on_epoch=None) -> tu
         rec = {"epoch": epoch, "phase": "pretrain", "loss": float(np.mean(losses)),
                "accuracy": msnet.accuracy(wq, data.x_test, data.y_test),
                "train_accuracy": msnet.accuracy(wq, data.x_train, data.y_train),
-               "sparsity": 0.0, "layer_sparsity": [0.0, 0.0, 0.0], "operations": 0, "pulses": 0,
+               "sparsity": 0.0, "layer_sparsity": [0.0, 0.0, 0.0], "device_sparsity": None,
+               "operations": 0, "pulses": 0,
                "verify_reads": 0, "verify_operations": 0, "index_reads": 0, "index_reads_external": 0,
                "fit_error_active": None, "fit_error_all": None,
                "events": []}
@@ -87,6 +88,16 @@ def build_layers(w_pre: list, lut, rule: str, sch: Schedule, rng: np.random.Gene
 def _sparsity(layers) -> tuple[float, list[float]]:
     per = [float((~l.mask).mean()) for l in layers]
     return float(sum((~l.mask).sum() for l in layers) / msnet.n_weights()), per
+
+
+def _device_sparsity(layers) -> float | None:
+    """Fraction of cells (two per weight) within half a level of G_min: pruned pairs and the idle cell
+    of every active pair (device sparsity exceeds weight sparsity)."""
+    if not isinstance(layers[0], DeviceLayer):
+        return None
+    off = sum(int((l.gp - l.lut.g_min < 0.5 * l.g_level).sum() + (l.gn - l.lut.g_min < 0.5 * l.g_level).sum())
+              for l in layers)
+    return off / (2 * msnet.n_weights())
 
 
 def _events(sch: Schedule, epoch: int) -> list[tuple[str, float]]:
@@ -177,7 +188,7 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
         rec = {"epoch": epoch, "phase": "onchip", "loss": float(np.mean(losses)),
                "accuracy": msnet.accuracy(test_w, data.x_test, data.y_test),
                "train_accuracy": msnet.accuracy(test_w, data.x_train, data.y_train),
-               "sparsity": sp, "layer_sparsity": per, **acc,
+               "sparsity": sp, "layer_sparsity": per, "device_sparsity": _device_sparsity(layers), **acc,
                "fit_error_active": float(np.mean(fit_a)) if fit_a else None,
                "fit_error_all": float(np.mean(fit_all)) if fit_all else None, "events": notes}
         records.append(rec)
