@@ -1,0 +1,94 @@
+"""``fefet-spice train``: sparse on-chip training of MSNet through a conductance-update LUT."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "train"
+HELP = "train MSNet on-chip (pruning, VAU or another update rule) through a synapse LUT"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from ..train.rules import RULES
+
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--lut", help="native fefet-synapse-lut/1 folder (or its lut.json)")
+    src.add_argument("--preset", default="weight",
+                     help="device preset characterized with the numpy model (default weight)")
+    p.add_argument("--update", choices=RULES, default="vau", help="update rule (default vau)")
+    p.add_argument("--dataset", default="digits", help="digits | npz:PATH | emnist:FOLDER (default digits)")
+    p.add_argument("--classes", help="comma-separated classes (digits/npz: labels; emnist: letters)")
+    p.add_argument("--schedule", help="schedule JSON (fefet-train-schedule/1); default: the paper's")
+    p.add_argument("--epochs", type=int, help="last epoch (overrides the schedule)")
+    p.add_argument("--verify", action="store_true", help="write-and-verify after every layer update")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", help="write the history and summary as JSON here")
+    p.add_argument("--plot", help="write a PNG here")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
+
+
+def _classes(text: str | None, dataset: str):
+    if not text:
+        return None
+    items = [c.strip() for c in text.split(",") if c.strip()]
+    return tuple(items) if dataset.startswith("emnist") else tuple(int(c) for c in items)
+
+
+def _lut(args):
+    if args.lut:
+        from ..lut.native import load_lut
+
+        return load_lut(args.lut), f"lut {args.lut}"
+    from .. import presets
+    from ..characterize import lut_from_model
+
+    return lut_from_model(presets.get(args.preset)), f"preset {args.preset} (numpy-model LUT)"
+
+
+def _line(rec: dict) -> str:
+    fit = "" if rec["fit_error_active"] is None else (
+        f" fit {rec['fit_error_active']:.2f}/{rec['fit_error_all']:.2f}")
+    ev = f" [{', '.join(rec['events'])}]" if rec["events"] else ""
+    return (f"epoch {rec['epoch']:3d} {rec['phase']:8s} acc {100 * rec['accuracy']:5.1f} % "
+            f"loss {rec['loss']:.3f} sparsity {100 * rec['sparsity']:4.1f} % ops {rec['operations']} "
+            f"pulses {rec['pulses']}{fit}{ev}")
+
+
+def run(args) -> int:
+    from dataclasses import replace
+
+    from ..errors import ParamError
+    from ..io.atomic import save_figure, write_json
+    from ..train import data, schedule
+    from ..train.trainer import train
+
+    sch = schedule.load(args.schedule) if args.schedule else schedule.Schedule()
+    if args.epochs is not None:
+        if args.epochs <= sch.pretrain_epochs:
+            raise ParamError(f"--epochs {args.epochs}: must exceed the {sch.pretrain_epochs} pretraining epochs")
+        sch = replace(sch, epochs=args.epochs)
+    if args.verify:
+        sch = replace(sch, verify=True)
+    ds = data.load(args.dataset, seed=args.seed, classes=_classes(args.classes, args.dataset))
+    lut, lut_name = _lut(args)
+    total = sch.epochs
+
+    def progress(rec):
+        if not args.quiet:
+            print(f"[train {rec['epoch']}/{total}] {_line(rec)}", file=sys.stderr, flush=True)
+
+    res = train(ds, lut, args.update, sch, seed=args.seed, on_epoch=progress)
+    res.update({"dataset": ds.source, "classes": list(ds.classes), "lut": lut_name})
+    print(f"MSNet on {ds.source}, rule {args.update}, {lut_name}, seed {args.seed}: "
+          f"final accuracy {100 * res['final_accuracy']:.1f} % at sparsity {100 * res['final_sparsity']:.1f} % "
+          f"(per layer {', '.join(f'{100 * s:.0f} %' for s in res['final_layer_sparsity'])}); "
+          f"{res['operations_total']} operations, {res['pulses_total']} pulses, {res['wall_time_s']:.1f} s")
+    if args.json:
+        write_json(args.json, res)
+        print(f"wrote {args.json}")
+    if args.plot:
+        from ..train.plots import plot_history
+
+        save_figure(plot_history(res, f"MSNet, {ds.source}"), args.plot)
+        print(f"wrote {args.plot}")
+    return 0

@@ -1,0 +1,187 @@
+"""Data sets for the MSNet demo, all under one protocol (``../shared/SPEC.md`` section 4).
+
+Protocol: grey levels scaled to [0, 1], resized to 20x20 (area average when shrinking, bilinear when
+enlarging), binarized at 0.5; per class,
+``n_train`` (50) training and ``n_test`` (100) test images chosen by a seeded permutation; labels
+re-numbered 0..K-1 in the order of ``classes``.
+
+Sources:
+
+* ``digits`` — scikit-learn's bundled 8x8 digits (``sklearn/datasets/data/digits.csv.gz``, installed
+  with the package; never a download), classes 2, 3, 5, 6, 8 by default; one pool split per class.
+* ``npz:PATH`` — an MNIST-style ``.npz`` with ``x_train``, ``y_train``, ``x_test``, ``y_test``;
+  classes 2, 3, 5, 6, 8 by default.
+* ``emnist:FOLDER`` — the standard EMNIST letters files ``emnist-letters-{train,test}-images-idx3-ubyte.gz``
+  and ``-labels-idx1-ubyte.gz`` (gzip IDX; images stored transposed; labels 1..26); letters a, e, p, r, s.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+
+SIDE = 20
+DEFAULT_DIGITS = (2, 3, 5, 6, 8)
+DEFAULT_LETTERS = "aeprs"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Binary 20x20 images and labels 0..K-1."""
+
+    x_train: np.ndarray
+    """Training images, shape (n, 20, 20), values 0 or 1."""
+    y_train: np.ndarray
+    """Training labels, shape (n,), 0..K-1."""
+    x_test: np.ndarray
+    """Test images, shape (m, 20, 20)."""
+    y_test: np.ndarray
+    """Test labels, shape (m,)."""
+    classes: tuple
+    """Original class names/labels, in label order."""
+    source: str
+    """Where the images came from."""
+
+
+def _interp_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) resampling matrix: area average when shrinking, bilinear when enlarging."""
+    if n_out < n_in:
+        edges = np.arange(n_out + 1) * n_in / n_out
+        lo, hi = edges[:-1, None], edges[1:, None]
+        pix = np.arange(n_in)[None, :]
+        overlap = np.clip(np.minimum(hi, pix + 1) - np.maximum(lo, pix), 0, None)
+        return overlap / overlap.sum(axis=1, keepdims=True)
+    pos = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n_in - 1)
+    frac = pos - lo
+    mat = np.zeros((n_out, n_in))
+    mat[np.arange(n_out), lo] += 1 - frac
+    mat[np.arange(n_out), hi] += frac
+    return mat
+
+
+def binarize_resize(images: np.ndarray, side: int = SIDE) -> np.ndarray:
+    """Grey images (n, h, w), any scale -> binary (n, side, side) float: scale, resize, threshold 0.5."""
+    img = np.asarray(images, dtype=float)
+    top = img.max()
+    img = img / top if top > 0 else img
+    a, b = _interp_matrix(img.shape[1], side), _interp_matrix(img.shape[2], side)
+    return (np.einsum("ij,njk,lk->nil", a, img, b) >= 0.5).astype(float)
+
+
+def _pick(labels: np.ndarray, classes, n_per_class: int, rng: np.random.Generator, where: str,
+          skip: int = 0) -> np.ndarray:
+    """Seeded choice of ``n_per_class`` indices per class (after ``skip`` used ones)."""
+    out = []
+    for c in classes:
+        idx = np.flatnonzero(labels == c)
+        if idx.size < skip + n_per_class:
+            raise DataError(f"{where}: class {c!r} has {idx.size} images, need {skip + n_per_class}")
+        out.append(rng.permutation(idx)[skip: skip + n_per_class])
+    return np.concatenate(out)
+
+
+def _relabel(labels: np.ndarray, classes) -> np.ndarray:
+    lut = {c: i for i, c in enumerate(classes)}
+    return np.array([lut[v] for v in labels.tolist()], dtype=np.int64)
+
+
+def from_arrays(x_train, y_train, x_test, y_test, classes, seed: int, source: str,
+                n_train: int = 50, n_test: int = 100) -> Dataset:
+    """Apply the protocol to separate train/test pools (``x_test is None``: split one pool)."""
+    rng = np.random.default_rng(seed)
+    tr = _pick(y_train, classes, n_train, rng, source)
+    if x_test is None:
+        x_test, y_test = x_train, y_train
+        te = _pick(y_train, classes, n_test, np.random.default_rng(seed), source, skip=n_train)
+    else:
+        te = _pick(y_test, classes, n_test, rng, source)
+    return Dataset(binarize_resize(x_train[tr]), _relabel(y_train[tr], classes),
+                   binarize_resize(x_test[te]), _relabel(y_test[te], classes), tuple(classes), source)
+
+
+def load_digits(seed: int = 0, classes=DEFAULT_DIGITS, **kw) -> Dataset:
+    """scikit-learn's bundled 8x8 digits (read from the installed package, no download)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz" if spec else None
+    if path is None or not path.is_file():
+        raise DataError("the embedded digits need scikit-learn (sklearn/datasets/data/digits.csv.gz not found)")
+    raw = np.loadtxt(path, delimiter=",")
+    x, y = raw[:, :64].reshape(-1, 8, 8), raw[:, 64].astype(np.int64)
+    return from_arrays(x, y, None, None, tuple(classes), seed, "digits (scikit-learn)", **kw)
+
+
+def load_npz(path: str | os.PathLike, seed: int = 0, classes=DEFAULT_DIGITS, **kw) -> Dataset:
+    """An MNIST-style ``.npz`` (x_train, y_train, x_test, y_test)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z.files]
+            if missing:
+                raise DataError(f"{path}: missing array(s) {', '.join(missing)}")
+            arr = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable .npz ({exc})") from None
+    for k in ("x_train", "x_test"):
+        if arr[k].ndim != 3:
+            raise DataError(f"{path}: {k} must be (n, h, w) images, got shape {arr[k].shape}")
+    return from_arrays(arr["x_train"], arr["y_train"].astype(np.int64), arr["x_test"],
+                       arr["y_test"].astype(np.int64), tuple(classes), seed, f"npz:{path}", **kw)
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read one gzip IDX file (unsigned-byte data, magic 0x0000080N) into an array of N dimensions."""
+    path = Path(path)
+    try:
+        with gzip.open(path, "rb") as f:
+            blob = f.read()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a gzip file ({exc})") from None
+    if len(blob) < 4 or blob[0:2] != b"\0\0" or blob[2] != 0x08:
+        raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic {blob[:4].hex()})")
+    ndim = blob[3]
+    dims = tuple(int.from_bytes(blob[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    start = 4 + 4 * ndim
+    size = int(np.prod(dims)) if dims else 0
+    if len(blob) != start + size:
+        raise DataError(f"{path}: header says {dims} ({size} bytes) but {len(blob) - start} data bytes follow")
+    return np.frombuffer(blob, dtype=np.uint8, offset=start).reshape(dims)
+
+
+def load_emnist(folder: str | os.PathLike, seed: int = 0, letters: str = DEFAULT_LETTERS, **kw) -> Dataset:
+    """EMNIST letters from ``folder`` (standard gzip IDX files; images transposed, labels 1..26)."""
+    folder = Path(folder)
+    parts = {}
+    for split in ("train", "test"):
+        x = read_idx(folder / f"emnist-letters-{split}-images-idx3-ubyte.gz")
+        y = read_idx(folder / f"emnist-letters-{split}-labels-idx1-ubyte.gz").astype(np.int64)
+        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+            raise DataError(f"{folder}: {split} images {x.shape} and labels {y.shape} do not match")
+        parts[split] = (np.ascontiguousarray(x.transpose(0, 2, 1)), y)
+    classes = tuple(ord(ch) - ord("a") + 1 for ch in letters.lower())
+    ds = from_arrays(*parts["train"], *parts["test"], classes, seed, f"emnist:{folder}", **kw)
+    return Dataset(ds.x_train, ds.y_train, ds.x_test, ds.y_test, tuple(letters.lower()), ds.source)
+
+
+def load(spec: str, seed: int = 0, classes=None, **kw) -> Dataset:
+    """``digits``, ``npz:PATH`` or ``emnist:FOLDER``; ``classes`` overrides the default classes."""
+    kind, _, path = spec.partition(":")
+    if kind == "digits" and not path:
+        return load_digits(seed, classes or DEFAULT_DIGITS, **kw)
+    if kind == "npz" and path:
+        return load_npz(path, seed, classes or DEFAULT_DIGITS, **kw)
+    if kind == "emnist" and path:
+        return load_emnist(path, seed, "".join(classes) if classes else DEFAULT_LETTERS, **kw)
+    raise DataError(f"dataset {spec!r}: use digits, npz:PATH or emnist:FOLDER")

@@ -1,0 +1,160 @@
+"""The training schedule: one frozen dataclass, one JSON file (``fefet-train-schedule/1``).
+
+The default reproduces the paper's MSNet demo (Ning et al. 2025, DOI 10.1038/s41928-024-01328-4;
+``../shared/SPEC.md`` section 4): 10 epochs off-chip pretraining (8-bit weights, L1/L2), then on-chip
+full-batch Adam with 5-bit weights (differential pairs of 16-level cells), magnitude pruning per layer
+to 52.3 / 63.7 / 66.8 / 74.2 % at epochs 11 / 17 / 23 / 26, over-pruning +12.7 % at 29, regrowth of
+12.5 % at 38 by gradient momentum (expansion factor, random choice), to epoch 57.
+
+Per-layer pruning targets: an overall target ``t`` gives layer ``l`` the fraction
+``layer_shares[l] * t / prune_targets[-1]`` (capped at ``max_layer_sparsity``); the default shares
+(Conv1 52 %, Conv2 80 %, FC 59 %, the paper's final split) make the weighted mean exactly ``t``.
+JSON files may give any subset of the fields; unknown keys are rejected.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from ..errors import ParamError
+
+SCHEMA = "fefet-train-schedule/1"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Training schedule and update-rule settings (epochs count from 1)."""
+
+    pretrain_epochs: int = 10
+    """Off-chip pretraining epochs (epochs 1..pretrain_epochs) [-]."""
+    pretrain_bits: int = 8
+    """Weight resolution during pretraining (signed, per-layer scale; straight-through) [bit]."""
+    pretrain_lr: float = 0.01
+    """Adam step of the pretraining [weight units]."""
+    pretrain_batch: int = 10
+    """Mini-batch size of the pretraining [images]."""
+    l1: float = 1e-4
+    """L1 regularization weight of the pretraining [-]."""
+    l2: float = 1e-4
+    """L2 regularization weight of the pretraining [-]."""
+    epochs: int = 57
+    """Last epoch; on-chip epochs are pretrain_epochs+1 .. epochs [-]."""
+    steps_per_epoch: int = 5
+    """Full-batch Adam updates per on-chip epoch (ours: 5; one leaves too few updates to recover from
+    each pruning step on the harder MNIST stand-in) [-]."""
+    lr: float = 2.0
+    """On-chip Adam step (tuned for vau over 0.5 / 1 / 2 / 3 on the MNIST stand-in) [nominal device pulses]."""
+    beta1: float = 0.9
+    """Adam first-moment decay (also the gradient momentum used for regrowth) [-]."""
+    beta2: float = 0.999
+    """Adam second-moment decay [-]."""
+    levels: int = 16
+    """Nominal levels per cell; a differential pair holds 2*levels-1 values (5 bit for 16) [-]."""
+    prune_epochs: tuple = (11, 17, 23, 26)
+    """Epochs at whose start magnitude pruning runs [-]."""
+    prune_targets: tuple = (0.523, 0.637, 0.668, 0.742)
+    """Overall weight sparsity after each pruning step [fraction]."""
+    layer_shares: tuple = (0.52, 0.80, 0.59)
+    """Per-layer sparsity (Conv1, Conv2, FC) at the last pruning target [fraction]."""
+    max_layer_sparsity: float = 0.98
+    """Cap on any layer's sparsity [fraction]."""
+    overprune_epoch: int = 29
+    """Epoch of the over-pruning step (0: none) [-]."""
+    overprune_extra: float = 0.127
+    """Extra overall sparsity added by over-pruning [fraction]."""
+    regrow_epoch: int = 38
+    """Epoch of the regrowth step (0: none) [-]."""
+    regrow_fraction: float = 0.125
+    """Fraction of each layer's weights regrown [fraction]."""
+    regrow_expansion: float = 2.0
+    """Candidate list = expansion x regrown count, ranked by |gradient momentum| [-]."""
+    max_pulses: int = 8
+    """Clip of a pulse count per operator or per cell per update [pulses]."""
+    ridge: float = 1e-3
+    """Ridge λ of the masked VAU fit [pulses²]."""
+    vau_feedback: bool = False
+    """VAU error feedback: the part of the desired update the operators missed is added to the next
+    desired update (a digital residual per weight, beside Adam's moments), clipped to ±max_pulses [-]."""
+    vau_conflict: float = 1.0
+    """Cost of one pair of opposing pulses in the VAU gauge choice [pulses²]."""
+    vau_stochastic: bool = False
+    """Round the VAU operators stochastically (unbiased) instead of to the nearest count [-]."""
+    rank1_bits: int = 16
+    """Bit length of the stochastic pulse streams of the rank1 rule [-]."""
+    verify: bool = False
+    """Write-and-verify after each layer update [-]."""
+    verify_tol: float = 0.5
+    """Write-and-verify tolerance [levels]."""
+    verify_iters: int = 3
+    """Write-and-verify iterations per update [-]."""
+    transfer_iters: int = 20
+    """Write-and-verify iterations when the pretrained weights are programmed [-]."""
+    reset_pulses: int = 64
+    """Depression pulses that take a pruned pair to G_min [pulses]."""
+    read_noise: bool = True
+    """Read noise on every MAC read [-]."""
+    write_noise: bool = True
+    """Cycle-to-cycle spread of every pulse (LUT std) [-]."""
+
+    def __post_init__(self):
+        if len(self.prune_epochs) != len(self.prune_targets):
+            raise ParamError("schedule: prune_epochs and prune_targets must have the same length")
+        if len(self.layer_shares) != 3:
+            raise ParamError("schedule: layer_shares needs one fraction per layer (3)")
+        if not 0 < self.pretrain_epochs < self.epochs:
+            raise ParamError("schedule: need 0 < pretrain_epochs < epochs")
+        for name in ("prune_targets", "layer_shares"):
+            if any(not 0 <= v < 1 for v in getattr(self, name)):
+                raise ParamError(f"schedule: {name} must be fractions in [0, 1)")
+        for name in ("steps_per_epoch", "levels", "max_pulses", "rank1_bits", "pretrain_batch"):
+            if getattr(self, name) < 1:
+                raise ParamError(f"schedule: {name} must be >= 1")
+
+    def layer_targets(self, overall: float) -> list[float]:
+        """Per-layer sparsity for an overall target (see the module docstring)."""
+        ref = self.prune_targets[-1] if self.prune_targets else overall
+        return [min(s * overall / ref, self.max_layer_sparsity) for s in self.layer_shares]
+
+    def to_dict(self) -> dict:
+        return {"schema": SCHEMA, **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}}
+
+
+def from_dict(d: dict, where: str = "schedule") -> Schedule:
+    """Build a schedule from a dict (missing fields keep their defaults); unknown keys are errors."""
+    d = dict(d)
+    schema = d.pop("schema", SCHEMA)
+    if schema != SCHEMA:
+        raise ParamError(f"{where}: schema is {schema!r}; this fefet_spice reads {SCHEMA!r}")
+    known = {f.name: f for f in fields(Schedule)}
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        raise ParamError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    base = Schedule()
+    vals = {}
+    for k, v in d.items():
+        default = getattr(base, k)
+        if isinstance(default, tuple):
+            v = tuple(v)
+        elif isinstance(default, bool):
+            if not isinstance(v, bool):
+                raise ParamError(f"{where}: {k} must be true or false")
+        elif isinstance(default, (int, float)) and not isinstance(v, (int, float)):
+            raise ParamError(f"{where}: {k} must be a number")
+        vals[k] = v
+    return replace(base, **vals)
+
+
+def load(path: str | os.PathLike) -> Schedule:
+    """Read a schedule JSON file."""
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamError(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise ParamError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(d, dict):
+        raise ParamError(f"{path}: a schedule is a JSON object")
+    return from_dict(d, str(path))
