@@ -12,17 +12,43 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", default="out", help="output folder (default out/)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="reduced configuration (small Monte Carlo, few epochs)")
+    p.add_argument("--measurements", default="measurements",
+                   help="folder with weight/ and sparsity/ measurement folders (default measurements/)")
+    p.add_argument("--dataset", default="digits", help="training data: digits | npz:PATH | emnist:FOLDER")
+    p.add_argument("--backend", choices=("ngspice", "numpy"), default="ngspice",
+                   help="simulator of the characterization stage (default ngspice)")
 
 
 def build_stages(args):
+    from ..errors import DataError
+    from ..pipeline import stages as st
     from ..pipeline.cache import Stage
-    from ..pipeline.stages import stage_model
 
-    quick = args.quick
+    q = args.quick
+    meas = Path(args.measurements)
+    devices = ["weight"] if q else ["weight", "sparsity"]
+    inputs = [meas / d for d in devices]
+    for path in inputs:
+        if not path.is_dir():
+            raise DataError(f"{path}: no such measurement folder (give --measurements DIR with weight/ "
+                            "and sparsity/ inside; see measurements/README.md)")
+    data_inputs = [Path(args.dataset.split(":", 1)[1])] if ":" in args.dataset else []
     return [
-        Stage("model", "Compact model on the presets", stage_model,
-              config={"seed": args.seed, "n_devices": 2 if quick else 4, "n_pulses": 32 if quick else 64},
-              estimate_s=3),
+        Stage("model", "Compact model on the presets", st.stage_model,
+              config={"seed": args.seed, "n_devices": 2 if q else 4, "n_pulses": 32 if q else 64}, estimate_s=3),
+        Stage("fit", "Fit to measurements", st.stage_fit, inputs=inputs,
+              config={"measurements": str(meas), "devices": devices, "max_nfev": 60 if q else 200},
+              estimate_s=10 if q else 40),
+        Stage("characterize", "Conductance-update characterization", st.stage_characterize, after=["fit"],
+              config={"backend": args.backend, "n_devices": 2 if q else 16, "n_pulses": 32 if q else 64,
+                      "seed": args.seed}, estimate_s=20 if q else 240),
+        Stage("export", "LUT export (native, aihwkit, NeuroSim, CrossSim)", st.stage_export,
+              after=["characterize"], estimate_s=3),
+        Stage("train", "On-chip training of MSNet (vau vs cell vs float)", st.stage_train,
+              after=["characterize"], inputs=data_inputs,
+              config={"rules": ["vau", "cell", "float"], "dataset": args.dataset, "seed": args.seed,
+                      "epochs": 14 if q else None}, estimate_s=10 if q else 30),
+        Stage("cost", "Weight-update cost model", st.stage_cost, after=[], estimate_s=5),
     ]
 
 
