@@ -1,0 +1,13 @@
+"""ngspice netlists built from the same :class:`~fefet_spice.params.FeFETParams` as the numpy model.
+
+* :mod:`.fmt` — deterministic number formatting and name validation (nothing else reaches a deck).
+* :mod:`.device` — one FeFET subcircuit: binned domain state nodes, channel B-source, gate charge.
+* :mod:`.runner` — run a deck in ngspice (PySpice shared library, ``ngspice -b`` fallback).
+* :mod:`.bench` — single-device testbenches (pulse trains, DC sweeps) and :func:`cell_pulse_response`.
+* :mod:`.array` — the two-FeFET cell and M x N arrays: VAU steps, cell-by-cell writes, MAC reads.
+
+Importing this package does not load PySpice; the runner imports it on first use.
+"""
+from .device import SpiceDevice, binned_device, subckt
+
+__all__ = ["SpiceDevice", "binned_device", "subckt"]
