@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParamError
+from ..array.schedule import Schedule
 from ..params import FeFETParams
 from . import runner
 from .deck import SolverOptions, pwl
@@ -76,20 +77,6 @@ def initial_state(m: int, n: int, mask, cfg: ArrayConfig, s_weight: float = -1.0
     return ArrayState(w, s)
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """Piecewise-constant line voltages over common segments. Row lines (M, K), column lines (N, K).
-
-    ``spl`` may be None: SPL floats (capacitance + leak) during the whole operation.
-    """
-
-    dt: np.ndarray
-    bl: np.ndarray
-    dil: np.ndarray
-    dol: np.ndarray
-    spl: np.ndarray | None = None
-
-
 def _line_nodes(prefix: str, idx: int, count: int, r_line: float) -> list[str]:
     """Node names of a line's taps: all the source node when r_line == 0."""
     if r_line == 0.0:
@@ -122,7 +109,8 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
         lines.append(f"Vbl{i} bl{i} 0 {pwl(sched.bl[i], sched.dt, edge)}")
         lines.append(f"Vdil{i} dil{i} 0 {pwl(sched.dil[i], sched.dt, edge)}")
         if sched.spl is None:
-            lines += [f"Cspl{i} spl{i} 0 {num(cfg.c_line * n)}", f"Rspl{i} spl{i} 0 {num(cfg.r_leak)}"]
+            lines += [f"Cspl{i} spl{i} 0 {num(cfg.c_line * n)}", f"Rspl{i} spl{i} 0 {num(cfg.r_leak)}",
+                      f"Bpre{i} 0 spl{i} I=1e-3*({num(sched.v_spl_pre)}-v(spl{i}))*(1-u(time-{num(sched.t_pre)}))"]
         else:
             lines.append(f"Vspl{i} spl{i} 0 {pwl(sched.spl[i], sched.dt, edge)}")
     for j in range(n):
