@@ -14,7 +14,7 @@ from ..waveforms import Waveform
 from . import runner
 from .deck import SolverOptions, energy, pwl, sample, vsource
 from .device import DEFAULT_BINS, SpiceDevice, binned_device, instance, subckt
-from .fmt import check_deck
+from .fmt import check_deck, num
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,83 @@ def run_device(params: FeFETParams, waveform: Waveform, vd: float = 0.1, n_bins:
                                 float(starts[seg[0]]), float(t_end[seg[-1]]))
     return DeviceRun(t=t_end, id=i_d, p_norm=p_norm, g_after_pulse=g_after, energy_per_pulse=e_pulse,
                      state=qs[:, -1], vectors=vec)
+
+
+def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams, amplitudes, width: float,
+                        *, sparsity_on: bool = True, half_selected: bool = False, topology: str = "B",
+                        devices=None, s_init: float = -1.0, backend: str = "auto") -> dict:
+    """Pulse a single two-FeFET cell in ngspice and read it after every pulse.
+
+    The cell (:mod:`fefet_spice.spice.array`, 1 x 1, SPL floating after a pre-charge) gets one pulse
+    per entry of ``amplitudes`` [V] of ``width`` [s] on its BL (topology B: through the sparsity FeFET
+    to the weight gate; A: on the weight gate), each followed by ``weight_params.op.t_gap`` at 0 V and
+    a read (BL at ``op.v_read_g``, DIL at ``op.v_read_d``, DOL at 0 V) lasting ``op.t_read``.
+
+    Parameters
+    ----------
+    weight_params, sparsity_params : FeFETParams
+        The two devices (their ``op`` sets gaps and reads).
+    amplitudes : array_like
+        Pulse amplitudes [V] (sign = polarity).
+    width : float
+        Pulse width [s].
+    sparsity_on : bool
+        Sparsity FeFET on (kept cell) or off (pruned cell).
+    half_selected : bool
+        DOL held at the pulse amplitude during each pulse (an unselected column of a VAU column step:
+        the weight drive is halved).
+    topology : {"B", "A"}
+    devices : DeviceSample, optional
+        One device's variation (first row used): Ea scale and Vt shift of the weight FeFET.
+    s_init : float
+        Initial state of every weight domain [-] (-1: fully depressed, G_min).
+
+    Returns
+    -------
+    dict
+        ``g``: conductance read after each pulse, shape (n,) [S]; ``energy_j``: energy delivered by all
+        line sources over each pulse and its gap, shape (n,) [J]; ``g_initial`` [S] (before the first pulse
+        — not read, computed as the first pulse's starting state is s_init).
+    """
+    from ..array.schedule import Schedule
+    from .array import ArrayConfig, array_deck, initial_state
+
+    amps = np.atleast_1d(np.asarray(amplitudes, dtype=float))
+    op = weight_params.op
+    cfg = ArrayConfig(topology=topology)
+    n_p = len(amps)
+    k = 1 + 3 * n_p
+    dt = np.zeros(k)
+    bl, dil, dol = np.zeros((1, k)), np.zeros((1, k)), np.zeros((1, k))
+    dt[0] = 100e-9
+    for p, a in enumerate(amps):
+        s = 1 + 3 * p
+        dt[s:s + 3] = (width, op.t_gap if op.t_gap > 0 else 1e-9, op.t_read)
+        bl[0, s], bl[0, s + 2], dil[0, s + 2] = a, op.v_read_g, op.v_read_d
+        if half_selected:
+            dol[0, s] = a
+    sched = Schedule(dt=dt, bl=bl, dil=dil, dol=dol, spl=None, t_pre=dt[0])
+    state = initial_state(1, 1, sparsity_on, cfg, s_weight=s_init)
+    wdev = binned_device(weight_params, cfg.bins_weight)
+    kea, dvt = 1.0, 0.0
+    if devices is not None:
+        from ..model.ferro import domain_activation
+
+        kea = float(np.mean(devices.ea_up[0]) / np.mean(domain_activation(weight_params.ferro)[0]))
+        dvt = float(devices.vt_shift[0])
+    deck = array_deck(wdev, binned_device(sparsity_params, cfg.bins_sparsity), state, sched, cfg,
+                      save_currents=True, title="two-FeFET cell pulse response")
+    if devices is not None:
+        lines = deck.split("\n")
+        lines = [ln.replace("kea=1.000000000e+00 dvt=0.000000000e+00", f"kea={num(kea)} dvt={num(dvt)}")
+                 if ln.startswith("Xw0_0 ") else ln for ln in lines]
+        deck = check_deck("\n".join(lines))
+    vec = runner.run(deck, backend=backend)
+    time = vec["time"]
+    t_end = np.cumsum(dt)
+    reads = 3 + 3 * np.arange(n_p)
+    g = sample(time, vec["i(vdol0)"], t_end[reads] - 0.02 * op.t_read) / op.v_read_d
+    sources = {"bl0": ("bl0", "0"), "dil0": ("dil0", "0"), "dol0": ("dol0", "0")}
+    e = np.array([energy(time, vec, sources, float(t_end[s - 1]), float(t_end[s + 1]))
+                  for s in 1 + 3 * np.arange(n_p)])
+    return {"g": g, "energy_j": e}

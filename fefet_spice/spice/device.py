@@ -66,6 +66,7 @@ class SpiceDevice:
 
 def binned_device(params: FeFETParams, n_bins: int = DEFAULT_BINS) -> SpiceDevice:
     """Bin the device's domains into ``n_bins`` equal-weight quantile bins (``n_bins <= n_domains``)."""
+    name("name", params.name)  # reject before any text is built
     if params.ferro.beta != 1.0:
         raise ParamError(f"{params.name}: ferro.beta = {params.ferro.beta!r}; the SPICE netlist supports beta = 1 only")
     n = int(min(n_bins, params.ferro.n_domains))

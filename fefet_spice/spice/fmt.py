@@ -24,9 +24,15 @@ def num(x: float) -> str:
     return FLOAT_FMT % x
 
 
+_RESERVED = re.compile(r"shell|control|endc|include", re.IGNORECASE)
+
+
 def name(path: str, value: str) -> str:
-    """A validated identifier (letters, digits, underscore) for a netlist."""
-    return check_name(path, value)
+    """A validated identifier (letters, digits, underscore) for a netlist; no ngspice command words."""
+    check_name(path, value)
+    if _RESERVED.search(value):
+        raise ParamError(f"{path}: {value!r} contains a reserved ngspice word; choose another name")
+    return value
 
 
 def node(value: str) -> str:
