@@ -128,7 +128,9 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
             else:
                 lines.append(instance(f"s{i}_{j}", dil[i][j], f"spl{i}", mid, sdev, state.sparsity[i, j]))
                 lines.append(instance(f"w{i}_{j}", mid, bl[i][j], dol[j][i], wdev, state.weight[i, j]))
-    lines += options.lines(t_stop, float(np.min(sched.dt)))
+    # without currents only the final states are needed: keep the output of the last segment only
+    t_start = 0.0 if save_currents else t_stop - 0.5 * float(sched.dt[-1])
+    lines += options.lines(t_stop, float(np.min(sched.dt)), t_start)
     save = [f"v(x{kind}{i}_{j}.q{k})" for i in range(m) for j in range(n)
             for kind, dev in (("w", wdev), ("s", sdev)) for k in range(dev.n_bins)]
     if save_currents:
@@ -165,3 +167,25 @@ def run_array(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sch
             new.weight[i, j] = [vec[f"v(xw{i}_{j}.q{k})"][-1] for k in range(wdev.n_bins)]
             new.sparsity[i, j] = [vec[f"v(xs{i}_{j}.q{k})"][-1] for k in range(sdev.n_bins)]
     return ArrayRun(state=new, time=vec["time"], vectors=vec)
+
+
+def mac_currents(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, v_in, cfg: ArrayConfig = ArrayConfig(),
+                 v_spl: float = 0.0, backend: str = "auto") -> tuple[np.ndarray, ArrayRun]:
+    """MAC read in ngspice: DIL_i at ``v_in[i]`` [V], BLs at the weight read gate voltage, SPL at
+    ``v_spl`` [V], DOLs at 0 V. Returns the DOL currents (N,) [A] at the end of the read and the run."""
+    from ..array.schedule import mac_read
+
+    m, n = state.shape
+    sched = mac_read(v_in, n, wparams.op.v_read_g, wparams.op.t_read, v_spl=v_spl)
+    run = run_array(wparams, sparams, state, sched, cfg, save_currents=True, backend=backend)
+    return np.array([run.vectors[f"i(vdol{j})"][-1] for j in range(n)]), run
+
+
+def weight_conductance(wparams: FeFETParams, state: ArrayState) -> np.ndarray:
+    """Read conductance (M, N) [S] of the weight FeFETs at their bin states (numpy channel model)."""
+    from ..model.channel import drain_current
+    from ..model.simulate import threshold_voltage
+
+    op = wparams.op
+    vt = threshold_voltage(wparams, state.weight.mean(axis=-1))
+    return drain_current(wparams.channel, op.v_read_g, op.v_read_d, vt) / op.v_read_d

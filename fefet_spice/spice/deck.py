@@ -14,7 +14,7 @@ class SolverOptions:
 
     method: str = "gear"
     """Integration method (gear: stiff domain rates up to ~1e12 /s)."""
-    reltol: float = 1e-4
+    reltol: float = 1e-3
     """Relative tolerance [-]."""
     abstol: float = 1e-15
     """Absolute current tolerance [A]."""
@@ -22,17 +22,18 @@ class SolverOptions:
     """Absolute voltage tolerance [V] (domain states are node voltages in [-1, 1])."""
     chgtol: float = 1e-20
     """Charge tolerance [C]: far below the state capacitors' charge (C_STATE x 1 V)."""
-    max_steps_per_segment: float = 4.0
+    max_steps_per_segment: float = 1.0
     """Largest time step as a fraction 1/x of the shortest segment [-]."""
     t_edge: float = 1e-9
     """Rise/fall time of every PWL transition [s]."""
 
-    def lines(self, t_stop: float, t_min_seg: float) -> list[str]:
+    def lines(self, t_stop: float, t_min_seg: float, t_start: float = 0.0) -> list[str]:
+        """``.options`` and ``.tran`` lines; output is kept only from ``t_start`` [s] on."""
         maxstep = t_min_seg / self.max_steps_per_segment
         return [f".options method={name('method', self.method)} reltol={num(self.reltol)} "
                 f"abstol={num(self.abstol)} vntol={num(self.vntol)} chgtol={num(self.chgtol)} itl4=100 "
                 f"filetype=binary",
-                f".tran {num(maxstep)} {num(t_stop)} 0 {num(maxstep)} uic"]
+                f".tran {num(maxstep)} {num(t_stop)} {num(t_start)} {num(maxstep)} uic"]
 
 
 def pwl(values: np.ndarray, durations: np.ndarray, t_edge: float) -> str:

@@ -76,10 +76,17 @@ def binned_device(params: FeFETParams, n_bins: int = DEFAULT_BINS) -> SpiceDevic
     return SpiceDevice(params=params, ea_up=ea_up, ea_dn=ea_dn)
 
 
-def _rate(ea: float, drive: str, fp) -> str:
-    """``exp(ln r)`` with ln r = -min((kea Ea / max(drive, V_EPS))^alpha, EXP_CAP) - ln tau0."""
-    return (f"exp({num(-np.log(fp.tau0))}-min(pwr(kea*{num(ea)}/max({drive},{num(V_EPS)}),{num(fp.alpha)}),"
-            f"{num(EXP_CAP)}))")
+def _rate(a_k: float, node: str, fp) -> str:
+    """``exp(ln r)``: ln r = -min(A_k u, EXP_CAP) - ln tau0 with A_k = Ea_k^alpha and
+    u = (kea / max(drive, V_EPS))^alpha on a per-device node, i.e. exactly ``log_rate``."""
+    return f"exp({num(-np.log(fp.tau0))}-min({num(a_k)}*v({node}),{num(EXP_CAP)}))"
+
+
+def _u_node(node: str, drive: str, a_min: float, fp) -> str:
+    """Per-device node u = min((kea/max(drive, V_EPS))^alpha, u_max); u_max = EXP_CAP / min(A_k)
+    (beyond it every bin's exponent is capped anyway, so the cap changes nothing but node size)."""
+    u_max = EXP_CAP / a_min
+    return f"B{node} {node} 0 V=min(pwr(kea/max({drive},{num(V_EPS)}),{num(fp.alpha)}),{num(u_max)})"
 
 
 def _channel_expr(dev: SpiceDevice, vd: str, vs: str) -> str:
@@ -116,9 +123,12 @@ def subckt(dev: SpiceDevice) -> str:
              "Bfe fe 0 V=v(g)-0.5*(v(d)+v(s))",
              "Vsns qx 0 0"]
     vimp = num(fp.v_imp)
+    a_up, a_dn = dev.ea_up ** fp.alpha, dev.ea_dn ** fp.alpha
+    lines.append(_u_node("uup", f"v(fe)-{vimp}", float(a_up.min()), fp))
+    lines.append(_u_node("udn", f"{vimp}-v(fe)", float(a_dn.min()), fp))
     for i in range(k):
-        up = _rate(dev.ea_up[i], f"v(fe)-{vimp}", fp)
-        dn = _rate(dev.ea_dn[i], f"{vimp}-v(fe)", fp)
+        up = _rate(a_up[i], "uup", fp)
+        dn = _rate(a_dn[i], "udn", fp)
         lines.append(f"C{i} q{i} qx {num(C_STATE)} ic={{s0_{i}}}")
         lines.append(f"B{i} 0 q{i} I={num(C_STATE)}*({up}*(1-v(q{i}))-{dn}*(1+v(q{i})))")
     mean = "+".join(f"v(q{i})" for i in range(k))
