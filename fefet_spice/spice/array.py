@@ -98,7 +98,7 @@ def _line(prefix: str, idx: int, count: int, cfg: ArrayConfig, out: list[str]) -
 
 def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: Schedule,
                cfg: ArrayConfig = ArrayConfig(), options: SolverOptions = SolverOptions(),
-               save_currents: bool = False, title: str = "FeFET array") -> str:
+               save_currents: bool = False, title: str = "FeFET array", extra: tuple[str, ...] = ()) -> str:
     """A runnable deck of the array under ``sched`` starting from ``state``."""
     m, n = state.shape
     t_stop = float(np.sum(sched.dt))
@@ -139,6 +139,7 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
         if sched.spl is not None:
             save += [f"i(vspl{i}) v(spl{i})" for i in range(m)]
     lines += [".save " + " ".join(save[k:k + 8]) for k in range(0, len(save), 8)]
+    lines += list(extra)
     lines.append(".end")
     return check_deck("\n".join(lines) + "\n")
 

@@ -86,7 +86,8 @@ def run_device(params: FeFETParams, waveform: Waveform, vd: float = 0.1, n_bins:
 
 def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams, amplitudes, width: float,
                         *, sparsity_on: bool = True, half_selected: bool = False, topology: str = "B",
-                        devices=None, s_init: float = -1.0, backend: str = "auto") -> dict:
+                        devices=None, s_init: float = -1.0, options: SolverOptions = SolverOptions(),
+                        backend: str = "auto") -> dict:
     """Pulse a single two-FeFET cell in ngspice and read it after every pulse.
 
     The cell (:mod:`fefet_spice.spice.array`, 1 x 1, SPL floating after a pre-charge) gets one pulse
@@ -117,8 +118,7 @@ def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams
     -------
     dict
         ``g``: conductance read after each pulse, shape (n,) [S]; ``energy_j``: energy delivered by all
-        line sources over each pulse and its gap, shape (n,) [J]; ``g_initial`` [S] (before the first pulse
-        — not read, computed as the first pulse's starting state is s_init).
+        line sources (BL, DIL, DOL) over each pulse and its gap, shape (n,) [J].
     """
     from ..array.schedule import Schedule
     from .array import ArrayConfig, array_deck, initial_state
@@ -146,7 +146,7 @@ def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams
 
         kea = float(np.mean(devices.ea_up[0]) / np.mean(domain_activation(weight_params.ferro)[0]))
         dvt = float(devices.vt_shift[0])
-    deck = array_deck(wdev, binned_device(sparsity_params, cfg.bins_sparsity), state, sched, cfg,
+    deck = array_deck(wdev, binned_device(sparsity_params, cfg.bins_sparsity), state, sched, cfg, options,
                       save_currents=True, title="two-FeFET cell pulse response")
     if devices is not None:
         lines = deck.split("\n")
