@@ -1,0 +1,94 @@
+"""Benchmark: one full VAU update on M x M arrays in ngspice and in the numpy fast path, same run.
+
+    PYTHONPATH=. python bench/bench_spice.py [--sizes 8 16 32] [--json out/bench_spice.json]
+
+For each size: a random 75 % sparsity mask and row/column operators in [-2, 2] (seed = size); kept
+weights start mid-range, pruned ones at G_min. Reports wall times, the speed-up, the largest
+kept-cell difference (fraction of G_max - G_min) and the largest pruned-cell change.
+ngspice options are the ones chosen by measurement for arrays (see BENCHMARKS.md): gear,
+reltol 3e-3, maxstep = one segment, 10 ns edges, 8 weight bins, 1 sparsity bin, output kept
+only for the last segment.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fefet_spice import presets  # noqa: E402
+from fefet_spice.array import FastArray  # noqa: E402
+from fefet_spice.spice import runner  # noqa: E402
+from fefet_spice.spice.array import ArrayConfig, array_deck, weight_conductance  # noqa: E402
+from fefet_spice.spice.deck import SolverOptions  # noqa: E402
+from fefet_spice.spice.device import binned_device  # noqa: E402
+from fefet_spice.spice.library import vau_deck  # noqa: E402
+
+BENCH_OPTIONS = SolverOptions(reltol=3e-3, t_edge=1e-8)
+BENCH_CONFIG = ArrayConfig(bins_weight=8, bins_sparsity=1)
+
+
+def one_size(m: int, weight, sparsity, repeats: int = 5) -> dict:
+    _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=BENCH_CONFIG)
+    sched, state, mask, s0 = case["schedule"], case["state"], case["mask"], case["s0"]
+    deck = array_deck(binned_device(weight, BENCH_CONFIG.bins_weight),
+                      binned_device(sparsity, BENCH_CONFIG.bins_sparsity), state, sched, BENCH_CONFIG,
+                      BENCH_OPTIONS, title=f"bench {m}x{m}")
+    t0 = time.perf_counter()
+    vec = runner.run(deck, backend="subprocess")
+    t_spice = time.perf_counter() - t0
+    w = np.array([[np.mean([vec[f"v(xw{i}_{j}.q{k})"][-1] for k in range(BENCH_CONFIG.bins_weight)])
+                   for j in range(m)] for i in range(m)])
+    final = state.copy()
+    final.weight[:] = w[..., None]
+    g_spice = weight_conductance(weight, final)
+    g0 = weight_conductance(weight, state)
+    times, g_fast = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        g_fast = FastArray(weight, mask, s_init=s0).apply(sched).conductance()
+        times.append(time.perf_counter() - t0)
+    t_fast = float(np.median(times))
+    span = float(weight_conductance(weight, type(state)(np.ones((1, 1, 1)), np.ones((1, 1, 1))))[0, 0]
+                 - weight_conductance(weight, type(state)(-np.ones((1, 1, 1)), np.ones((1, 1, 1))))[0, 0])
+    kept_change = float(np.abs(g_spice - g0)[mask].mean())
+    return {"size": m, "segments": int(len(sched.dt)), "cells": m * m, "kept": int(mask.sum()),
+            "t_ngspice_s": t_spice, "t_fast_s": t_fast, "speedup": t_spice / t_fast,
+            "max_kept_err_of_range": float(np.abs(g_spice - g_fast)[mask].max() / span),
+            "mean_kept_change_of_range": kept_change / span,
+            "max_pruned_change_over_mean_kept": float(np.abs(g_spice - g0)[~mask].max() / kept_change)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32])
+    ap.add_argument("--json", help="write the results here")
+    args = ap.parse_args(argv)
+    weight = presets.nominal(presets.get("weight"))
+    sparsity = presets.nominal(presets.get("sparsity"))
+    rows = []
+    print("| array | segments | ngspice [s] | fast path [ms] | speed-up | max kept diff / range | pruned / kept change |")
+    print("|---|---|---|---|---|---|---|")
+    for m in args.sizes:
+        r = one_size(m, weight, sparsity)
+        rows.append(r)
+        print(f"| {m}x{m} | {r['segments']} | {r['t_ngspice_s']:.1f} | {1e3 * r['t_fast_s']:.2f} | "
+              f"{r['speedup']:.0f}x | {100 * r['max_kept_err_of_range']:.2f} % | "
+              f"{r['max_pruned_change_over_mean_kept']:.1e} |", flush=True)
+    if args.json:
+        from fefet_spice.io.atomic import write_json
+
+        write_json(args.json, {"schema": "fefet-bench-spice/1", "options": vars(BENCH_OPTIONS),
+                               "bins_weight": BENCH_CONFIG.bins_weight, "bins_sparsity": BENCH_CONFIG.bins_sparsity,
+                               "results": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
