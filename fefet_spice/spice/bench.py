@@ -118,7 +118,9 @@ def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams
     -------
     dict
         ``g``: conductance read after each pulse, shape (n,) [S]; ``energy_j``: energy delivered by all
-        line sources (BL, DIL, DOL) over each pulse and its gap, shape (n,) [J].
+        line sources (BL, DIL, DOL) over each pulse and its gap, shape (n,) [J]; ``p_final``: the weight
+        FeFET's final net polarization P/Ps [-] (a pruned cell's state cannot be read through its off
+        sparsity FeFET in topology B).
     """
     from ..array.schedule import Schedule
     from .array import ArrayConfig, array_deck, initial_state
@@ -137,7 +139,8 @@ def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams
         bl[0, s], bl[0, s + 2], dil[0, s + 2] = a, op.v_read_g, op.v_read_d
         if half_selected:
             dol[0, s] = a
-    sched = Schedule(dt=dt, bl=bl, dil=dil, dol=dol, spl=None, t_pre=dt[0])
+    # B: SPL pre-charged to boost the pass level; A: the sparsity FeFET sits in the read path, SPL near 0 V
+    sched = Schedule(dt=dt, bl=bl, dil=dil, dol=dol, spl=None, t_pre=dt[0], v_spl_pre=3.0 if topology == "B" else 0.0)
     state = initial_state(1, 1, sparsity_on, cfg, s_weight=s_init)
     wdev = binned_device(weight_params, cfg.bins_weight)
     kea, dvt = 1.0, 0.0
@@ -161,4 +164,5 @@ def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams
     sources = {"bl0": ("bl0", "0"), "dil0": ("dil0", "0"), "dol0": ("dol0", "0")}
     e = np.array([energy(time, vec, sources, float(t_end[s - 1]), float(t_end[s + 1]))
                   for s in 1 + 3 * np.arange(n_p)])
-    return {"g": g, "energy_j": e}
+    p_final = float(np.mean([vec[f"v(xw0_0.q{i})"][-1] for i in range(wdev.n_bins)]))
+    return {"g": g, "energy_j": e, "p_final": p_final}
