@@ -65,9 +65,35 @@ def one_size(m: int, weight, sparsity, repeats: int = 5) -> dict:
             "max_pruned_change_over_mean_kept": float(np.abs(g_spice - g0)[~mask].max() / kept_change)}
 
 
+def mac_ir_drop(m: int, weight, sparsity, r_lines=(0.0, 2.0, 50.0), seed: int = 7) -> list[dict]:
+    """MAC read of an m x m array (75 % sparse, random weights and inputs): DOL currents in ngspice
+    against the ideal sum G*V, for each line resistance per segment."""
+    from fefet_spice.spice.array import initial_state, mac_currents
+    from fefet_spice.model.channel import drain_current
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((m, m)) >= 0.75
+    cfg0 = ArrayConfig()
+    state = initial_state(m, m, mask, cfg0)
+    state.weight[:] = np.where(mask, rng.uniform(-1, 1, (m, m)), -1.0)[..., None]
+    v_in = rng.uniform(0, weight.op.v_read_d, m)
+    vt = weight.vt_mid - 0.5 * weight.mw * state.weight.mean(-1)
+    ideal = np.where(mask, drain_current(weight.channel, weight.op.v_read_g, v_in[:, None], vt), 0.0).sum(0)
+    out = []
+    for r in r_lines:
+        t0 = time.perf_counter()
+        i_dol, _ = mac_currents(weight, sparsity, state, v_in, ArrayConfig(r_line=r), backend="subprocess")
+        ok = ideal > 0
+        err = np.abs(i_dol[ok] - ideal[ok]) / ideal[ok]
+        out.append({"size": m, "r_line_ohm": r, "max_rel_err": float(err.max()), "mean_rel_err": float(err.mean()),
+                    "t_ngspice_s": time.perf_counter() - t0})
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[8, 16, 32])
+    ap.add_argument("--mac-sizes", type=int, nargs="*", default=[8, 32], help="MAC IR-drop cases")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
     weight = presets.nominal(presets.get("weight"))
@@ -81,12 +107,21 @@ def main(argv=None) -> int:
         print(f"| {m}x{m} | {r['segments']} | {r['t_ngspice_s']:.1f} | {1e3 * r['t_fast_s']:.2f} | "
               f"{r['speedup']:.0f}x | {100 * r['max_kept_err_of_range']:.2f} % | "
               f"{r['max_pruned_change_over_mean_kept']:.1e} |", flush=True)
+    macs = []
+    if args.mac_sizes:
+        print("\n| MAC array | R per segment [ohm] | max error vs sum G*V | mean error | ngspice [s] |")
+        print("|---|---|---|---|---|")
+    for m in args.mac_sizes:
+        for r in mac_ir_drop(m, weight, sparsity):
+            macs.append(r)
+            print(f"| {m}x{m} | {r['r_line_ohm']:g} | {100 * r['max_rel_err']:.3f} % | {100 * r['mean_rel_err']:.3f} % | "
+                  f"{r['t_ngspice_s']:.1f} |", flush=True)
     if args.json:
         from fefet_spice.io.atomic import write_json
 
         write_json(args.json, {"schema": "fefet-bench-spice/1", "options": vars(BENCH_OPTIONS),
                                "bins_weight": BENCH_CONFIG.bins_weight, "bins_sparsity": BENCH_CONFIG.bins_sparsity,
-                               "results": rows})
+                               "results": rows, "mac_ir_drop": macs})
     return 0
 
 
