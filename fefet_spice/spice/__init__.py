@@ -4,7 +4,10 @@
 * :mod:`.device` — one FeFET subcircuit: binned domain state nodes, channel B-source, gate charge.
 * :mod:`.runner` — run a deck in ngspice (PySpice shared library, ``ngspice -b`` fallback).
 * :mod:`.bench` — single-device testbenches (pulse trains, DC sweeps) and :func:`cell_pulse_response`.
-* :mod:`.array` — the two-FeFET cell and M x N arrays: VAU steps, cell-by-cell writes, MAC reads.
+* :mod:`.array` — the two-FeFET cell and M x N arrays under a schedule of :mod:`fefet_spice.array.schedule`
+  (VAU steps, cell-by-cell writes, pruning/regrowth, MAC reads).
+* :mod:`.energy` — write/read energies measured in ngspice (``fefet-energy/1`` JSON).
+* :mod:`.library` — the committed ``netlists/`` files (``fefet-spice netlist --all``).
 
 Importing this package does not load PySpice; the runner imports it on first use.
 """

@@ -20,6 +20,8 @@ class SolverOptions:
     """Absolute current tolerance [A]."""
     vntol: float = 1e-7
     """Absolute voltage tolerance [V] (domain states are node voltages in [-1, 1])."""
+    trtol: float = 7.0
+    """Truncation-error overestimate factor [-] (ngspice default 7; larger = fewer time steps)."""
     chgtol: float = 1e-20
     """Charge tolerance [C]: far below the state capacitors' charge (C_STATE x 1 V)."""
     max_steps_per_segment: float = 1.0
@@ -31,7 +33,7 @@ class SolverOptions:
         """``.options`` and ``.tran`` lines; output is kept only from ``t_start`` [s] on."""
         maxstep = t_min_seg / self.max_steps_per_segment
         return [f".options method={name('method', self.method)} reltol={num(self.reltol)} "
-                f"abstol={num(self.abstol)} vntol={num(self.vntol)} chgtol={num(self.chgtol)} itl4=100 "
+                f"abstol={num(self.abstol)} vntol={num(self.vntol)} chgtol={num(self.chgtol)} trtol={num(self.trtol)} itl4=100 "
                 f"filetype=binary",
                 f".tran {num(maxstep)} {num(t_stop)} {num(t_start)} {num(maxstep)} uic"]
 

@@ -86,31 +86,42 @@ def _u_node(node: str, drive: str, a_min: float, fp) -> str:
     """Per-device node u = min((kea/max(drive, V_EPS))^alpha, u_max); u_max = EXP_CAP / min(A_k)
     (beyond it every bin's exponent is capped anyway, so the cap changes nothing but node size)."""
     u_max = EXP_CAP / a_min
-    return f"B{node} {node} 0 V=min(pwr(kea/max({drive},{num(V_EPS)}),{num(fp.alpha)}),{num(u_max)})"
+    # below d_cap = (A_min/EXP_CAP)^(1/alpha) every bin is capped: flooring the drive there keeps pwr()
+    # bounded even while Newton wanders (ngspice aborts on overflow), and changes no rate
+    d_cap = max(V_EPS, 0.999 * (a_min / EXP_CAP) ** (1.0 / fp.alpha))
+    return (f"B{node} {node} 0 V=min(pwr(kea/max({drive},kea*{num(d_cap)}),{num(fp.alpha)}),"
+            f"{num(u_max)})")
 
 
-def _channel_expr(dev: SpiceDevice, vd: str, vs: str) -> str:
-    p = dev.params
-    ch = p.channel
+def _sp(x: str) -> str:
+    """softplus(x) = max(x, 0) + ln(1 + exp(-|x|)), as in :func:`fefet_spice.model.channel.softplus`."""
+    return f"max({x},0)+ln(1+exp(-abs({x})))"
+
+
+def _channel_lines(dev: SpiceDevice, vd: str, vs: str, nd: str, ns: str) -> list[str]:
+    """The channel of :func:`~fefet_spice.model.channel.intrinsic_current` between nodes ``nd`` and ``ns``.
+
+    The softplus terms are helper nodes (B voltage sources) so that ngspice differentiates small
+    expressions: ``sm = sp((Vg-Vt)/S)``, ``ss = sp((Vg-Vt-n Vs)/S)``, ``sd = sp((Vg-Vt-n Vd)/S)`` with
+    S = 2 n phi_t; then ``I = I0 / (1 + theta S sm) (ss^2 - sd^2) + g_floor (Vd - Vs)``.
+    """
+    ch = dev.params.channel
     phi = thermal_voltage(ch.temperature)
     scale = 2.0 * ch.n_ss * phi
-    pre = 2.0 * ch.n_ss * ch.cox * (ch.width / ch.length) * phi * phi
-    n = num(ch.n_ss)
-
-    def sp(x: str) -> str:
-        return f"(max({x},0)+ln(1+exp(-abs({x}))))"
-
-    def i_spec(x: str) -> str:
-        return f"({num(pre * ch.mu0)}/(1+{num(ch.theta * scale)}*{sp(f'({x})/{num(scale)}')}))"
-
-    vgt = "(v(g)-v(vt))"
-    body = (f"{i_spec(vgt)}*(pwr({sp(f'({vgt}-{n}*{vs})/{num(scale)}')},2)"
-            f"-pwr({sp(f'({vgt}-{n}*{vd})/{num(scale)}')},2))")
+    i0 = 2.0 * ch.n_ss * ch.cox * (ch.width / ch.length) * phi * phi * ch.mu0
+    inv, n = num(1.0 / scale), num(ch.n_ss)
+    lines = [f"Bsm sm 0 V={_sp(f'(v(g)-v(vt))*{inv}')}",
+             f"Bss ss 0 V={_sp(f'(v(g)-v(vt)-{n}*{vs})*{inv}')}",
+             f"Bsd sd 0 V={_sp(f'(v(g)-v(vt)-{n}*{vd})*{inv}')}"]
+    cur = f"{num(i0)}/(1+{num(ch.theta * scale)}*v(sm))*(v(ss)*v(ss)-v(sd)*v(sd))"
     if ch.amb_ratio > 0.0:
-        vga = f"({num(ch.vt_amb)}-v(g))"
-        body += (f"+{num(ch.amb_ratio)}*{i_spec(vga)}*(pwr({sp(f'({vga}+{n}*{vd})/{num(scale)}')},2)"
-                 f"-pwr({sp(f'({vga}+{n}*{vs})/{num(scale)}')},2))")
-    return f"{body}+{num(ch.g_floor)}*({vd}-{vs})"
+        va = num(ch.vt_amb)
+        lines += [f"Bam am 0 V={_sp(f'({va}-v(g))*{inv}')}",
+                  f"Bad ad 0 V={_sp(f'({va}-v(g)+{n}*{vd})*{inv}')}",
+                  f"Bas as 0 V={_sp(f'({va}-v(g)+{n}*{vs})*{inv}')}"]
+        cur += f"+{num(ch.amb_ratio * i0)}/(1+{num(ch.theta * scale)}*v(am))*(v(ad)*v(ad)-v(as)*v(as))"
+    lines.append(f"Bch {nd} {ns} I={cur}+{num(ch.g_floor)}*({vd}-{vs})")
+    return lines
 
 
 def subckt(dev: SpiceDevice) -> str:
@@ -135,10 +146,10 @@ def subckt(dev: SpiceDevice) -> str:
     lines.append(f"Bvt vt 0 V={num(p.vt_mid)}+dvt-{num(0.5 * p.mw / k)}*({mean})")
     rc = p.channel.r_contact
     if rc > 0.0:
-        lines += [f"Rd d di {num(0.5 * rc)}", f"Rs s si {num(0.5 * rc)}",
-                  f"Bch di si I={_channel_expr(dev, 'v(di)', 'v(si)')}"]
+        lines += [f"Rd d di {num(0.5 * rc)}", f"Rs s si {num(0.5 * rc)}"]
+        lines += _channel_lines(dev, "v(di)", "v(si)", "di", "si")
     else:
-        lines.append(f"Bch d s I={_channel_expr(dev, 'v(d)', 'v(s)')}")
+        lines += _channel_lines(dev, "v(d)", "v(s)", "d", "s")
     cg = num(0.5 * dev.gate_capacitance)
     gain = num(0.5 * fp.area * fp.ps / (k * C_STATE))
     lines += [f"Cgd g d {cg}", f"Cgs g s {cg}", f"Fpd g d Vsns {gain}", f"Fps g s Vsns {gain}",
