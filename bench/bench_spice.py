@@ -7,7 +7,8 @@ weights start mid-range, pruned ones at G_min. Reports wall times, the speed-up,
 kept-cell difference (fraction of G_max - G_min) and the largest pruned-cell change.
 ngspice options are the ones chosen by measurement for arrays (see BENCHMARKS.md): gear,
 reltol 3e-3, maxstep = one segment, 10 ns edges, 8 weight bins, 1 sparsity bin, output kept
-only for the last segment.
+only for the last segment. With ideal lines the rows are independent and run as separate decks
+(exact; the single-deck time is also given up to --single-deck-max, and both must agree).
 """
 from __future__ import annotations
 
@@ -24,29 +25,27 @@ sys.path.insert(0, str(ROOT))
 
 from fefet_spice import presets  # noqa: E402
 from fefet_spice.array import FastArray  # noqa: E402
-from fefet_spice.spice import runner  # noqa: E402
-from fefet_spice.spice.array import ArrayConfig, array_deck, weight_conductance  # noqa: E402
+from fefet_spice.spice.array import ArrayConfig, ArrayState, run_array, weight_conductance  # noqa: E402
 from fefet_spice.spice.deck import SolverOptions  # noqa: E402
-from fefet_spice.spice.device import binned_device  # noqa: E402
 from fefet_spice.spice.library import vau_deck  # noqa: E402
 
 BENCH_OPTIONS = SolverOptions(reltol=3e-3, t_edge=1e-8)
 BENCH_CONFIG = ArrayConfig(bins_weight=8, bins_sparsity=1)
 
 
-def one_size(m: int, weight, sparsity, repeats: int = 5) -> dict:
+def one_size(m: int, weight, sparsity, repeats: int = 5, single_deck: bool = True) -> dict:
     _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=BENCH_CONFIG)
     sched, state, mask, s0 = case["schedule"], case["state"], case["mask"], case["s0"]
-    deck = array_deck(binned_device(weight, BENCH_CONFIG.bins_weight),
-                      binned_device(sparsity, BENCH_CONFIG.bins_sparsity), state, sched, BENCH_CONFIG,
-                      BENCH_OPTIONS, title=f"bench {m}x{m}")
     t0 = time.perf_counter()
-    vec = runner.run(deck, backend="subprocess")
-    t_spice = time.perf_counter() - t0
-    w = np.array([[np.mean([vec[f"v(xw{i}_{j}.q{k})"][-1] for k in range(BENCH_CONFIG.bins_weight)])
-                   for j in range(m)] for i in range(m)])
-    final = state.copy()
-    final.weight[:] = w[..., None]
+    final = run_array(weight, sparsity, state, sched, BENCH_CONFIG, BENCH_OPTIONS, backend="subprocess").state
+    t_rows = time.perf_counter() - t0
+    t_single = dev = None
+    if single_deck:
+        t0 = time.perf_counter()
+        one = run_array(weight, sparsity, state, sched, BENCH_CONFIG, BENCH_OPTIONS, backend="subprocess",
+                        split_rows=False).state
+        t_single = time.perf_counter() - t0
+        dev = float(np.abs(weight_conductance(weight, one) - weight_conductance(weight, final)).max())
     g_spice = weight_conductance(weight, final)
     g0 = weight_conductance(weight, state)
     times, g_fast = [], None
@@ -55,12 +54,16 @@ def one_size(m: int, weight, sparsity, repeats: int = 5) -> dict:
         g_fast = FastArray(weight, mask, s_init=s0).apply(sched).conductance()
         times.append(time.perf_counter() - t0)
     t_fast = float(np.median(times))
-    span = float(weight_conductance(weight, type(state)(np.ones((1, 1, 1)), np.ones((1, 1, 1))))[0, 0]
-                 - weight_conductance(weight, type(state)(-np.ones((1, 1, 1)), np.ones((1, 1, 1))))[0, 0])
+    ends = ArrayState(np.array([[[1.0]], [[-1.0]]]), np.ones((2, 1, 1)))
+    g_end = weight_conductance(weight, ends)
+    span = float(g_end[0, 0] - g_end[1, 0])
     kept_change = float(np.abs(g_spice - g0)[mask].mean())
     return {"size": m, "segments": int(len(sched.dt)), "cells": m * m, "kept": int(mask.sum()),
-            "t_ngspice_s": t_spice, "t_fast_s": t_fast, "speedup": t_spice / t_fast,
+            "t_ngspice_rows_s": t_rows, "t_ngspice_single_deck_s": t_single, "t_fast_s": t_fast,
+            "speedup_vs_rows": t_rows / t_fast,
+            "speedup_vs_single_deck": None if t_single is None else t_single / t_fast,
             "max_kept_err_of_range": float(np.abs(g_spice - g_fast)[mask].max() / span),
+            "rows_vs_single_deck_of_range": None if dev is None else dev / span,
             "mean_kept_change_of_range": kept_change / span,
             "max_pruned_change_over_mean_kept": float(np.abs(g_spice - g0)[~mask].max() / kept_change)}
 
@@ -93,19 +96,23 @@ def mac_ir_drop(m: int, weight, sparsity, r_lines=(0.0, 2.0, 50.0), seed: int = 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[8, 16, 32])
+    ap.add_argument("--single-deck-max", type=int, default=16,
+                    help="also time the whole array as one deck up to this size (cost grows super-linearly)")
     ap.add_argument("--mac-sizes", type=int, nargs="*", default=[8, 32], help="MAC IR-drop cases")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
     weight = presets.nominal(presets.get("weight"))
     sparsity = presets.nominal(presets.get("sparsity"))
     rows = []
-    print("| array | segments | ngspice [s] | fast path [ms] | speed-up | max kept diff / range | pruned / kept change |")
-    print("|---|---|---|---|---|---|---|")
+    print("| array | segments | ngspice, one deck [s] | ngspice, row decks [s] | fast path [ms] | speed-up (row decks) "
+          "| max kept diff / range | pruned / kept change |")
+    print("|---|---|---|---|---|---|---|---|")
     for m in args.sizes:
-        r = one_size(m, weight, sparsity)
+        r = one_size(m, weight, sparsity, single_deck=m <= args.single_deck_max)
         rows.append(r)
-        print(f"| {m}x{m} | {r['segments']} | {r['t_ngspice_s']:.1f} | {1e3 * r['t_fast_s']:.2f} | "
-              f"{r['speedup']:.0f}x | {100 * r['max_kept_err_of_range']:.2f} % | "
+        single = "-" if r["t_ngspice_single_deck_s"] is None else f"{r['t_ngspice_single_deck_s']:.1f}"
+        print(f"| {m}x{m} | {r['segments']} | {single} | {r['t_ngspice_rows_s']:.1f} | {1e3 * r['t_fast_s']:.2f} | "
+              f"{r['speedup_vs_rows']:.0f}x | {100 * r['max_kept_err_of_range']:.2f} % | "
               f"{r['max_pruned_change_over_mean_kept']:.1e} |", flush=True)
     macs = []
     if args.mac_sizes:
