@@ -105,3 +105,17 @@ def test_cell_pulse_response_shape_and_energy(weight, sparsity):
     out = cell_pulse_response(weight, sparsity, np.full(4, weight.op.v_pulse_up), weight.op.t_pulse)
     assert out["g"].shape == (4,) and np.all(np.diff(out["g"]) > 0)
     assert out["energy_j"].shape == (4,) and np.all(out["energy_j"] > 0)
+
+
+def test_missing_ngspice_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SimulatorError, match="not installed"):
+        runner.run_subprocess("* x\nR1 a 0 1k\nV1 a 0 1\n.tran 1n 10n\n.end\n")
+
+
+def test_nan_results_are_rejected():
+    with pytest.raises(SimulatorError):
+        runner._check_vectors({"time": np.array([0.0, 1.0]), "v(a)": np.array([0.0, np.nan])}, "run")
+    with pytest.raises(SimulatorError):
+        runner.run("* no convergence\nV1 a 0 PWL(0 1 1u -1)\nB1 b 0 V=sqrt(v(a))\nR1 b 0 1k\n.tran 10n 1u\n.end\n",
+                   backend="subprocess")
