@@ -105,6 +105,13 @@ def test_cell_pulse_response_shape_and_energy(weight, sparsity):
     out = cell_pulse_response(weight, sparsity, np.full(4, weight.op.v_pulse_up), weight.op.t_pulse)
     assert out["g"].shape == (4,) and np.all(np.diff(out["g"]) > 0)
     assert out["energy_j"].shape == (4,) and np.all(out["energy_j"] > 0)
+    from fefet_spice.model import DeviceSample
+    from fefet_spice.model.ferro import domain_activation
+
+    ea_up, ea_dn = domain_activation(weight.ferro)
+    harder = DeviceSample(ea_up=1.03 * ea_up[None], ea_dn=1.03 * ea_dn[None], vt_shift=np.zeros(1))
+    slow = cell_pulse_response(weight, sparsity, np.full(4, weight.op.v_pulse_up), weight.op.t_pulse, devices=harder)
+    assert slow["g"][-1] < 0.7 * out["g"][-1]  # higher activation voltages switch less per pulse
 
 
 def test_missing_ngspice_is_a_clear_error(monkeypatch):
