@@ -1,0 +1,107 @@
+"""Numpy fast path for array operations: the compact-model equations vectorized over cells.
+
+Each cell's weight FeFET sees, per schedule segment, the drive ``WG - (DIL + DOL)/2``, where the
+weight gate WG follows BL through an *on* sparsity FeFET and stays at 0 V behind an *off* one
+(ideal masking, topology B). Domain updates reuse the exact piecewise-constant
+:class:`~fefet_spice.model.simulate.DomainEngine`; cells sharing a drive level are updated together.
+Reads use :func:`~fefet_spice.model.channel.drain_current` with the contact resistance. Line
+resistance is taken into account only by the MAC read (:meth:`FastArray.mac`), not during writes.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..model.channel import drain_current
+from ..model.simulate import DeviceSample, DomainEngine, DomainState, sample_devices, threshold_voltage
+from ..params import FeFETParams
+from .schedule import Schedule
+
+
+class FastArray:
+    """M x N weight FeFETs with a binary sparsity mask.
+
+    Parameters
+    ----------
+    params : FeFETParams
+        Weight FeFET.
+    mask : array_like of bool, shape (M, N)
+        1 = kept (sparsity FeFET on), 0 = pruned.
+    n_domains : int, optional
+        Domains per cell (default: the parameters'; pass the SPICE bin count to mirror a deck exactly).
+    devices : DeviceSample, optional
+        Per-cell variation for M*N devices (default: nominal, identical cells).
+    s_init : float or ndarray
+        Initial domain states [-] (scalar, (M, N) or (M, N, n_domains)).
+    """
+
+    def __init__(self, params: FeFETParams, mask, n_domains: int | None = None,
+                 devices: DeviceSample | None = None, s_init=-1.0):
+        if n_domains is not None:
+            params = replace(params, ferro=replace(params.ferro, n_domains=int(n_domains)))
+        self.params = params
+        self.mask = np.asarray(mask, dtype=bool)
+        m, n = self.mask.shape
+        self.devices = devices if devices is not None else sample_devices(params, 1, np.random.default_rng(0))
+        self._per_cell = self.devices.n_devices > 1
+        n_dom = params.ferro.n_domains
+        s0 = np.asarray(s_init, dtype=float)
+        if s0.ndim == 2:
+            s0 = s0[..., None]
+        self.state = DomainState(np.broadcast_to(s0, (m, n, n_dom)).reshape(m * n, n_dom))
+        self._engine = DomainEngine(params.ferro, self.devices)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.mask.shape
+
+    @property
+    def p_norm(self) -> np.ndarray:
+        """Net polarization P/Ps per cell, shape (M, N) [-]."""
+        return self.state.s.mean(axis=-1).reshape(self.shape)
+
+    def drives(self, sched: Schedule) -> np.ndarray:
+        """Weight FE drive per segment and cell, shape (K, M, N) [V]."""
+        wg = np.where(self.mask[None], sched.bl.T[:, :, None], 0.0)
+        return wg - 0.5 * (sched.dil.T[:, :, None] + sched.dol.T[:, None, :])
+
+    def apply(self, sched: Schedule) -> "FastArray":
+        """Advance every cell through ``sched`` (exact for piecewise-constant drive)."""
+        drives = self.drives(sched).reshape(len(sched.dt), -1)
+        s = self.state.s
+        for k, dt in enumerate(sched.dt):
+            d = drives[k]
+            for level in np.unique(d):
+                if level == 0.0:
+                    continue
+                idx = np.flatnonzero(d == level)
+                sub = DomainState(s[idx])
+                if self._per_cell:
+                    dev = DeviceSample(self.devices.ea_up[idx], self.devices.ea_dn[idx], self.devices.vt_shift[idx])
+                    DomainEngine(self.params.ferro, dev).apply(sub, float(level), float(dt))
+                else:
+                    self._engine.apply(sub, float(level), float(dt))
+                s[idx] = sub.s
+        return self
+
+    def vt(self) -> np.ndarray:
+        """Threshold voltage per cell, shape (M, N) [V]."""
+        shift = self.devices.vt_shift.reshape(-1) if self._per_cell else 0.0
+        vt = threshold_voltage(self.params, self.state.s.mean(axis=-1), shift)
+        return vt.reshape(self.shape)
+
+    def conductance(self, v_read_g: float | None = None, v_read_d: float | None = None) -> np.ndarray:
+        """Read conductance Id/V_D per cell, shape (M, N) [S] (pruned cells included)."""
+        op = self.params.op
+        vg = op.v_read_g if v_read_g is None else v_read_g
+        vd = op.v_read_d if v_read_d is None else v_read_d
+        return drain_current(self.params.channel, vg, vd, self.vt()) / vd
+
+    def mac(self, v_in, v_read_g: float | None = None) -> np.ndarray:
+        """Ideal MAC: column currents sum_i G_ij V_i [A] of kept cells (no line resistance)."""
+        op = self.params.op
+        vg = op.v_read_g if v_read_g is None else v_read_g
+        v_in = np.asarray(v_in, dtype=float)
+        g = np.stack([drain_current(self.params.channel, vg, v, self.vt()[i]) for i, v in enumerate(v_in)])
+        return np.where(self.mask, g, 0.0).sum(axis=0)

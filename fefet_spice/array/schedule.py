@@ -1,0 +1,131 @@
+"""Piecewise-constant line schedules of array operations (SPEC 2), shared by ngspice and numpy.
+
+Rows carry BL, SPL, DIL (shape (M, K)), columns DOL (shape (N, K)); ``dt`` (K,) are the segment
+durations [s]. ``spl`` None means SPL floats (pre-charged to ``v_spl_pre`` during the first
+``t_pre`` and then left floating).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ParamError
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Line voltages [V] per segment and segment durations [s]."""
+
+    dt: np.ndarray
+    """Segment durations, shape (K,) [s]."""
+    bl: np.ndarray
+    """Bit-line voltages, shape (M, K) [V]."""
+    dil: np.ndarray
+    """Data-input-line voltages, shape (M, K) [V]."""
+    dol: np.ndarray
+    """Data-output-line voltages, shape (N, K) [V]."""
+    spl: np.ndarray | None = None
+    """Sparsity-line voltages (M, K) [V]; None: floating after a pre-charge."""
+    v_spl_pre: float = 3.0
+    """Pre-charge of a floating SPL [V] (boosts the sparsity FeFET's pass level)."""
+    t_pre: float = 0.0
+    """Pre-charge time at the start (all other lines at 0 V) [s]."""
+    pulse_of: np.ndarray | None = None
+    """Index of the operation step each segment belongs to (K,) or None."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.bl.shape[0], self.dol.shape[0]
+
+
+def _segments(m: int, n: int, k: int):
+    return np.zeros(k), np.zeros((m, k)), np.zeros((m, k)), np.zeros((n, k))
+
+
+def row_column_vau(r_counts, c_counts, v_up: float, v_dn: float, width: float, gap: float,
+                   v_comp_frac: float = 1.0, t_pre: float = 100e-9, v_spl_pre: float = 3.0) -> Schedule:
+    """One full VAU update: N column steps then one row step (SPEC 2, 3).
+
+    Column step j: ``|c_j|`` identical pulses of polarity sign(c_j) on every BL; DOL_j and all DIL at
+    0 V; unselected DOLs at ``v_comp_frac`` x the pulse amplitude (same polarity: the weight drive
+    ``Vg - (Vs + Vd)/2`` of unselected cells is then cut to (1 - v_comp_frac/2) of the pulse).
+    Row step: BL_i carries ``|r_i|`` pulses of polarity sign(r_i); all DIL and DOL at 0 V.
+    Each pulse is followed by ``gap`` [s] with every line at 0 V. SPL floats.
+    """
+    r = np.asarray(r_counts, dtype=int)
+    c = np.asarray(c_counts, dtype=int)
+    m, n = len(r), len(c)
+    if v_up <= 0 or v_dn >= 0 or width <= 0 or gap <= 0:
+        raise ParamError("VAU schedule: need v_up > 0 > v_dn, width > 0, gap > 0")
+    k = 1 + 2 * (int(np.abs(c).sum()) + int(np.abs(r).max(initial=0)))
+    dt, bl, dil, dol = _segments(m, n, k)
+    step = np.full(k, -1)
+    dt[0] = t_pre
+    pos = 1
+    for j in range(n):
+        amp = v_up if c[j] > 0 else v_dn
+        for _ in range(abs(c[j])):
+            dt[pos], dt[pos + 1] = width, gap
+            bl[:, pos] = amp
+            dol[:, pos] = v_comp_frac * amp
+            dol[j, pos] = 0.0
+            step[pos:pos + 2] = j
+            pos += 2
+    for p in range(int(np.abs(r).max(initial=0))):
+        dt[pos], dt[pos + 1] = width, gap
+        bl[:, pos] = np.where(np.abs(r) > p, np.where(r > 0, v_up, v_dn), 0.0)
+        step[pos:pos + 2] = n
+        pos += 2
+    return Schedule(dt=dt, bl=bl, dil=dil, dol=dol, spl=None, v_spl_pre=v_spl_pre, t_pre=t_pre, pulse_of=step)
+
+
+def write_cells(m: int, n: int, cells, amplitude: float, width: float, gap: float,
+                inhibit_frac: float = 0.5, t_pre: float = 100e-9, v_spl_pre: float = 3.0) -> Schedule:
+    """Cell-by-cell writes with V/2-style inhibit: for each (i, j, count) in ``cells``, ``count``
+    pulses of ``amplitude`` [V] on BL_i; other BLs at 0; DOL_j at 0 and other DOLs at
+    ``inhibit_frac`` x 2 x amplitude ... i.e. unselected columns see drive (1 - inhibit_frac) x amplitude."""
+    cells = list(cells)
+    k = 1 + 2 * sum(abs(int(c[2])) for c in cells)
+    dt, bl, dil, dol = _segments(m, n, k)
+    dt[0] = t_pre
+    pos = 1
+    for i, j, cnt in cells:
+        for _ in range(abs(int(cnt))):
+            dt[pos], dt[pos + 1] = width, gap
+            bl[i, pos] = amplitude
+            dol[:, pos] = 2.0 * inhibit_frac * amplitude
+            dol[j, pos] = 0.0
+            pos += 2
+    return Schedule(dt=dt, bl=bl, dil=dil, dol=dol, spl=None, v_spl_pre=v_spl_pre, t_pre=t_pre)
+
+
+def sparsity_write(m: int, n: int, rows, amplitude: float, width: float, gap: float,
+                   count: int = 1) -> Schedule:
+    """Pruning (amplitude < 0) or regrowth (amplitude > 0) of the sparsity FeFETs of whole rows:
+    ``count`` pulses on SPL_i for each i in ``rows``; every other line at 0 V. In topology B the
+    sparsity drive is SPL - (BL + WG)/2 and BL is shared by the row, so a sparsity write is row-wide
+    (cell-selective pruning needs a column-wise line the sparsity FeFET does not have)."""
+    rows = list(rows)
+    k = 1 + 2 * len(rows) * count
+    dt, bl, dil, dol = _segments(m, n, k)
+    spl = np.zeros((m, k))
+    dt[0] = 100e-9
+    pos = 1
+    for i in rows:
+        for _ in range(count):
+            dt[pos], dt[pos + 1] = width, gap
+            spl[i, pos] = amplitude
+            pos += 2
+    return Schedule(dt=dt, bl=bl, dil=dil, dol=dol, spl=spl)
+
+
+def mac_read(v_in, n: int, v_read_g: float, t_read: float, v_spl: float = 0.0, t_pre: float = 100e-9) -> Schedule:
+    """MAC read: DIL_i = ``v_in[i]`` [V], every BL at ``v_read_g`` [V] (passed to kept weight gates),
+    SPL driven at ``v_spl`` [V], DOLs at 0 V (virtual ground); one segment of ``t_read`` [s]."""
+    v_in = np.asarray(v_in, dtype=float)
+    m = len(v_in)
+    dt = np.array([t_pre, t_read])
+    bl = np.tile([0.0, v_read_g], (m, 1))
+    dil = np.stack([np.zeros(m), v_in], axis=1)
+    return Schedule(dt=dt, bl=bl, dil=dil, dol=np.zeros((n, 2)), spl=np.full((m, 2), float(v_spl)))

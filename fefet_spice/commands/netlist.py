@@ -1,0 +1,49 @@
+"""``fefet-spice netlist``: write ngspice netlists (FeFET libraries, cell testbench, 8x8 VAU deck)."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+NAME = "netlist"
+HELP = "write ngspice netlists generated from the device parameters (and optionally measure energies)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--all", action="store_true", help="write every committed netlist (libraries, testbench, 8x8 VAU)")
+    p.add_argument("-o", "--out", default="netlists", help="output folder (default netlists)")
+    p.add_argument("--weight", default="weight", help="weight FeFET: preset name or parameter file")
+    p.add_argument("--sparsity", default="sparsity", help="sparsity FeFET: preset name or parameter file")
+    p.add_argument("--energy", metavar="JSON", help="also measure write/read energies in ngspice, write them here")
+
+
+def run(args) -> int:
+    from .. import presets
+    from ..errors import ParamError
+    from ..io.atomic import write_json, write_text
+    from ..io.params_file import resolve_params
+    from ..spice.library import all_files
+
+    if not args.all and not args.energy:
+        raise ParamError("nothing to do: pass --all and/or --energy FILE")
+    weight = presets.nominal(resolve_params(args.weight))
+    sparsity = presets.nominal(resolve_params(args.sparsity))
+    summary: dict = {"schema": "fefet-netlists/1", "files": {}}
+    if args.all:
+        files = all_files(weight, sparsity)  # every text is validated before anything is written
+        out = Path(args.out)
+        for name, text in sorted(files.items()):
+            write_text(out / name, text)
+            summary["files"][name] = hashlib.sha256(text.encode()).hexdigest()
+            print(f"wrote {out / name} ({len(text.splitlines())} lines)")
+        write_json(out / "netlists.json", summary)
+        print(f"wrote {out / 'netlists.json'}")
+    if args.energy:
+        from ..spice.energy import measure_energies
+
+        rec = measure_energies(weight, sparsity)
+        write_json(args.energy, rec)
+        print(f"write {rec['write_energy_per_pulse_j']:.3e} J/pulse (half-select {rec['write_energy_half_select_j']:.3e} J), "
+              f"read {rec['read_energy_per_cell_j']:.3e} J/cell, sparsity write {rec['sparsity_write_energy_j']:.3e} J")
+        print(f"wrote {args.energy}")
+    return 0

@@ -1,0 +1,168 @@
+"""One FeFET as an ngspice subcircuit, from the same :class:`FeFETParams` as the numpy model.
+
+Ports ``d g s``; instance parameters ``kea`` (relative Ea scale, device-to-device), ``dvt``
+(threshold shift [V]) and ``s0_k`` (initial state of domain bin k). Inside:
+
+* one state node ``q<k>`` per domain bin: a 1 F capacitor to a shared sense source ``Vsns`` and a
+  B-source current ``ds/dt = r_up (1 - s) - r_dn (1 + s)`` with ``ln r`` exactly as
+  :func:`fefet_spice.model.ferro.log_rate` (exponent capped at ``EXP_CAP``, drive floored at ``V_EPS``);
+* drive ``fe = V(g) - (V(d) + V(s))/2``; ``vt = vt_mid + dvt - (MW/2) mean(s)``;
+* the channel as a B-source with the expressions of :func:`fefet_spice.model.channel.intrinsic_current`
+  between internal nodes, and the contact resistance as two real resistors R/2;
+* linear gate capacitance ``eps0 eps_r A / t_fe`` (half to each of d and s) and the switching charge
+  current ``A Ps d(mean s)/dt`` from the gate (two CCCS on ``Vsns``), so write energy is real.
+
+SPICE uses ``n_bins`` equal-weight bins: the mid-quantiles of the same Ea distribution
+(``domain_activation`` with ``n_domains = n_bins``). Only ``beta = 1`` is emitted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..errors import ParamError
+from ..model.channel import thermal_voltage
+from ..model.ferro import EXP_CAP, V_EPS, domain_activation
+from ..params import FeFETParams
+from .fmt import name, node, num
+
+EPS0 = 8.8541878128e-12
+"""Vacuum permittivity [F/m]."""
+DEFAULT_BINS = 12
+"""Domain bins per FeFET in SPICE: on the weight preset, 20 up + 20 down pulses, the max conductance
+error vs the 64-domain numpy model is 4.2 % (4 bins), 1.6 % (8), 0.9 % (12), 0.6 % (16), 0.04 % (64)."""
+C_STATE = 1e-12
+"""State capacitance [F]: node voltage = s, B-source current = C_STATE ds/dt. A 1 F capacitor makes the
+state currents (up to ~1e12 A) swamp ngspice's absolute current tolerance and Newton stalls at the
+rail s = -1; 1 pF keeps them < 1 A. The decks set ``chgtol`` far below C_STATE (see deck.SolverOptions)."""
+
+
+@dataclass(frozen=True)
+class SpiceDevice:
+    """A FeFET as SPICE sees it: the parameters plus the binned activation voltages."""
+
+    params: FeFETParams
+    """The device parameters (the numpy model's)."""
+    ea_up: np.ndarray
+    """Up activation voltage per bin [V]."""
+    ea_dn: np.ndarray
+    """Down activation voltage per bin [V]."""
+
+    @property
+    def n_bins(self) -> int:
+        return len(self.ea_up)
+
+    @property
+    def subckt_name(self) -> str:
+        return name("name", self.params.name)
+
+    @property
+    def gate_capacitance(self) -> float:
+        """Linear gate capacitance eps0 eps_r A / t_fe [F]."""
+        fp = self.params.ferro
+        return EPS0 * fp.eps_r * fp.area / fp.t_fe
+
+
+def binned_device(params: FeFETParams, n_bins: int = DEFAULT_BINS) -> SpiceDevice:
+    """Bin the device's domains into ``n_bins`` equal-weight quantile bins (``n_bins <= n_domains``)."""
+    name("name", params.name)  # reject before any text is built
+    if params.ferro.beta != 1.0:
+        raise ParamError(f"{params.name}: ferro.beta = {params.ferro.beta!r}; the SPICE netlist supports beta = 1 only")
+    n = int(min(n_bins, params.ferro.n_domains))
+    if n < 1:
+        raise ParamError(f"n_bins must be >= 1, got {n_bins!r}")
+    ea_up, ea_dn = domain_activation(replace(params.ferro, n_domains=n))
+    return SpiceDevice(params=params, ea_up=ea_up, ea_dn=ea_dn)
+
+
+def _rate(a_k: float, node: str, fp) -> str:
+    """``exp(ln r)``: ln r = -min(A_k u, EXP_CAP) - ln tau0 with A_k = Ea_k^alpha and
+    u = (kea / max(drive, V_EPS))^alpha on a per-device node, i.e. exactly ``log_rate``."""
+    return f"exp({num(-np.log(fp.tau0))}-min({num(a_k)}*v({node}),{num(EXP_CAP)}))"
+
+
+def _u_node(node: str, drive: str, a_min: float, fp) -> str:
+    """Per-device node u = min((kea/max(drive, V_EPS))^alpha, u_max); u_max = EXP_CAP / min(A_k)
+    (beyond it every bin's exponent is capped anyway, so the cap changes nothing but node size)."""
+    u_max = EXP_CAP / a_min
+    # below d_cap = (A_min/EXP_CAP)^(1/alpha) every bin is capped: flooring the drive there keeps pwr()
+    # bounded even while Newton wanders (ngspice aborts on overflow), and changes no rate
+    d_cap = max(V_EPS, 0.999 * (a_min / EXP_CAP) ** (1.0 / fp.alpha))
+    return (f"B{node} {node} 0 V=min(pwr(kea/max({drive},kea*{num(d_cap)}),{num(fp.alpha)}),"
+            f"{num(u_max)})")
+
+
+def _sp(x: str) -> str:
+    """softplus(x) = max(x, 0) + ln(1 + exp(-|x|)), as in :func:`fefet_spice.model.channel.softplus`."""
+    return f"max({x},0)+ln(1+exp(-abs({x})))"
+
+
+def _channel_lines(dev: SpiceDevice, vd: str, vs: str, nd: str, ns: str) -> list[str]:
+    """The channel of :func:`~fefet_spice.model.channel.intrinsic_current` between nodes ``nd`` and ``ns``.
+
+    The softplus terms are helper nodes (B voltage sources) so that ngspice differentiates small
+    expressions: ``sm = sp((Vg-Vt)/S)``, ``ss = sp((Vg-Vt-n Vs)/S)``, ``sd = sp((Vg-Vt-n Vd)/S)`` with
+    S = 2 n phi_t; then ``I = I0 / (1 + theta S sm) (ss^2 - sd^2) + g_floor (Vd - Vs)``.
+    """
+    ch = dev.params.channel
+    phi = thermal_voltage(ch.temperature)
+    scale = 2.0 * ch.n_ss * phi
+    i0 = 2.0 * ch.n_ss * ch.cox * (ch.width / ch.length) * phi * phi * ch.mu0
+    inv, n = num(1.0 / scale), num(ch.n_ss)
+    lines = [f"Bsm sm 0 V={_sp(f'(v(g)-v(vt))*{inv}')}",
+             f"Bss ss 0 V={_sp(f'(v(g)-v(vt)-{n}*{vs})*{inv}')}",
+             f"Bsd sd 0 V={_sp(f'(v(g)-v(vt)-{n}*{vd})*{inv}')}"]
+    cur = f"{num(i0)}/(1+{num(ch.theta * scale)}*v(sm))*(v(ss)*v(ss)-v(sd)*v(sd))"
+    if ch.amb_ratio > 0.0:
+        va = num(ch.vt_amb)
+        lines += [f"Bam am 0 V={_sp(f'({va}-v(g))*{inv}')}",
+                  f"Bad ad 0 V={_sp(f'({va}-v(g)+{n}*{vd})*{inv}')}",
+                  f"Bas as 0 V={_sp(f'({va}-v(g)+{n}*{vs})*{inv}')}"]
+        cur += f"+{num(ch.amb_ratio * i0)}/(1+{num(ch.theta * scale)}*v(am))*(v(ad)*v(ad)-v(as)*v(as))"
+    lines.append(f"Bch {nd} {ns} I={cur}+{num(ch.g_floor)}*({vd}-{vs})")
+    return lines
+
+
+def subckt(dev: SpiceDevice) -> str:
+    """The ``.subckt`` text of one FeFET (deterministic; names validated, numbers ``%.9e``)."""
+    p, fp = dev.params, dev.params.ferro
+    k = dev.n_bins
+    s0 = " ".join(f"s0_{i}=-1" for i in range(k))
+    lines = [f"* FeFET {dev.subckt_name}: {k} domain bins, beta=1 (fefet_spice.spice.device)",
+             f".subckt {dev.subckt_name} d g s params: kea=1 dvt=0 {s0}",
+             "Bfe fe 0 V=v(g)-0.5*(v(d)+v(s))",
+             "Vsns qx 0 0"]
+    vimp = num(fp.v_imp)
+    a_up, a_dn = dev.ea_up ** fp.alpha, dev.ea_dn ** fp.alpha
+    lines.append(_u_node("uup", f"v(fe)-{vimp}", float(a_up.min()), fp))
+    lines.append(_u_node("udn", f"{vimp}-v(fe)", float(a_dn.min()), fp))
+    for i in range(k):
+        up = _rate(a_up[i], "uup", fp)
+        dn = _rate(a_dn[i], "udn", fp)
+        lines.append(f"C{i} q{i} qx {num(C_STATE)} ic={{s0_{i}}}")
+        lines.append(f"B{i} 0 q{i} I={num(C_STATE)}*({up}*(1-v(q{i}))-{dn}*(1+v(q{i})))")
+    mean = "+".join(f"v(q{i})" for i in range(k))
+    lines.append(f"Bvt vt 0 V={num(p.vt_mid)}+dvt-{num(0.5 * p.mw / k)}*({mean})")
+    rc = p.channel.r_contact
+    if rc > 0.0:
+        lines += [f"Rd d di {num(0.5 * rc)}", f"Rs s si {num(0.5 * rc)}"]
+        lines += _channel_lines(dev, "v(di)", "v(si)", "di", "si")
+    else:
+        lines += _channel_lines(dev, "v(d)", "v(s)", "d", "s")
+    cg = num(0.5 * dev.gate_capacitance)
+    gain = num(0.5 * fp.area * fp.ps / (k * C_STATE))
+    lines += [f"Cgd g d {cg}", f"Cgs g s {cg}", f"Fpd g d Vsns {gain}", f"Fps g s Vsns {gain}",
+              f".ends {dev.subckt_name}"]
+    return "\n".join(lines) + "\n"
+
+
+def instance(ref: str, d: str, g: str, s: str, dev: SpiceDevice, state=None, kea: float = 1.0,
+             dvt: float = 0.0) -> str:
+    """An ``X`` line instantiating ``dev`` with initial bin states ``state`` (default all -1)."""
+    state = np.full(dev.n_bins, -1.0) if state is None else np.asarray(state, dtype=float)
+    if state.shape != (dev.n_bins,):
+        raise ParamError(f"instance {ref}: state needs {dev.n_bins} bins, got shape {state.shape}")
+    s0 = " ".join(f"s0_{i}={num(v)}" for i, v in enumerate(state))
+    return (f"{name('instance', 'X' + ref)} {node(d)} {node(g)} {node(s)} "
+            f"{dev.subckt_name} kea={num(kea)} dvt={num(dvt)} {s0}")
