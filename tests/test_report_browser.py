@@ -2,6 +2,7 @@
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,9 @@ def test_report_renders_with_all_images(tmp_path):
 
     exe = _chromium()
     out = tmp_path / "out"
-    assert main(["run", "-o", str(out), "--quick"]) == 0
+    root = Path(__file__).resolve().parents[1]
+    assert main(["run", "-o", str(out), "--quick", "--backend", "numpy",
+                 "--measurements", str(root / "measurements")]) == 0
     url = (out / "report.html").resolve().as_uri()
     common = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
     dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout

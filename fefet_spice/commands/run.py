@@ -39,6 +39,8 @@ def build_stages(args):
         Stage("fit", "Fit to measurements", st.stage_fit, inputs=inputs,
               config={"measurements": str(meas), "devices": devices, "max_nfev": 60 if q else 200},
               estimate_s=10 if q else 40),
+        Stage("netlists", "ngspice netlists and measured energies", st.stage_netlists, after=["fit"],
+              estimate_s=30),
         Stage("characterize", "Conductance-update characterization", st.stage_characterize, after=["fit"],
               config={"backend": args.backend, "n_devices": 2 if q else 16, "n_pulses": 32 if q else 64,
                       "seed": args.seed}, estimate_s=20 if q else 240),
@@ -48,8 +50,21 @@ def build_stages(args):
               after=["characterize"], inputs=data_inputs,
               config={"rules": ["vau", "cell", "float"], "dataset": args.dataset, "seed": args.seed,
                       "epochs": 14 if q else None}, estimate_s=10 if q else 30),
-        Stage("cost", "Weight-update cost model", st.stage_cost, after=[], estimate_s=5),
+        Stage("cost", "Weight-update cost model", st.stage_cost, after=["netlists"], estimate_s=5),
     ]
+
+
+def _code_hash() -> str:
+    """SHA-256 over the package's own source: a changed stage implementation invalidates the cache."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def run(args) -> int:
@@ -59,7 +74,7 @@ def run(args) -> int:
     from ..pipeline.report import key_figure_text, write_report
 
     out = Path(args.out)
-    records = run_stages(build_stages(args), out, __version__)
+    records = run_stages(build_stages(args), out, f"{__version__}+{_code_hash()}")
     meta = {"fefet_spice": __version__, "seed": args.seed, "configuration": "quick" if args.quick else "full"}
     summary = {"meta": meta, "stages": {r.name: {"title": r.title, "cached": r.cached, "seconds": r.seconds,
                                                  "key_figure": key_figure_text(r), "summary": r.summary}
