@@ -188,18 +188,21 @@ def _run_ngspice(job: Job) -> dict[str, np.ndarray]:
     one with the sparsity FeFET off and one half-selected. Each sequence starts with a 0 V pulse so that
     the first read is the starting conductance. The masked and half-selected probes start from the reset
     state (a call cannot switch the sparsity FeFET mid-sequence), unlike the numpy probes (mid-range);
-    cycle-to-cycle noise is whatever the ngspice layer models for the given ``devices`` draw."""
+    cycle-to-cycle noise enters as a log-normal jitter of each pulse's width (``sigma_c2c``: the numpy
+    model's jitter of the switching progress, which for constant drive is the same thing)."""
     from ..model.simulate import sample_devices
 
     response = cell_pulse_response()
     cfg = job.config
     p = replace(cfg.weight, read_noise=0.0)
-    devices = sample_devices(p, 1, np.random.default_rng(job.seed))
+    rng = np.random.default_rng(job.seed)
+    devices = sample_devices(p, 1, rng)
     n, m = cfg.n_pulses, cfg.n_probe
 
     def call(amps, width, **kw):
-        out = response(p, cfg.sparsity, np.asarray(amps, float), width, topology=cfg.topology,
-                                        devices=devices, **kw)
+        amps = np.asarray(amps, float)
+        widths = width * np.exp(p.sigma_c2c * rng.standard_normal(amps.shape)) if p.sigma_c2c > 0 else width
+        out = response(p, cfg.sparsity, amps, widths, topology=cfg.topology, devices=devices, **kw)
         return np.asarray(out["g"], float), np.atleast_1d(np.asarray(out.get("energy_j", []), float))
 
     traj, energy = [], []

@@ -27,6 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--preset", default="weight", help="weight FeFET preset (default weight)")
     src.add_argument("--params", help="weight FeFET parameter or fit JSON file (e.g. fits/X.json)")
     p.add_argument("--sparsity", default="sparsity", help="sparsity FeFET: preset name or parameter file")
+    p.add_argument("--variation", metavar="PRESET_OR_FILE",
+                   help="take the device-to-device, cycle-to-cycle and read-noise fields (sigma_*, read_noise) "
+                        "from this preset or parameter file: a fit of one device cannot measure them")
     p.add_argument("-o", "--out", required=True, help="output LUT folder (e.g. luts/X)")
     p.add_argument("--backend", choices=("numpy", "ngspice"), default="numpy")
     p.add_argument("--n-devices", type=int, default=64, help="Monte Carlo device samples (jobs)")
@@ -56,6 +59,16 @@ def _summary(res, args, out: Path) -> dict:
             "masked_mean_S": res.masked.mean(0), "disturb_mean_S": res.disturb.mean(0)}
 
 
+VARIATION_FIELDS = ("sigma_ea_d2d", "sigma_vt_d2d", "sigma_c2c", "read_noise")
+
+
+def with_variation_of(params, source):
+    """``params`` with the variation and noise fields of ``source``."""
+    from dataclasses import replace
+
+    return replace(params, **{f: getattr(source, f) for f in VARIATION_FIELDS})
+
+
 def run(args) -> int:
     from ..characterize import CharConfig, characterize
     from ..io.atomic import save_figure, write_json
@@ -64,9 +77,12 @@ def run(args) -> int:
     from ..progress import Progress
 
     weight = resolve_params(args.params or args.preset)
+    if args.variation:
+        weight = with_variation_of(weight, resolve_params(args.variation))
     sparsity = resolve_params(args.sparsity)
     out = Path(args.out)
-    extra = {"params_file": args.params or f"preset:{args.preset}", "sparsity_file": args.sparsity}
+    extra = {"params_file": args.params or f"preset:{args.preset}", "sparsity_file": args.sparsity,
+             "variation_from": args.variation}
     config = CharConfig(weight=weight, sparsity=sparsity, pulses=tuple(args.pulse or ()), n_pulses=args.n_pulses,
                         n_devices=args.n_devices, seed=args.seed, n_probe=args.n_probe, backend=args.backend,
                         topology=args.topology, v_comp=args.v_comp, extra=extra)

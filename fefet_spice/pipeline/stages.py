@@ -85,7 +85,7 @@ def _device_file(upstream: dict, dev: str) -> str:
 def stage_characterize(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """Monte Carlo conductance-update characterization of the fitted weight FeFET in its cell -> LUT."""
     out = folder / "lut"
-    _cli(["characterize", "--params", _device_file(upstream, "weight"),
+    _cli(["characterize", "--params", _device_file(upstream, "weight"), "--variation", "weight",
           "--sparsity", _device_file(upstream, "sparsity"), "--backend", cfg["backend"],
           "--n-devices", cfg["n_devices"], "--n-pulses", cfg["n_pulses"], "--seed", cfg["seed"],
           "--serial" if cfg["backend"] == "numpy" else "--workers=2", "-o", out])

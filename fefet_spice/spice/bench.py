@@ -101,8 +101,9 @@ def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams
         The two devices (their ``op`` sets gaps and reads).
     amplitudes : array_like
         Pulse amplitudes [V] (sign = polarity).
-    width : float
-        Pulse width [s].
+    width : float or array_like
+        Pulse width [s], one for all pulses or one per pulse (cycle-to-cycle jitter of the effective
+        pulse duration, as ``sigma_c2c`` in the numpy model).
     sparsity_on : bool
         Sparsity FeFET on (kept cell) or off (pruned cell).
     half_selected : bool
@@ -126,6 +127,7 @@ def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams
     from .array import ArrayConfig, array_deck, initial_state
 
     amps = np.atleast_1d(np.asarray(amplitudes, dtype=float))
+    widths = np.broadcast_to(np.asarray(width, dtype=float), amps.shape)
     op = weight_params.op
     cfg = ArrayConfig(topology=topology)
     n_p = len(amps)
@@ -135,7 +137,7 @@ def cell_pulse_response(weight_params: FeFETParams, sparsity_params: FeFETParams
     dt[0] = 100e-9
     for p, a in enumerate(amps):
         s = 1 + 3 * p
-        dt[s:s + 3] = (width, op.t_gap if op.t_gap > 0 else 1e-9, op.t_read)
+        dt[s:s + 3] = (widths[p], op.t_gap if op.t_gap > 0 else 1e-9, op.t_read)
         bl[0, s], bl[0, s + 2], dil[0, s + 2] = a, op.v_read_g, op.v_read_d
         if half_selected:
             dol[0, s] = a
