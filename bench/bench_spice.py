@@ -13,7 +13,6 @@ only for the last segment. With ideal lines the rows are independent and run as 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path

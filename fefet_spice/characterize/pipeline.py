@@ -12,7 +12,6 @@ import hashlib
 import os
 import platform
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 

@@ -8,12 +8,12 @@
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import fields
 from pathlib import Path
 
 from ..errors import DataError, ParamError
+from ..io.jsonfile import read_json_object
 from .networks import Layer, check_layer_sparsity
 from .params import ENERGY_SCHEMA, DeviceEnergy
 
@@ -21,15 +21,7 @@ SPARSITY_SCHEMA = "fefet-sparsity/1"
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected a JSON object at the top level")
-    return data
+    return read_json_object(path)
 
 
 def device_from_dict(data: dict, where: str = "energy") -> DeviceEnergy:

@@ -4,24 +4,19 @@ A fit result file (``fits/*.json``) is accepted too: its ``device`` entry holds 
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from ..errors import ParamError
 from ..params import FeFETParams, from_dict, to_dict
 from .atomic import write_json
+from .jsonfile import read_json_object
 
 
 def load_params(path: str | os.PathLike) -> FeFETParams:
     """Load and validate a parameter file; errors name the file and the field."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParamError(f"{path}: no such file") from None
-    except json.JSONDecodeError as exc:
-        raise ParamError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    data = read_json_object(path, error=ParamError)
     if isinstance(data, dict) and "device" in data and str(data.get("schema", "fefet-fit")).startswith("fefet-fit"):
         data = data["device"]
     try:

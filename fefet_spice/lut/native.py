@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..io.jsonfile import read_json_object
 from ..io.atomic import atomic_path, dumps, write_text
 from .core import PulseKind, SynapseLUT, branch_levels
 from .validate import check_arrays, check_sidecar
@@ -82,16 +83,7 @@ def save_lut(folder: str | os.PathLike, lut: SynapseLUT) -> Path:
 
 
 def _read_sidecar(side_path: Path) -> dict:
-    try:
-        side = json.loads(side_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{side_path}: no such file (not a {SCHEMA} folder)") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{side_path}: line {exc.lineno}: not valid JSON ({exc.msg}; truncated?)") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{side_path}: not UTF-8 text (corrupted?)") from None
-    if not isinstance(side, dict):
-        raise DataError(f"{side_path}: expected a JSON object")
+    side = read_json_object(side_path, missing=f" (not a {SCHEMA} folder)", bad="; truncated?")
     if side.get("schema") != SCHEMA:
         raise DataError(f"{side_path}: schema: is {side.get('schema')!r}; this fefet_spice reads {SCHEMA!r}")
     check_sidecar(side, str(side_path))

@@ -13,7 +13,6 @@ JSON files may give any subset of the fields; unknown keys are rejected.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -148,13 +147,6 @@ def from_dict(d: dict, where: str = "schedule") -> Schedule:
 
 def load(path: str | os.PathLike) -> Schedule:
     """Read a schedule JSON file."""
-    path = Path(path)
-    try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParamError(f"{path}: no such file") from None
-    except json.JSONDecodeError as exc:
-        raise ParamError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    if not isinstance(d, dict):
-        raise ParamError(f"{path}: a schedule is a JSON object")
-    return from_dict(d, str(path))
+    from ..io.jsonfile import read_json_object
+
+    return from_dict(read_json_object(path, error=ParamError), str(Path(path)))

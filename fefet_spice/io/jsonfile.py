@@ -1,0 +1,28 @@
+"""Reading JSON files with errors that name the file and line."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import DataError
+
+
+def read_json_object(path: str | os.PathLike, error: type[Exception] = DataError, missing: str = "",
+                     bad: str = "") -> dict:
+    """Parse ``path`` as a JSON object; any problem raises ``error`` naming the file (and line).
+
+    ``missing`` and ``bad`` are hints appended to the no-such-file and not-valid-JSON messages.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: no such file{missing}") from None
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}{bad})") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8 text (corrupted?)") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected a JSON object at the top level")
+    return data
