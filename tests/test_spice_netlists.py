@@ -47,3 +47,15 @@ def test_energy_record(tmp_path):
 
 def test_netlist_needs_a_task(capsys):
     assert main(["netlist"]) == 2
+
+
+def test_bad_parameter_file_writes_no_netlist(tmp_path, weight):
+    from fefet_spice.params import to_dict
+
+    data = to_dict(weight)
+    data["params"]["name"] = "shell_cmd"  # a valid identifier carrying an ngspice command word
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    out = tmp_path / "nets"
+    assert main(["netlist", "--all", "-o", str(out), "--weight", str(bad)]) == 2
+    assert not out.exists() or not any(out.iterdir())

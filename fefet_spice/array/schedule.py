@@ -82,9 +82,10 @@ def row_column_vau(r_counts, c_counts, v_up: float, v_dn: float, width: float, g
 
 def write_cells(m: int, n: int, cells, amplitude: float, width: float, gap: float,
                 inhibit_frac: float = 0.5, t_pre: float = 100e-9, v_spl_pre: float = 3.0) -> Schedule:
-    """Cell-by-cell writes with V/2-style inhibit: for each (i, j, count) in ``cells``, ``count``
-    pulses of ``amplitude`` [V] on BL_i; other BLs at 0; DOL_j at 0 and other DOLs at
-    ``inhibit_frac`` x 2 x amplitude ... i.e. unselected columns see drive (1 - inhibit_frac) x amplitude."""
+    """Cell-by-cell writes with inhibit: for each ``(i, j, count)`` in ``cells``, ``count`` pulses of
+    ``amplitude`` [V] on BL_i (other BLs at 0 V); DOL_j and all DILs at 0 V; the other DOLs at
+    ``2 inhibit_frac amplitude``, so half-selected cells of row i see the weight drive
+    ``(1 - inhibit_frac) amplitude`` (``Vg - (Vs + Vd)/2``) and cells of other rows see none."""
     cells = list(cells)
     k = 1 + 2 * sum(abs(int(c[2])) for c in cells)
     dt, bl, dil, dol = _segments(m, n, k)

@@ -11,6 +11,7 @@
 
 Importing this package does not load PySpice; the runner imports it on first use.
 """
+from .bench import cell_pulse_response, run_device
 from .device import SpiceDevice, binned_device, subckt
 
-__all__ = ["SpiceDevice", "binned_device", "subckt"]
+__all__ = ["SpiceDevice", "binned_device", "cell_pulse_response", "run_device", "subckt"]

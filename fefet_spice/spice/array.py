@@ -12,11 +12,11 @@ conditions and leave as final node voltages, so operations chain in Python.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import ParamError
+from ..errors import ParamError, SimulatorError
 from ..array.schedule import Schedule
 from ..params import FeFETParams
 from . import runner
@@ -153,6 +153,20 @@ class ArrayRun:
     vectors: dict
 
 
+def _run_with_retry(make_deck, options: SolverOptions, backend: str) -> dict:
+    """Run; if ngspice stops on a too-small time step, retry with a tighter reltol, then with trap.
+
+    Such stops are isolated numerical events at a pulse edge (measured: any small change of reltol,
+    vntol, abstol or method clears them), not a property of the circuit."""
+    ladder = [options, replace(options, reltol=options.reltol / 3), replace(options, method="trap")]
+    for k, opts in enumerate(ladder):
+        try:
+            return runner.run(make_deck(opts), backend=backend)
+        except SimulatorError as exc:
+            if "timestep too small" not in str(exc).lower() or k == len(ladder) - 1:
+                raise
+
+
 def run_array(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sched: Schedule,
               cfg: ArrayConfig = ArrayConfig(), options: SolverOptions = SolverOptions(),
               save_currents: bool = False, backend: str = "auto", split_rows: bool = True) -> ArrayRun:
@@ -176,8 +190,7 @@ def run_array(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sch
         return ArrayRun(state=new, time=res.time, vectors={})
     wdev = binned_device(wparams, cfg.bins_weight)
     sdev = binned_device(sparams, cfg.bins_sparsity)
-    deck = array_deck(wdev, sdev, state, sched, cfg, options, save_currents)
-    vec = runner.run(deck, backend=backend)
+    vec = _run_with_retry(lambda o: array_deck(wdev, sdev, state, sched, cfg, o, save_currents), options, backend)
     new = state.copy()
     for i in range(m):
         for j in range(n):

@@ -93,9 +93,16 @@ def _u_node(node: str, drive: str, a_min: float, fp) -> str:
             f"{num(u_max)})")
 
 
+SP_CLAMP = 1e4
+"""Clamp of softplus arguments [-]: |x| = 1e4 is |V| > 700 V, far outside any physical bias, but it keeps
+helper nodes bounded while Newton wanders (ngspice aborts on floating-point overflow)."""
+
+
 def _sp(x: str) -> str:
-    """softplus(x) = max(x, 0) + ln(1 + exp(-|x|)), as in :func:`fefet_spice.model.channel.softplus`."""
-    return f"max({x},0)+ln(1+exp(-abs({x})))"
+    """softplus(x) = max(x, 0) + ln(1 + exp(-|x|)), as in :func:`fefet_spice.model.channel.softplus`,
+    with x clamped to +/- SP_CLAMP."""
+    xc = f"min(max({x},{num(-SP_CLAMP)}),{num(SP_CLAMP)})"
+    return f"max({xc},0)+ln(1+exp(-abs({xc})))"
 
 
 def _channel_lines(dev: SpiceDevice, vd: str, vs: str, nd: str, ns: str) -> list[str]:
