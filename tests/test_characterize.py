@@ -1,7 +1,6 @@
 """Monte Carlo characterization: executors agree, runs resume, the weight preset's figures of merit."""
 from __future__ import annotations
 
-import importlib.util
 
 import numpy as np
 import pytest
@@ -99,13 +98,6 @@ def test_bad_options_are_named():
         _config(pulses=((-1.0, -3.0, 1e-6),))
     with pytest.raises(ParamError, match="scheduler"):
         characterize(_config(n_devices=2), executor="dask")
-
-
-@pytest.mark.skipif(importlib.util.find_spec("fefet_spice.spice") is not None,
-                    reason="the ngspice layer is present; its backend is tested with it")
-def test_ngspice_backend_without_the_spice_layer_is_a_clear_error():
-    with pytest.raises(SimulatorError, match="fefet_spice.spice"):
-        characterize(_config(backend="ngspice", n_devices=1), executor="serial")
 
 
 def test_masking_model_depends_on_the_off_conductance():

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from fefet_spice.cli import main
 
@@ -21,7 +19,6 @@ def test_regeneration_is_byte_identical(tmp_path):
         assert (tmp_path / name).read_bytes() == (ROOT / "netlists" / name).read_bytes(), name
 
 
-@pytest.mark.skipif(shutil.which("ngspice") is None, reason="ngspice not installed")
 def test_cell_testbench_runs_in_plain_ngspice(tmp_path):
     proc = subprocess.run(["ngspice", "-b", str(ROOT / "netlists" / "cell_tb.cir")], capture_output=True,
                           text=True, cwd=tmp_path, timeout=120)
