@@ -7,7 +7,7 @@ import pytest
 
 from fefet_spice import presets
 from fefet_spice.characterize import CharConfig, characterize
-from fefet_spice.errors import DataError, ParamError, SimulatorError
+from fefet_spice.errors import DataError, ParamError
 from fefet_spice.lut.native import load_lut, save_lut
 
 
