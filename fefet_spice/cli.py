@@ -43,9 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except FefetError as exc:
-        if getattr(args, "verbose", False):
+        verbose = getattr(args, "verbose", False)
+        if verbose:
             traceback.print_exc()
-        print(f"fefet-spice {args.command}: error: {exc}", file=sys.stderr)
+        text = str(exc).strip()
+        first, _, rest = text.partition("\n")
+        hint = " (--verbose shows the details)" if rest and not verbose else ""
+        print(f"fefet-spice {args.command}: error: {text if verbose else first}{hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"fefet-spice {args.command}: interrupted", file=sys.stderr)

@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="name of the fitted device (default: from the output file name)")
     p.add_argument("--no-plots", action="store_true", help="skip the per-stage PNG figures")
     p.add_argument("--max-nfev", type=int, default=200, help="function evaluations per stage (default 200)")
+    p.add_argument("--min-r2", type=float, default=0.9,
+                   help="every stage must reach this R^2, else the fit fails without writing a file (default 0.9)")
     p.add_argument("--kind", choices=("idvg", "idvd"), help="two-column files: what they hold")
     p.add_argument("--x-unit", default="V", help="two-column files: unit of the first column")
     p.add_argument("--y-unit", default="A", help="two-column files: unit of the second column")
@@ -67,7 +69,7 @@ def run(args) -> int:
     import time
     from pathlib import Path
 
-    from ..fit.extract import fit_device
+    from ..fit.extract import check_converged, fit_device
     from ..fit.report import fit_document, stage_figures
     from ..io.atomic import save_figure, write_json
     from ..io.params_file import resolve_params
@@ -96,6 +98,7 @@ def run(args) -> int:
                   f"nfev={m['nfev']}, {time.monotonic() - t0:.1f}s", flush=True)
 
     outcome = fit_device(measurements, base, report=report, max_nfev=args.max_nfev)
+    check_converged(outcome, args.min_r2)
     doc = fit_document(outcome, files, name)
 
     doc["device"]["params"]["name"] = name

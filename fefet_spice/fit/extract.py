@@ -13,7 +13,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, FefetError
 from ..model.metrics import _crossing
 from ..params import FeFETParams
 from . import data as fd
@@ -161,3 +161,21 @@ def _polish_eval(loops, kin):
         return (np.concatenate([m1 * (1.0 / LOG_WEIGHT), m2 * (1.0 / G_WEIGHT)]),
                 np.concatenate([d1 * (1.0 / LOG_WEIGHT), d2 * (1.0 / G_WEIGHT)]))
     return evaluate
+
+
+class FitNotConverged(FefetError):
+    """A stage ended with a goodness of fit too poor to use (the parameters would be meaningless)."""
+
+
+def check_converged(outcome: FitOutcome, min_r2: float) -> None:
+    """Raise :class:`FitNotConverged` naming the first stage whose R^2 is below ``min_r2`` (or NaN).
+
+    lmfit's own ``success`` flag is kept in the metrics but not used here: it is also False when a stage
+    merely used up its evaluation budget on an already good fit.
+    """
+    for st in outcome.stages:
+        r2 = st.metrics.get("r2", float("nan"))
+        if not (r2 >= min_r2):
+            raise FitNotConverged(
+                f"the fit did not converge: stage {st.name!r} ended with R^2 = {r2:.3g} (< {min_r2:g}) after "
+                f"{st.metrics.get('nfev', '?')} evaluations; check the measurements or raise --max-nfev")
