@@ -7,6 +7,7 @@ a transient that does not converge, a NaN in the results — raises :class:`Simu
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -118,6 +119,10 @@ def _load_shared():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Unsupported Ngspice version")
         from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+
+        # PySpice logs "Unsupported Ngspice version" for every ngspice newer than 34; results agree with
+        # the subprocess runner (tested), so keep that notice off the user's terminal.
+        logging.getLogger("PySpice").setLevel(logging.ERROR)
 
         if "NGSPICE_LIBRARY_PATH" not in os.environ:
             for cand in LIBNGSPICE_CANDIDATES:
