@@ -1,0 +1,36 @@
+"""Run the benchmarks one after another (``make bench``); the long ngspice ones only with ``--all``.
+
+Each benchmark prints JSON; this script only sequences them and says how to record the figures in
+BENCHMARKS.md (median figures and the command). Quick set: model, fit, train. ``--all`` adds the
+ngspice array benchmark (8x8 and 16x16; 32x32 takes about 6 minutes more) and the 64-device ngspice
+characterization (pool vs Dask vs serial, about 5 minutes).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+QUICK = [["bench_model.py"], ["bench_fit.py", "--repeats", "3"], ["bench_train.py", "--quick"]]
+LONG = [["bench_spice.py", "--sizes", "8", "16", "--mac-sizes", "8"],
+        ["bench_characterize.py", "--backend", "ngspice", "--n-devices", "64", "--repeats", "1"]]
+
+
+def main(argv: list[str]) -> int:
+    runs = QUICK + (LONG if "--all" in argv else [])
+    for args in runs:
+        cmd = [sys.executable, str(HERE / args[0]), *args[1:]]
+        print(f"$ {' '.join(cmd)}", flush=True)
+        t0 = time.monotonic()
+        rc = subprocess.run(cmd).returncode
+        print(f"# {args[0]}: exit {rc}, {time.monotonic() - t0:.1f} s wall", flush=True)
+        if rc:
+            return rc
+    print("Record the medians and the commands in BENCHMARKS.md.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
