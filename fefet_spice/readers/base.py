@@ -175,3 +175,13 @@ def coerce_meta(value: str) -> Any:
                 return text
         return num
     return text
+
+
+def read_text(path) -> str:
+    """A measurement file's text (UTF-8, BOM tolerated); DataError naming the file otherwise."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not a UTF-8 text file ({exc.reason})") from None

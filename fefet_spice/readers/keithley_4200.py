@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import DataError
-from .base import Measurement, parse_value, validate, where
+from .base import Measurement, parse_value, read_text, validate, where
 from .keysight_b1500 import sweep_kind
 
 NAMES = {
@@ -41,12 +41,7 @@ def read(path: str | os.PathLike, columns: Mapping[str, str] | None = None) -> M
     if path.suffix.lower() in (".xls", ".xlsx"):
         raise DataError(f"{path}: Excel workbooks need openpyxl/xlrd, which fefet_spice does not "
                         "depend on; export the data sheet as CSV from Clarius and read that")
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not a text file ({exc.reason})") from None
+    lines = read_text(path).splitlines()
     if not any(s.strip() for s in lines):
         raise DataError(f"{path}: line 1: the file is empty")
     head = None

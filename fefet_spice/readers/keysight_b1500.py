@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import DataError
-from .base import Measurement, coerce_meta, parse_value, validate, where
+from .base import Measurement, coerce_meta, parse_value, read_text, validate, where
 
 ALIASES = {
     "vg": ("vg", "vgate", "v_g", "gatev", "vgs", "v2", "vforce_g"),
@@ -71,12 +71,7 @@ def read(path: str | os.PathLike, columns: Mapping[str, str] | None = None) -> l
         Canonical name -> instrument column name, for columns with unusual names.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="strict")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not a text file ({exc.reason})") from None
+    text = read_text(path)
     if not text.strip():
         raise DataError(f"{path}: line 1: the file is empty")
     runs: list[_Run] = []

@@ -25,7 +25,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import DataError
-from .base import KINDS, Measurement, coerce_meta, parse_value, to_si, validate, where
+from .base import KINDS, Measurement, coerce_meta, parse_value, read_text, to_si, validate, where
 
 MAGIC = "fefet-measurement"
 VERSION = 1
@@ -33,12 +33,7 @@ _HEAD_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\]]*)\])?\s*$")
 
 
 def _read_lines(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
+    text = read_text(path)
     if not text.strip():
         raise DataError(f"{path}: line 1: the file is empty")
     return text.splitlines()

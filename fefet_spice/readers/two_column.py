@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import DataError
-from .base import KINDS, Measurement, parse_value, to_si, validate, where
+from .base import KINDS, Measurement, parse_value, read_text, to_si, validate, where
 
 DEFAULT_AXES = {"idvg": ("vg", "id"), "idvd": ("vd", "id")}
 _SPLIT = re.compile(r"[,;\t ]+")
@@ -41,12 +41,7 @@ def read(path: str | os.PathLike, kind: str, x_unit: str, y_unit: str, x: str | 
     x = x or DEFAULT_AXES[kind][0]
     y = y or DEFAULT_AXES[kind][1]
     fx, fy = to_si(x, x_unit, path), to_si(y, y_unit, path)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not a text file ({exc.reason})") from None
+    lines = read_text(path).splitlines()
     rows, nos, seen_header = [], [], False
     for i, raw in enumerate(lines, 1):
         text = raw.strip()
