@@ -27,7 +27,11 @@ def _check_number(path: str, value: Any, lo: float | None = None, hi: float | No
                   lo_open: bool = False) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParamError(f"{path}: expected a number, got {value!r}")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
         raise ParamError(f"{path}: must be finite, got {value!r}")
     if lo is not None and (value < lo or (lo_open and value == lo)):
         raise ParamError(f"{path}: must be {'>' if lo_open else '>='} {lo:g}, got {value!r}")
@@ -37,7 +41,7 @@ def _check_number(path: str, value: Any, lo: float | None = None, hi: float | No
 
 def check_name(path: str, value: Any) -> str:
     """Validate an identifier that may end up in a netlist (letters, digits, underscore)."""
-    if not isinstance(value, str) or not NAME_RE.match(value):
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):  # fullmatch: '$' would admit a final '\n'
         raise ParamError(f"{path}: must match {NAME_RE.pattern} (letters, digits, '_'), got {value!r}")
     return value
 
@@ -94,7 +98,7 @@ class ChannelParams:
     length: float = 2e-6
     """Channel length L [m]."""
     theta: float = 0.1
-    """Mobility degradation theta [1/V]: mu_eff = mu0 / (1 + theta softplus(Vg - Vt))."""
+    """Mobility degradation theta [1/V]: mu_eff = mu0 / (1 + theta S softplus((Vg - Vt)/S)), S = 2 n kT/q."""
     r_contact: float = 2e3
     """Total series contact resistance [ohm], split equally between source and drain."""
     g_floor: float = 1e-13
@@ -170,9 +174,9 @@ class FeFETParams:
 
 # (lower bound, open?, upper bound) per numeric field; None = unbounded.
 _BOUNDS: dict[str, tuple[float | None, bool, float | None]] = {
-    "n_domains": (1, False, 4096), "ps": (0.0, True, None), "ea_up": (0.0, True, None),
-    "ea_dn": (0.0, True, None), "ea_sigma": (0.0, False, None), "ea_corr": (-1.0, False, 1.0),
-    "alpha": (0.0, True, None), "beta": (0.2, False, 5.0), "tau0": (0.0, True, None),
+    "n_domains": (1, False, 4096), "ps": (0.0, True, 10.0), "ea_up": (0.0, True, 1e3),
+    "ea_dn": (0.0, True, 1e3), "ea_sigma": (0.0, False, 1e2), "ea_corr": (-1.0, False, 1.0),
+    "alpha": (0.0, True, 10.0), "beta": (0.2, False, 5.0), "tau0": (1e-18, False, 1.0),
     "eps_r": (1.0, False, None), "t_fe": (0.0, True, None), "area": (0.0, True, None),
     "n_ss": (1.0, False, None), "mu0": (0.0, True, None), "cox": (0.0, True, None),
     "width": (0.0, True, None), "length": (0.0, True, None), "theta": (0.0, False, None),

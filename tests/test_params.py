@@ -36,7 +36,7 @@ def test_other_schema_version_is_rejected():
         from_dict(d)
 
 
-@pytest.mark.parametrize("bad", ["w\n.control", "x .control", "shell rm", "a;b", "", "1abc", "w" * 40])
+@pytest.mark.parametrize("bad", ["w\n.control", "abc\n", "x .control", "shell rm", "a;b", "", "1abc", "w" * 40])
 def test_netlist_injection_in_name_is_rejected(bad):
     with pytest.raises(ParamError, match="name"):
         FeFETParams(name=bad)

@@ -5,13 +5,16 @@ weight gate WG follows BL through an *on* sparsity FeFET and stays at 0 V behind
 (ideal masking, topology B). Domain updates reuse the exact piecewise-constant
 :class:`~fefet_spice.model.simulate.DomainEngine`; cells sharing a drive level are updated together.
 Reads use :func:`~fefet_spice.model.channel.drain_current` with the contact resistance. Line
-resistance is taken into account only by the MAC read (:meth:`FastArray.mac`), not during writes.
+resistance is not modelled here (neither during writes nor in :meth:`FastArray.mac`); the ngspice
+decks have it, and ``mac_currents`` in :mod:`fefet_spice.spice.array` reports the IR-drop error.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
 import numpy as np
+
+from ..presets import nominal
 
 from ..model.channel import drain_current
 from ..model.simulate import DeviceSample, DomainEngine, DomainState, sample_devices, threshold_voltage
@@ -43,7 +46,7 @@ class FastArray:
         self.params = params
         self.mask = np.asarray(mask, dtype=bool)
         m, n = self.mask.shape
-        self.devices = devices if devices is not None else sample_devices(params, 1, np.random.default_rng(0))
+        self.devices = devices if devices is not None else sample_devices(nominal(params), 1, np.random.default_rng(0))
         self._per_cell = self.devices.n_devices > 1
         n_dom = params.ferro.n_domains
         s0 = np.asarray(s_init, dtype=float)

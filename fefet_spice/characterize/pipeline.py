@@ -76,7 +76,7 @@ def characterize(config: CharConfig, executor: str = "pool", workers: int = 2, s
     simulator, version, netlist = _simulator(config)
     jobs = make_jobs(config)
     results: dict[int, dict] = {}
-    store = JobCache(cache, fingerprint(describe(config))) if cache is not None else None
+    store = JobCache(cache, fingerprint({**describe(config), "fefet_spice": __version__})) if cache is not None else None
     if store is not None:
         for job in jobs:
             hit = store.load(job.index)

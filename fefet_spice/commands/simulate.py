@@ -32,6 +32,13 @@ def simulate_to_dict(args) -> tuple[dict, object, object]:
     from ..model import merz_switching_voltage
     from ..params import to_dict
 
+    from ..errors import ParamError
+
+    for flag, value in (("--n-devices", args.n_devices), ("--n-pulses", args.n_pulses), ("--rate", args.rate)):
+        if not value > 0:
+            raise ParamError(f"{flag} must be > 0, got {value!r}")
+    if args.vmax is not None and not args.vmax > 0:
+        raise ParamError(f"--vmax must be > 0, got {args.vmax!r}")
     params = load_params(args.params) if args.params else presets.get(args.preset)
     if args.nominal:
         params = presets.nominal(params)

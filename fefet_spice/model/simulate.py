@@ -152,7 +152,10 @@ class SimResult:
 
 
 def _as_rng(seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    """A Generator as given, else one seeded with ``seed`` (None means 0: every call is reproducible)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(0 if seed is None else seed)
 
 
 def simulate(params: FeFETParams, waveform: Waveform, vd: float = 0.1, n_devices: int = 1,
@@ -169,7 +172,8 @@ def simulate(params: FeFETParams, waveform: Waveform, vd: float = 0.1, n_devices
     n_devices : int
         Number of devices simulated at once (vectorized).
     seed : int, numpy.random.Generator or None
-        Source of device-to-device, cycle-to-cycle and read-noise randomness.
+        Source of device-to-device, cycle-to-cycle and read-noise randomness; None means seed 0, so
+        a call is always reproducible (pass a Generator to continue a stream).
     s_init : float or ndarray
         Initial domain states in [-1, 1] (default -1: fully down, high Vt, erased).
     devices : DeviceSample, optional

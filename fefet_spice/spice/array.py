@@ -100,6 +100,9 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
                cfg: ArrayConfig = ArrayConfig(), options: SolverOptions = SolverOptions(),
                save_currents: bool = False, title: str = "FeFET array", extra: tuple[str, ...] = ()) -> str:
     """A runnable deck of the array under ``sched`` starting from ``state``."""
+    if wdev.params.name.lower() == sdev.params.name.lower():
+        raise ParamError(f"the weight and sparsity FeFETs are both named {wdev.params.name!r} (ngspice ignores "
+                         "case): give them different names")
     m, n = state.shape
     t_stop = float(np.sum(sched.dt))
     lines = [f"* {title}: {m}x{n} two-FeFET cells, topology {cfg.topology} (fefet_spice.spice.array)",

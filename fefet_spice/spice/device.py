@@ -3,7 +3,7 @@
 Ports ``d g s``; instance parameters ``kea`` (relative Ea scale, device-to-device), ``dvt``
 (threshold shift [V]) and ``s0_k`` (initial state of domain bin k). Inside:
 
-* one state node ``q<k>`` per domain bin: a 1 F capacitor to a shared sense source ``Vsns`` and a
+* one state node ``q<k>`` per domain bin: a 1 pF capacitor (``C_STATE``) to a shared sense source ``Vsns`` and a
   B-source current ``ds/dt = r_up (1 - s) - r_dn (1 + s)`` with ``ln r`` exactly as
   :func:`fefet_spice.model.ferro.log_rate` (exponent capped at ``EXP_CAP``, drive floored at ``V_EPS``);
 * drive ``fe = V(g) - (V(d) + V(s))/2``; ``vt = vt_mid + dvt - (MW/2) mean(s)``;
@@ -65,11 +65,15 @@ class SpiceDevice:
 
 
 def binned_device(params: FeFETParams, n_bins: int = DEFAULT_BINS) -> SpiceDevice:
-    """Bin the device's domains into ``n_bins`` equal-weight quantile bins (``n_bins <= n_domains``)."""
+    """Represent the device's activation-voltage distribution by ``n_bins`` equal-weight quantiles.
+
+    The bins are quantiles of the same continuous distribution the numpy model samples with
+    ``n_domains`` quantiles, so any bin count works, including more bins than domains.
+    """
     name("name", params.name)  # reject before any text is built
     if params.ferro.beta != 1.0:
         raise ParamError(f"{params.name}: ferro.beta = {params.ferro.beta!r}; the SPICE netlist supports beta = 1 only")
-    n = int(min(n_bins, params.ferro.n_domains))
+    n = int(n_bins)
     if n < 1:
         raise ParamError(f"n_bins must be >= 1, got {n_bins!r}")
     ea_up, ea_dn = domain_activation(replace(params.ferro, n_domains=n))
