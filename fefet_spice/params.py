@@ -176,7 +176,7 @@ class FeFETParams:
 _BOUNDS: dict[str, tuple[float | None, bool, float | None]] = {
     "n_domains": (1, False, 4096), "ps": (0.0, True, 10.0), "ea_up": (0.0, True, 1e3),
     "ea_dn": (0.0, True, 1e3), "ea_sigma": (0.0, False, 1e2), "ea_corr": (-1.0, False, 1.0),
-    "alpha": (0.0, True, 10.0), "beta": (0.2, False, 5.0), "tau0": (1e-18, False, 1.0),
+    "alpha": (0.0, True, 10.0), "beta": (0.2, False, 5.0), "tau0": (1e-30, False, 1.0),
     "eps_r": (1.0, False, None), "t_fe": (0.0, True, None), "area": (0.0, True, None),
     "n_ss": (1.0, False, None), "mu0": (0.0, True, None), "cox": (0.0, True, None),
     "width": (0.0, True, None), "length": (0.0, True, None), "theta": (0.0, False, None),
