@@ -94,3 +94,30 @@ def test_main_job_end_to_end_report_and_cache(tmp_path):
     second = time.perf_counter() - t0
     assert all(s["cached"] for s in json.loads((out / "summary.json").read_text())["stages"].values())
     assert second < 0.1 * first
+
+
+def test_failed_rerun_keeps_the_previous_outputs(tmp_path):
+    calls = []
+    good = _stage_factory(calls)("a")
+
+    def bad(folder, cfg, upstream):
+        (folder / "partial.txt").write_text("half")
+        raise RuntimeError("stage crashed")
+
+    run_stages([Stage("a", "A", good, config={"v": 1})], tmp_path, "0", log=lambda *_: None)
+    before = (tmp_path / "a" / "x.txt").read_text()
+    with pytest.raises(RuntimeError):
+        run_stages([Stage("a", "A", bad, config={"v": 2})], tmp_path, "0", log=lambda *_: None)
+    assert (tmp_path / "a" / "x.txt").read_text() == before
+    assert not (tmp_path / "a" / "partial.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    recs = run_stages([Stage("a", "A", good, config={"v": 1})], tmp_path, "0", log=lambda *_: None)
+    assert recs[0].cached  # the old outputs are still valid for the old configuration
+
+
+def test_missing_input_is_a_clear_error(tmp_path):
+    from fefet_spice.errors import DataError
+
+    st = [Stage("a", "A", _stage_factory([])("a"), inputs=[tmp_path / "nope.npz"])]
+    with pytest.raises(DataError, match="nope.npz"):
+        run_stages(st, tmp_path / "out", "0", log=lambda *_: None)

@@ -19,6 +19,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="simulator of the characterization stage (default ngspice)")
 
 
+def _dataset_inputs(spec: str) -> list[Path]:
+    """Check ``--dataset`` before any stage runs; the files it names become inputs of the training stage."""
+    from ..errors import DataError, ParamError
+
+    kind, _, path = spec.partition(":")
+    if kind == "digits" and not path:
+        return []
+    if kind not in ("npz", "emnist") or not path:
+        raise ParamError(f"--dataset: expected digits, npz:PATH or emnist:FOLDER, got {spec!r}")
+    if not Path(path).exists():
+        raise DataError(f"--dataset: {path}: no such file or folder")
+    return [Path(path)]
+
+
 def build_stages(args):
     from ..errors import DataError
     from ..pipeline import stages as st
@@ -32,7 +46,7 @@ def build_stages(args):
         if not path.is_dir():
             raise DataError(f"{path}: no such measurement folder (give --measurements DIR with weight/ "
                             "and sparsity/ inside; see measurements/README.md)")
-    data_inputs = [Path(args.dataset.split(":", 1)[1])] if ":" in args.dataset else []
+    data_inputs = _dataset_inputs(args.dataset)
     return [
         Stage("model", "Compact model on the presets", st.stage_model,
               config={"seed": args.seed, "n_devices": 2 if q else 4, "n_pulses": 32 if q else 64}, estimate_s=3),

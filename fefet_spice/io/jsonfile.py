@@ -23,6 +23,8 @@ def read_json_object(path: str | os.PathLike, error: type[Exception] = DataError
         raise error(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}{bad})") from None
     except UnicodeDecodeError:
         raise error(f"{path}: not UTF-8 text (corrupted?)") from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not isinstance(data, dict):
         raise error(f"{path}: expected a JSON object at the top level")
     return data

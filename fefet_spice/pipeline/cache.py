@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..errors import DataError
 from ..io.atomic import dumps, write_json
 
 MANIFEST = "manifest.json"
@@ -22,6 +23,8 @@ MANIFEST = "manifest.json"
 def file_hash(path: str | Path) -> str:
     """SHA-256 of a file's bytes (or of every file below a folder, in sorted order)."""
     path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder (an input of the main job)")
     h = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for p in files:
@@ -83,6 +86,29 @@ def _load_manifest(folder: Path, key: str) -> dict | None:
     return data
 
 
+def _run_into(stage: Stage, folder: Path, key: str, upstream: dict, t0: float) -> dict:
+    """Run ``stage`` into ``folder``; the previous outputs are moved aside first and put back if the
+    stage fails, so a failed re-run leaves them (and the report that points at them) intact."""
+    old = folder.with_name(f".{folder.name}.previous")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    folder.mkdir(parents=True)
+    try:
+        res = stage.func(folder, stage.config, upstream)
+        rel = lambda paths: [str(Path(p).relative_to(folder)) for p in paths]  # noqa: E731
+        manifest = {"key": key, "summary": res.summary, "figures": rel(res.figures), "files": rel(res.files),
+                    "seconds": time.monotonic() - t0}
+        write_json(folder / MANIFEST, manifest)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        if old.exists():
+            old.rename(folder)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return manifest
+
+
 def run_stages(stages: list[Stage], out: Path, version: str, log=print) -> list[StageRecord]:
     """Run ``stages`` in order into ``out/<name>/``, reusing every stage whose key is unchanged."""
     out.mkdir(parents=True, exist_ok=True)
@@ -101,15 +127,7 @@ def run_stages(stages: list[Stage], out: Path, version: str, log=print) -> list[
         if not reused:
             log(f"[{i}/{len(stages)}] {stage.title}: running (about {stage.estimate_s:.0f}s; "
                 f"~{stage.estimate_s + remaining:.0f}s left in the job)")
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
-            upstream = {n: records[n] for n in stage.after}
-            res = stage.func(folder, stage.config, upstream)
-            rel = lambda paths: [str(Path(p).relative_to(folder)) for p in paths]  # noqa: E731
-            cached = {"key": key, "summary": res.summary, "figures": rel(res.figures), "files": rel(res.files),
-                      "seconds": time.monotonic() - t0}
-            write_json(folder / MANIFEST, cached)
+            cached = _run_into(stage, folder, key, {n: records[n] for n in stage.after}, t0)
             log(f"[{i}/{len(stages)}] {stage.title}: done in {time.monotonic() - t0:.1f}s")
         else:
             log(f"[{i}/{len(stages)}] {stage.title}: unchanged, reused from {folder}")
