@@ -67,3 +67,18 @@ def test_lut_from_another_schema_version(tmp_path, capsys):
     line = _one_line(capsys.readouterr().err)
     assert "lut.json" in line and "fefet-synapse-lut/1" in line
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+
+
+def test_lut_operating_point_must_be_numbers(tmp_path):
+    import pytest
+
+    from fefet_spice.errors import DataError
+    from fefet_spice.lut.native import load_lut
+
+    lut = tmp_path / "lut"
+    shutil.copytree(ROOT / "luts" / "weight_preset", lut)
+    side = json.loads((lut / "lut.json").read_text())
+    side["operating_point"]["v_read_d"] = '0.1);system("id");//'
+    (lut / "lut.json").write_text(json.dumps(side))
+    with pytest.raises(DataError, match="operating_point.v_read_d"):
+        load_lut(lut)

@@ -62,6 +62,11 @@ class CharConfig:
         for i, (vu, vd, width) in enumerate(self.pulse_pairs):
             if not (vu > 0 > vd and width > 0):
                 raise ParamError(f"pulses[{i}]: need V_up > 0 > V_down and width > 0, got {(vu, vd, width)}")
+        ups = [(vu, w) for vu, _, w in self.pulse_pairs]
+        downs = [(vd, w) for _, vd, w in self.pulse_pairs]
+        if len(set(ups)) < len(ups) or len(set(downs)) < len(downs):
+            raise ParamError("pulses: two pairs share an up or a down pulse (amplitude and width); "
+                             "each pulse kind may appear once")
 
     @property
     def pulse_pairs(self) -> tuple[tuple[float, float, float], ...]:

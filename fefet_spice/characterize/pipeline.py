@@ -108,6 +108,7 @@ def characterize(config: CharConfig, executor: str = "pool", workers: int = 2, s
         "n_devices": config.n_devices, "n_pulses": n, "topology": config.topology,
         "operating_point": {"v_read_g": op.v_read_g, "v_read_d": op.v_read_d, "t_read": op.t_read},
         "masked_ratio": _ratio(masked, traj[:, 0]), "disturb_ratio": _ratio(disturb, traj[:, 0]),
+        "probe_start": "mid-range" if config.backend == "numpy" else "reset (G_min): down pulses cannot move it",
         "provenance": {"params_sha256": params_hash(config), "netlist": netlist, "simulator": simulator,
                        "simulator_version": version, "seed": config.seed, "backend": config.backend,
                        "fefet_spice": __version__, "python": platform.python_version(), **config.extra},

@@ -30,7 +30,10 @@ def run(args) -> int:
     sparsity = presets.nominal(resolve_params(args.sparsity))
     summary: dict = {"schema": "fefet-netlists/1", "files": {}}
     if args.all:
-        files = all_files(weight, sparsity)  # every text is validated before anything is written
+        try:
+            files = all_files(weight, sparsity)  # every text is validated before anything is written
+        except ParamError as exc:  # say which files the offending devices came from
+            raise ParamError(f"--weight {args.weight} / --sparsity {args.sparsity}: {exc}") from None
         out = Path(args.out)
         for name, text in sorted(files.items()):
             write_text(out / name, text)

@@ -8,6 +8,8 @@ field.
 """
 from __future__ import annotations
 
+import math
+
 import json
 import re
 from functools import lru_cache
@@ -74,6 +76,12 @@ def check_sidecar(side, where: str) -> None:
     check_schema(side, load_schema(), where)
     if side["g_max"] <= side["g_min"]:
         raise DataError(f"{where}: g_max: must exceed g_min ({side['g_max']!r} <= {side['g_min']!r})")
+    op = side.get("operating_point", {})
+    if not isinstance(op, dict):
+        raise DataError(f"{where}: operating_point: expected an object")
+    for key, value in op.items():  # exported into NeuroSim C++ and other tools: numbers only
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise DataError(f"{where}: operating_point.{key}: expected a finite number, got {value!r}")
 
 
 def _shape_error(where, name, arr, expected):
