@@ -83,3 +83,17 @@ def test_committed_weight_preset_lut():
     assert lut.meta["levels"]["up"] >= 16 and lut.meta["levels"]["down"] >= 16
     assert lut.meta["masked_ratio"] < 0.01
     assert lut.meta["n_devices"] == 64 and lut.meta["provenance"]["seed"] == 0
+
+
+def test_committed_preset_lut_regenerates_identically(tmp_path):
+    """luts/weight_preset is reproduced byte for byte by the command in its README."""
+    from pathlib import Path
+
+    from fefet_spice.cli import main as cli_main
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "weight_preset"
+    assert cli_main(["characterize", "--preset", "weight", "-o", str(out), "--n-devices", "64", "--seed", "0",
+                     "--serial", "--no-plots"]) == 0
+    for name in ("lut.npz", "lut.json"):
+        assert (out / name).read_bytes() == (root / "luts" / "weight_preset" / name).read_bytes(), name
