@@ -125,7 +125,8 @@ def _run_table(args, out, name, base) -> int:
 
     from ..fit.extract import FitNotConverged
     from ..fit.real import table_document, table_figure, table_fit
-    from ..io.atomic import save_figure, write_json
+    from ..errors import DataError
+    from ..io.atomic import dumps, save_figure, write_text
     from ..progress import Progress
 
     kind = "one_pulse" if args.one_pulse else "mw"
@@ -139,17 +140,13 @@ def _run_table(args, out, name, base) -> int:
             f"the fit did not converge: the {kind} table fit of {path} ended with R^2 = {r2:.3g} "
             f"(< {args.min_r2:g}); check the table or lower --min-r2")
     doc = table_document(res, kind, base, [path], name)
-    from ..io.atomic import dumps
-
     try:
-        dumps(doc)  # the document must serialize (no NaN) before anything is written
+        text = dumps(doc)  # the document must serialize (no NaN) before anything is written
     except (ValueError, TypeError) as e:
-        from ..errors import DataError
-
         raise DataError(f"{path}: the fit result cannot be written ({e})") from None
     if not args.no_plots:
         save_figure(table_figure(res, table, names, unit), out.with_name(f"{out.stem}_{kind}.png"), dpi=80)
-    write_json(out, doc)
+    write_text(out, text)  # last: a failure anywhere above leaves no fit file
     v = res.values
     print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {unit} (r2 {r2:.4f}) over "
           f"{res.metrics['n_points']} points; Ea={v['ea_up']:.3g} V, sigma={v['ea_sigma']:.3g}, "
