@@ -64,8 +64,10 @@ def run(args) -> int:
     from ..cost.networks import get_network
     from ..cost.params import ArchParams, DeviceEnergy, arch_from_dict, neurosim_reference_device
     from ..cost.report import build_report, format_table
-    from ..io.atomic import save_figure, write_json
+    from ..io.atomic import check_figure_path, save_figure, write_json
 
+    if args.plot:
+        check_figure_path(args.plot, "--plot")
     layers = get_network(args.network)
     sparsity, source = _sparsity(args.sparsity, args.network, layers)
     if args.energy:

@@ -80,6 +80,13 @@ def run(args) -> int:
     check_name("--name", name)
     base = resolve_params(args.base)
     if args.one_pulse or args.mw_table:
+        from ..errors import ParamError
+
+        if args.one_pulse and args.mw_table:
+            raise ParamError("fit: give either --one-pulse or --mw-table, not both")
+        if args.inputs:
+            raise ParamError(f"fit: --{'one-pulse' if args.one_pulse else 'mw-table'} fits a table alone; "
+                             f"drop the measurement file arguments ({', '.join(args.inputs)})")
         return _run_table(args, out, name, base)
     if not args.inputs:
         from ..errors import DataError
@@ -116,8 +123,10 @@ def run(args) -> int:
 def _run_table(args, out, name, base) -> int:
     from pathlib import Path
 
+    from ..fit.extract import FitNotConverged
     from ..fit.real import table_document, table_figure, table_fit
-    from ..io.atomic import save_figure, write_json
+    from ..errors import DataError
+    from ..io.atomic import dumps, save_figure, write_text
     from ..progress import Progress
 
     kind = "one_pulse" if args.one_pulse else "mw"
@@ -125,12 +134,21 @@ def _run_table(args, out, name, base) -> int:
     with Progress(1, f"fit {kind} table"):
         res, table, names = table_fit(path, kind, dist=args.dist, beta_free=not args.beta_fixed)
     unit = "uC/cm^2" if kind == "one_pulse" else "V"
+    r2 = res.metrics.get("r2", float("nan"))
+    if not (r2 >= args.min_r2):
+        raise FitNotConverged(
+            f"the fit did not converge: the {kind} table fit of {path} ended with R^2 = {r2:.3g} "
+            f"(< {args.min_r2:g}); check the table or lower --min-r2")
     doc = table_document(res, kind, base, [path], name)
+    try:
+        text = dumps(doc)  # the document must serialize (no NaN) before anything is written
+    except (ValueError, TypeError) as e:
+        raise DataError(f"{path}: the fit result cannot be written ({e})") from None
     if not args.no_plots:
         save_figure(table_figure(res, table, names, unit), out.with_name(f"{out.stem}_{kind}.png"), dpi=80)
-    write_json(out, doc)
+    write_text(out, text)  # last: a failure anywhere above leaves no fit file
     v = res.values
-    print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {unit} (r2 {res.metrics['r2']:.4f}) over "
+    print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {unit} (r2 {r2:.4f}) over "
           f"{res.metrics['n_points']} points; Ea={v['ea_up']:.3g} V, sigma={v['ea_sigma']:.3g}, "
           f"tau0={10 ** v['log10_tau0']:.3g} s, alpha={v['alpha']:.3g}, beta={v['beta']:.3g}")
     return 0

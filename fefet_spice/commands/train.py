@@ -30,8 +30,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _classes(text: str | None, dataset: str):
     if not text:
         return None
+    from ..errors import ParamError
+    from ..train.data import check_classes
+
     items = [c.strip() for c in text.split(",") if c.strip()]
-    return tuple(items) if dataset.startswith("emnist") else tuple(int(c) for c in items)
+    letters = dataset.startswith("emnist")
+    if not letters:
+        bad = [c for c in items if not c.lstrip("+-").isdigit()]
+        if bad:
+            raise ParamError(f"--classes {text}: {', '.join(map(repr, bad))} not an integer label "
+                             "(digits/npz classes are labels; letters are for emnist)")
+        items = [int(c) for c in items]
+    return check_classes(items, letters, f"--classes {text}")
 
 
 def _lut(args):
@@ -58,10 +68,12 @@ def run(args) -> int:
     from dataclasses import replace
 
     from ..errors import ParamError
-    from ..io.atomic import save_figure, write_json
+    from ..io.atomic import check_figure_path, save_figure, write_json
     from ..train import data, schedule
     from ..train.trainer import train
 
+    if args.plot:
+        check_figure_path(args.plot, "--plot")
     sch = schedule.load(args.schedule) if args.schedule else schedule.Schedule()
     if args.epochs is not None:
         if args.epochs <= sch.pretrain_epochs:

@@ -40,6 +40,10 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, n
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
     if not lines or not lines[0].strip():
         raise DataError(f"{path}: line 1: the file is empty")
     head = [h.strip().lower() for h in lines[0].split(",")]
@@ -51,12 +55,16 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, n
         if not text.strip():
             continue
         cells = text.split(",")
+        if len(cells) != len(head):
+            raise DataError(f"{path}: line {no}: {len(cells)} values, need {len(head)}")
         try:
             vals = [float(cells[head.index(c.lower())]) for c in columns]
-        except (ValueError, IndexError):
+        except ValueError:
             raise DataError(f"{path}: line {no}: not a number in {text.strip()!r}") from None
         if not all(math.isfinite(x) for x in vals):
             raise DataError(f"{path}: line {no}: non-finite value")
+        if not vals[0] > 0:
+            raise DataError(f"{path}: line {no}: pulse width {columns[0]} must be > 0 s (got {vals[0]:g})")
         rows.append(vals)
     if not rows:
         raise DataError(f"{path}: no data rows")
@@ -149,26 +157,34 @@ def table_fit(path: str | os.PathLike, kind: str, dist: str = "lognormal", beta_
 
     Returns the fit, the table and the abscissa names.
     """
-    if kind == "one_pulse":
-        t = read_table(path, ("pw", "amp", "Pr"))
-        return fit_one_pulse(t["pw"], t["amp"], t["Pr"], dist=dist, beta_free=beta_free), t, ("pw", "amp", "Pr")
-    t = read_table(path, ("PW", "AMP", "MW"))
-    return fit_memory_window(t["PW"], t["AMP"], t["MW"], dist=dist, beta_free=beta_free), t, ("PW", "AMP", "MW")
+    names = ("pw", "amp", "Pr") if kind == "one_pulse" else ("PW", "AMP", "MW")
+    t = read_table(path, names)
+    n_free = 7 if beta_free else 6  # Ps/MW_max+MW_0, Ea, sigma, tau0, alpha, imprint / -, beta
+    n = len(t[names[0]])
+    if n <= n_free:
+        raise DataError(f"{path}: {n} data rows; the fit has {n_free} free parameters and needs more rows than that")
+    fit = fit_one_pulse if kind == "one_pulse" else fit_memory_window
+    try:
+        res = fit(t[names[0]], t[names[1]], t[names[2]], dist=dist, beta_free=beta_free)
+    except (ValueError, TypeError) as e:
+        raise DataError(f"{path}: the kinetics fit failed on these data ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    return res, t, names
 
 
 def table_document(res: KineticsFit, kind: str, base, files, name: str) -> dict:
     """``fefet-fit/1`` document of a table fit; ``device`` is ``base`` with the fitted switching kinetics."""
     from ..params import to_dict
-    from .report import SCHEMA, sha256
+    from .report import SCHEMA, _clean, sha256
 
     fe = replace(base.ferro, ea_up=res.ferro.ea_up, ea_dn=res.ferro.ea_up, ea_sigma=res.ferro.ea_sigma,
                  ea_dist=res.ferro.ea_dist, tau0=res.ferro.tau0, alpha=res.ferro.alpha, beta=res.ferro.beta,
                  v_imp=res.ferro.v_imp, ps=res.ferro.ps if kind == "one_pulse" else base.ferro.ps)
     dev = replace(base, name=name, ferro=fe, mw=res.values.get("mw_max", base.mw))
     unit = "uC/cm^2" if kind == "one_pulse" else "V"
-    params = {k: {"value": float(v), "stderr": res.stderr.get(k)} for k, v in res.values.items()}
+    params = {k: {"value": float(v), "stderr": _clean(res.stderr.get(k))} for k, v in res.values.items()}
+    metrics = {k: _clean(v) for k, v in res.metrics.items()}
     return {"schema": SCHEMA, "name": name, "device": to_dict(dev), "parameters": params,
-            "metrics": {kind: {**res.metrics, "unit": unit}}, "correlations": {},
+            "metrics": {kind: {**metrics, "unit": unit}}, "correlations": {},
             "data_files": {str(f): sha256(f) for f in files}}
 
 

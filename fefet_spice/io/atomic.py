@@ -67,6 +67,20 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
     return write_text(path, dumps(data))
 
 
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def check_figure_path(path: str | os.PathLike, option: str = "--plot") -> Path:
+    """Reject a figure path whose suffix is not png, pdf or svg (before any work starts)."""
+    from ..errors import ParamError
+
+    path = Path(path)
+    if path.suffix.lower() not in FIGURE_SUFFIXES:
+        raise ParamError(f"{option} {path}: the file name must end in .png, .pdf or .svg "
+                         f"(got {path.suffix or 'no suffix'!r})")
+    return path
+
+
 def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
     """Atomically save a matplotlib figure (format from the suffix)."""
     path = Path(path)

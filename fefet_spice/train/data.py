@@ -175,9 +175,36 @@ def load_emnist(folder: str | os.PathLike, seed: int = 0, letters: str = DEFAULT
     return Dataset(ds.x_train, ds.y_train, ds.x_test, ds.y_test, tuple(letters.lower()), ds.source)
 
 
+def check_classes(classes, letters: bool, name: str = "classes") -> tuple:
+    """Validate a class choice: MSNet's number of outputs, no duplicates, integer labels (digits/npz) or
+    letters a..z (emnist). Raises :class:`ParamError` naming ``name``; returns the classes as a tuple."""
+    from ..errors import ParamError
+    from .msnet import N_CLASSES
+
+    classes = tuple(classes)
+    if letters:
+        bad = [c for c in classes if not (isinstance(c, str) and len(c) == 1 and "a" <= c.lower() <= "z")]
+        if bad:
+            raise ParamError(f"{name}: {', '.join(map(repr, bad))} not a letter a..z (EMNIST letters)")
+        classes = tuple(c.lower() for c in classes)
+    else:
+        bad = [c for c in classes if isinstance(c, bool) or not isinstance(c, (int, np.integer))]
+        if bad:
+            raise ParamError(f"{name}: {', '.join(map(repr, bad))} not an integer label (digits/npz classes are labels)")
+        classes = tuple(int(c) for c in classes)
+    dup = sorted({c for c in classes if classes.count(c) > 1}, key=str)
+    if dup:
+        raise ParamError(f"{name}: duplicate class(es) {', '.join(map(str, dup))}")
+    if len(classes) != N_CLASSES:
+        raise ParamError(f"{name}: {len(classes)} classes given; MSNet has {N_CLASSES} outputs, give exactly {N_CLASSES}")
+    return classes
+
+
 def load(spec: str, seed: int = 0, classes=None, **kw) -> Dataset:
     """``digits``, ``npz:PATH`` or ``emnist:FOLDER``; ``classes`` overrides the default classes."""
     kind, _, path = spec.partition(":")
+    if classes is not None:
+        classes = check_classes(classes, kind == "emnist")
     if kind == "digits" and not path:
         return load_digits(seed, classes or DEFAULT_DIGITS, **kw)
     if kind == "npz" and path:

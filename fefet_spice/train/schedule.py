@@ -13,6 +13,7 @@ JSON files may give any subset of the fields; unknown keys are rejected.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -98,8 +99,10 @@ class Schedule:
     """Cycle-to-cycle spread of every pulse (LUT std) [-]."""
 
     def __post_init__(self):
+        _check_types(self)
         if len(self.prune_epochs) != len(self.prune_targets):
-            raise ParamError("schedule: prune_epochs and prune_targets must have the same length")
+            raise ParamError("schedule: prune_epochs and prune_targets must have the same length "
+                             f"(have {len(self.prune_epochs)} and {len(self.prune_targets)})")
         if len(self.layer_shares) != 3:
             raise ParamError("schedule: layer_shares needs one fraction per layer (3)")
         if not 0 < self.pretrain_epochs < self.epochs:
@@ -107,9 +110,20 @@ class Schedule:
         for name in ("prune_targets", "layer_shares"):
             if any(not 0 <= v < 1 for v in getattr(self, name)):
                 raise ParamError(f"schedule: {name} must be fractions in [0, 1)")
-        for name in ("steps_per_epoch", "levels", "max_pulses", "rank1_bits", "pretrain_batch"):
+        for name in ("steps_per_epoch", "max_pulses", "rank1_bits", "pretrain_batch"):
             if getattr(self, name) < 1:
                 raise ParamError(f"schedule: {name} must be >= 1")
+        if self.levels < 2:
+            raise ParamError(f"schedule: levels must be >= 2 (a cell needs two levels), got {self.levels}")
+        for name, seq in (("prune_epochs", self.prune_epochs), ("prune_targets", self.prune_targets)):
+            if any(b <= a for a, b in zip(seq, seq[1:])):
+                raise ParamError(f"schedule: {name} must be strictly increasing, got {list(seq)}")
+        if self.prune_epochs and self.prune_epochs[0] <= self.pretrain_epochs:
+            raise ParamError(f"schedule: prune_epochs must come after the {self.pretrain_epochs} pretraining "
+                             f"epochs (on-chip epochs start at {self.pretrain_epochs + 1}), got {self.prune_epochs[0]}")
+        for name in ("overprune_epoch", "regrow_epoch"):
+            if getattr(self, name) < 0:
+                raise ParamError(f"schedule: {name} must be >= 0 (0: none)")
 
     def layer_targets(self, overall: float) -> list[float]:
         """Per-layer sparsity for an overall target (see the module docstring)."""
@@ -120,29 +134,63 @@ class Schedule:
         return {"schema": SCHEMA, **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}}
 
 
+_INT_LISTS = ("prune_epochs",)
+
+
+def _check_types(sch: Schedule) -> None:
+    """Field types: int fields int (not bool/float), float fields finite numbers, tuple fields lists."""
+    for f in fields(Schedule):
+        name, v, default = f.name, getattr(sch, f.name), f.default
+        if isinstance(default, bool):
+            if not isinstance(v, bool):
+                raise ParamError(f"schedule: {name} must be true or false, got {v!r}")
+        elif isinstance(default, int):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ParamError(f"schedule: {name} must be a whole number, got {v!r}")
+        elif isinstance(default, float):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ParamError(f"schedule: {name} must be a finite number, got {v!r}")
+            object.__setattr__(sch, name, float(v))
+        elif isinstance(default, tuple):
+            if not isinstance(v, (list, tuple)):
+                raise ParamError(f"schedule: {name} must be a list of numbers, got {v!r}")
+            if name in _INT_LISTS:
+                if any(isinstance(x, bool) or not isinstance(x, int) for x in v):
+                    raise ParamError(f"schedule: {name} must be a list of whole numbers, got {list(v)!r}")
+                v = tuple(v)
+            else:
+                if any(isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) for x in v):
+                    raise ParamError(f"schedule: {name} must be a list of finite numbers, got {list(v)!r}")
+                v = tuple(float(x) for x in v)
+            object.__setattr__(sch, name, v)
+
+
 def from_dict(d: dict, where: str = "schedule") -> Schedule:
-    """Build a schedule from a dict (missing fields keep their defaults); unknown keys are errors."""
+    """Build a schedule from a dict (missing fields keep their defaults); unknown keys are errors.
+
+    Every error names ``where`` (the schedule file) and the field; pruning epochs must lie in
+    (pretrain_epochs, epochs] (a pruning step after the last epoch would silently never run).
+    """
+    if not isinstance(d, dict):
+        raise ParamError(f"{where}: a schedule must be a JSON object")
     d = dict(d)
     schema = d.pop("schema", SCHEMA)
     if schema != SCHEMA:
         raise ParamError(f"{where}: schema is {schema!r}; this fefet_spice reads {SCHEMA!r}")
-    known = {f.name: f for f in fields(Schedule)}
-    unknown = sorted(set(d) - set(known))
+    known = {f.name for f in fields(Schedule)}
+    unknown = sorted(set(d) - known)
     if unknown:
         raise ParamError(f"{where}: unknown key(s) {', '.join(unknown)}")
-    base = Schedule()
-    vals = {}
-    for k, v in d.items():
-        default = getattr(base, k)
-        if isinstance(default, tuple):
-            v = tuple(v)
-        elif isinstance(default, bool):
-            if not isinstance(v, bool):
-                raise ParamError(f"{where}: {k} must be true or false")
-        elif isinstance(default, (int, float)) and not isinstance(v, (int, float)):
-            raise ParamError(f"{where}: {k} must be a number")
-        vals[k] = v
-    return replace(base, **vals)
+    try:
+        sch = replace(Schedule(), **d)
+        late = [e for e in sch.prune_epochs if e > sch.epochs]
+        if late:
+            raise ParamError(f"schedule: prune_epochs {late} come after the last epoch ({sch.epochs}) "
+                             "and would never run")
+    except ParamError as e:
+        msg = str(e)
+        raise ParamError(where + msg[len("schedule"):] if msg.startswith("schedule:") else f"{where}: {msg}") from None
+    return sch
 
 
 def load(path: str | os.PathLike) -> Schedule:
