@@ -38,3 +38,12 @@ def test_other_schema_version_is_one_sentence(tmp_path, capsys):
     f.write_text('{"schema": "fefet-params", "schema_version": 2, "params": {}}')
     assert main(["simulate", "--params", str(f)]) == 2
     assert "schema_version" in capsys.readouterr().err
+
+
+def test_simulate_rejects_bad_counts_and_plot_type_before_work(tmp_path, capsys):
+    j = tmp_path / "s.json"
+    assert main(["simulate", "--n-devices", "0", "--json", str(j)]) == 2
+    assert "--n-devices" in capsys.readouterr().err
+    assert main(["simulate", "--plot", str(tmp_path / "x.xyz"), "--json", str(j)]) == 2
+    assert "--plot" in capsys.readouterr().err
+    assert not j.exists()

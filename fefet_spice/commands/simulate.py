@@ -68,6 +68,10 @@ def simulate_to_dict(args) -> tuple[dict, object, object]:
 def run(args) -> int:
     from ..io.atomic import save_figure, write_json
 
+    if args.plot:
+        from ..io.atomic import check_figure_path
+
+        check_figure_path(args.plot)  # before any work
     out, res, params = simulate_to_dict(args)
     summary = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in out["summary"].items())
     print(f"simulated {params.name} ({args.waveform}, {res.id.shape[0]} device(s)): {summary}")
