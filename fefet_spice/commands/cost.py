@@ -3,7 +3,6 @@ index-free designs (SPEC 5), normalized to dense."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 NAME = "cost"
 HELP = "weight-update energy/latency of dense, block/vector/element-sparse and index-free arrays"
@@ -64,7 +63,8 @@ def run(args) -> int:
     from ..cost.networks import get_network
     from ..cost.params import ArchParams, DeviceEnergy, arch_from_dict, neurosim_reference_device
     from ..cost.report import build_report, format_table
-    from ..io.atomic import check_figure_path, save_figure, write_json
+    from ..io.atomic import check_figure_path
+    from ._outputs import write_outputs
 
     if args.plot:
         check_figure_path(args.plot, "--plot")
@@ -83,14 +83,7 @@ def run(args) -> int:
                        with_schedule=args.network == "vgg8" and args.sparsity == "preset")
     print(f"device: {dev_src}")
     print(format_table(rep))
-    if args.json:
-        write_json(args.json, rep)
-        print(f"wrote {args.json}")
-    if args.plot:
-        from ..cost.plot import plot_report
+    from ..cost.plot import plot_report
 
-        save_figure(plot_report(rep, f"{args.network}, device: {dev_src}"), args.plot)
-        print(f"wrote {args.plot}")
-    if not (args.json or args.plot):
-        print("(use --json F and/or --plot F.png to keep the result)", file=sys.stderr)
+    write_outputs(args.json, rep, args.plot, lambda: plot_report(rep, f"{args.network}, device: {dev_src}"))
     return 0

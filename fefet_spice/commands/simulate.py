@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 
@@ -66,7 +65,7 @@ def simulate_to_dict(args) -> tuple[dict, object, object]:
 
 
 def run(args) -> int:
-    from ..io.atomic import save_figure, write_json
+    from ._outputs import write_outputs
 
     if args.plot:
         from ..io.atomic import check_figure_path
@@ -75,14 +74,7 @@ def run(args) -> int:
     out, res, params = simulate_to_dict(args)
     summary = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in out["summary"].items())
     print(f"simulated {params.name} ({args.waveform}, {res.id.shape[0]} device(s)): {summary}")
-    if args.json:
-        write_json(args.json, out)
-        print(f"wrote {args.json}")
-    if args.plot:
-        from ..plotting import plot_simulation
+    from ..plotting import plot_simulation
 
-        save_figure(plot_simulation(res, args.waveform, f"{params.name}: {args.waveform}"), args.plot)
-        print(f"wrote {args.plot}")
-    if not (args.json or args.plot):
-        print("(use --json F and/or --plot F.png to keep the result)", file=sys.stderr)
+    write_outputs(args.json, out, args.plot, lambda: plot_simulation(res, args.waveform, f"{params.name}: {args.waveform}"))
     return 0

@@ -68,7 +68,8 @@ def run(args) -> int:
     from dataclasses import replace
 
     from ..errors import ParamError
-    from ..io.atomic import check_figure_path, save_figure, write_json
+    from ..io.atomic import check_figure_path
+    from ._outputs import write_outputs
     from ..train import data, schedule
     from ..train.trainer import train
 
@@ -95,12 +96,7 @@ def run(args) -> int:
           f"final accuracy {100 * res['final_accuracy']:.1f} % at sparsity {100 * res['final_sparsity']:.1f} % "
           f"(per layer {', '.join(f'{100 * s:.0f} %' for s in res['final_layer_sparsity'])}); "
           f"{res['operations_total']} operations, {res['pulses_total']} pulses, {res['wall_time_s']:.1f} s")
-    if args.json:
-        write_json(args.json, res)
-        print(f"wrote {args.json}")
-    if args.plot:
-        from ..train.plots import plot_history
+    from ..train.plots import plot_history
 
-        save_figure(plot_history(res, f"MSNet, {ds.source}"), args.plot)
-        print(f"wrote {args.plot}")
+    write_outputs(args.json, res, args.plot, lambda: plot_history(res, f"MSNet, {ds.source}"))
     return 0
