@@ -13,7 +13,7 @@ import numpy as np
 
 from ..params import FeFETParams, FerroParams
 from ..waveforms import Waveform
-from .channel import drain_current
+from .channel import TABLE_MIN_POINTS, drain_current, read_current
 from .ferro import domain_activation, log_rate, switched_fraction
 
 
@@ -61,8 +61,8 @@ class DomainState:
 
     @property
     def p_norm(self) -> np.ndarray:
-        """Net polarization P/Ps per device (equal domain weights)."""
-        return self.s.mean(axis=-1)
+        """Net polarization P/Ps per device (equal domain weights; einsum's row sum is the fastest numpy has)."""
+        return np.einsum("...j->...", self.s) / self.s.shape[-1]
 
 
 class DomainEngine:
@@ -73,6 +73,34 @@ class DomainEngine:
         self.devices = devices
         self.cache_size = cache_size
         self._cache: dict[tuple[float, float], tuple] = {}
+        self._active: dict[tuple[float, float], bool] = {}
+        self._ea_min = (float(np.min(devices.ea_up)), float(np.min(devices.ea_dn)))
+
+    def active(self, drive: float, dt: float) -> bool:
+        """Whether a segment of ``drive`` [V] and ``dt`` [s] can move any domain.
+
+        The fastest domain (smallest Ea) decides: below a progress of 1e-17, ``exp(-progress) == 1.0``
+        in float64, so the segment is a no-op for every domain.
+        """
+        key = (float(drive), float(dt))
+        hit = self._active.get(key)
+        if hit is None:
+            x = key[0] - self.fp.v_imp
+            hit = False
+            if x != 0.0:
+                ea = self._ea_min[0] if x > 0 else self._ea_min[1]
+                lr = float(log_rate(abs(x), ea, self.fp.alpha, self.fp.tau0)) + np.log(key[1])
+                hit = bool(np.exp(min(lr, 80.0)) > 1e-17)
+            if len(self._active) < 4096:
+                self._active[key] = hit
+        return hit
+
+    def _scratch(self, shape) -> np.ndarray:
+        """A reusable work array of ``shape`` (no allocation per segment)."""
+        buf = getattr(self, "_buf", None)
+        if buf is None or buf.shape != shape:
+            buf = self._buf = np.empty(shape)
+        return buf
 
     def _progress(self, drive: float, dt: float) -> tuple[int, np.ndarray]:
         """Direction (+1, -1, 0) and switching progress r*dt per device and domain."""
@@ -89,7 +117,7 @@ class DomainEngine:
         hit = self._cache.get(key)
         if hit is None:
             d, prog = self._progress(drive, dt)
-            noop = d == 0 or not np.any(prog > 1e-17)  # exp(-1e-17) == 1.0 in float64
+            noop = not self.active(drive, dt)
             a = np.exp(-prog) if (d and self.fp.beta == 1.0) else None
             hit = (d, prog, noop, a, None if a is None else d * (1.0 - a))
             if len(self._cache) < self.cache_size:
@@ -110,8 +138,12 @@ class DomainEngine:
                 state.s *= a
                 state.s += b
             else:
+                factor = self._scratch(state.s.shape)
+                np.multiply(prog, jitter, out=factor)
+                np.negative(factor, out=factor)
+                np.exp(factor, out=factor)
                 state.s -= d
-                state.s *= np.exp(-prog * jitter)
+                state.s *= factor
                 state.s += d
             return True
         if d != state.direction:
@@ -135,8 +167,10 @@ class SimResult:
     """Drain voltage, shape (K,) [V]."""
     v_fe: np.ndarray
     """Drive across the ferroelectric Vg - (Vs + Vd)/2, shape (K,) [V]."""
-    polarization: np.ndarray
-    """Polarization, shape (n_devices, K) [C/m^2]."""
+    p_norm: np.ndarray
+    """Net polarization P/Ps, shape (n_devices, K) [-]."""
+    ps: float
+    """Saturation polarization Ps [C/m^2]."""
     id: np.ndarray
     """Drain current, shape (n_devices, K) [A] (read noise added on read segments)."""
     kind: np.ndarray
@@ -150,12 +184,55 @@ class SimResult:
     state: np.ndarray
     """Final domain states s, shape (n_devices, n_domains) [-]."""
 
+    @property
+    def polarization(self) -> np.ndarray:
+        """Polarization Ps * P/Ps, shape (n_devices, K) [C/m^2] (formed on access)."""
+        return self.ps * self.p_norm
+
 
 def _as_rng(seed) -> np.random.Generator:
     """A Generator as given, else one seeded with ``seed`` (None means 0: every call is reproducible)."""
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(0 if seed is None else seed)
+
+
+JITTER_BLOCK = 256
+"""Segments whose cycle-to-cycle jitter is drawn in one call (the same random stream as one call each)."""
+
+
+def _jitter(rng: np.random.Generator, sigma: float, n_dev: int, n_seg: int):
+    """Per-segment jitter factors exp(sigma N(0,1)), shape (n_dev, 1) each; None for every segment if sigma = 0.
+
+    Drawn in blocks of ``JITTER_BLOCK`` segments (the same random stream as one draw per segment).
+    """
+    if sigma <= 0:
+        yield from (None for _ in range(n_seg))
+        return
+    for start in range(0, n_seg, JITTER_BLOCK):
+        block = rng.standard_normal((min(JITTER_BLOCK, n_seg - start), n_dev, 1))
+        np.multiply(block, sigma, out=block)
+        yield from np.exp(block, out=block)
+
+
+def _advance(engine: DomainEngine, state: DomainState, drive: np.ndarray, dt: np.ndarray, sigma: float,
+             rng: np.random.Generator) -> np.ndarray:
+    """Run every segment; net polarization P/Ps at the end of each, shape (K, n_devices).
+
+    Cycle-to-cycle jitter is drawn only for segments that can move a domain (pulses, not reads or gaps);
+    rows are contiguous (one write per segment) and P/Ps is recomputed only after a segment moved a domain.
+    """
+    n_dev = state.s.shape[0]
+    active = [engine.active(v, t) for v, t in zip(drive, dt)]
+    jitters = _jitter(rng, sigma, n_dev, sum(active))
+    p_norm = np.empty((len(drive), n_dev))
+    current_p = state.p_norm
+    for k, act in enumerate(active):
+        if act:
+            engine.apply(state, drive[k], dt[k], next(jitters))
+            current_p = state.p_norm
+        p_norm[k] = current_p
+    return p_norm
 
 
 def simulate(params: FeFETParams, waveform: Waveform, vd: float = 0.1, n_devices: int = 1,
@@ -190,28 +267,41 @@ def simulate(params: FeFETParams, waveform: Waveform, vd: float = 0.1, n_devices
     engine = DomainEngine(params.ferro, devices)
     vd_seg = np.where(np.isnan(waveform.vd), vd, waveform.vd)
     drive = waveform.vg - 0.5 * vd_seg
-    p_norm = np.empty((n_dev, len(waveform)))
-    sigma = params.sigma_c2c
-    current_p = state.p_norm
-    for k in range(len(waveform)):
-        jitter = np.exp(sigma * rng.standard_normal((n_dev, 1))) if sigma > 0 else None
-        if engine.apply(state, drive[k], waveform.dt[k], jitter):
-            current_p = state.p_norm
-        p_norm[:, k] = current_p
-    vt = threshold_voltage(params, p_norm, devices.vt_shift[:, None])
-    current = np.zeros_like(p_norm)
+    p_kn = _advance(engine, state, drive, waveform.dt, params.sigma_c2c, rng)  # (K, n_devices)
+    current = np.zeros_like(p_kn)
     biased = vd_seg != 0.0  # with source and drain grounded no current flows: skip the channel solve
     if biased.any():
-        current[:, biased] = drain_current(params.channel, waveform.vg[None, biased], vd_seg[None, biased],
-                                           vt[:, biased])
+        vt = threshold_voltage(params, p_kn[biased], devices.vt_shift[None, :])
+        current[biased] = _channel(params.channel, waveform.vg[biased], vd_seg[biased], vt)
     reads = waveform.mask("read")
     if params.read_noise > 0 and reads.any():
         noise = params.read_noise * np.abs(vd_seg[reads]) * rng.standard_normal((n_dev, int(reads.sum())))
-        current[:, reads] += noise
+        current[reads] += noise.T
+    current, p_norm = current.T, p_kn.T
     g_after, g_init = _conductances(waveform, reads, current, vd_seg)
     return SimResult(t=waveform.t_end, vg=waveform.vg.copy(), vd=vd_seg, v_fe=drive,
-                     polarization=params.ferro.ps * p_norm, id=current, kind=waveform.kind.copy(),
+                     p_norm=p_norm, ps=params.ferro.ps, id=current, kind=waveform.kind.copy(),
                      pulse=waveform.pulse.copy(), g_after_pulse=g_after, g_initial=g_init, state=state.s)
+
+
+def _channel(ch, vg: np.ndarray, vd: np.ndarray, vt: np.ndarray) -> np.ndarray:
+    """Drain currents, shape (K, n_devices), for per-segment biases ``vg``, ``vd`` (K,) and thresholds ``vt``.
+
+    Segments sharing a bias (the reads of a pulse train) go through :func:`read_current` together; the rest
+    (sweeps) are solved in one vectorized call.
+    """
+    out = np.empty(vt.shape)
+    pairs, inverse = np.unique(np.stack([vg, vd], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    counts = np.bincount(inverse, minlength=len(pairs))
+    rest = np.ones(len(vg), dtype=bool)
+    for j in np.flatnonzero(counts * vt.shape[1] > 64 * TABLE_MIN_POINTS):
+        rows = inverse == j
+        out[rows] = read_current(ch, pairs[j, 0], pairs[j, 1], vt[rows])
+        rest &= ~rows
+    if rest.any():
+        out[rest] = drain_current(ch, vg[rest, None], vd[rest, None], vt[rest])
+    return out
 
 
 def _conductances(waveform: Waveform, reads: np.ndarray, current: np.ndarray, vd_seg: np.ndarray):
