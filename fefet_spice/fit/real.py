@@ -35,7 +35,9 @@ class KineticsFit:
 
 def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Numeric CSV with a header row holding ``columns`` (case-insensitive); errors name file and line."""
-    path = Path(path)
+    from ..io.inputs import check_input_file
+
+    path = check_input_file(path)
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
