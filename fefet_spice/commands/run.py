@@ -87,8 +87,27 @@ def run(args) -> int:
     from ..pipeline.cache import run_stages
     from ..pipeline.report import key_figure_text, write_report
 
+    from ..io.outdir import OutputError, exclusive, marker_command
+
     out = Path(args.out)
-    records = run_stages(build_stages(args), out, f"{__version__}+{_code_hash()}")
+    stages = build_stages(args)
+    if marker_command(out) != NAME:  # --force into a folder that is not ours: never replace its files
+        taken = [n for n in ("summary.json", "report.html") if (out / n).exists()]
+        if taken:
+            raise OutputError(f"-o {out}: holds a {taken[0]} that fefet-spice run did not write; choose another "
+                              "folder (even --force does not replace it)")
+    out.mkdir(parents=True, exist_ok=True)
+    with exclusive(out, "run"):
+        return _run_locked(args, stages, out)
+
+
+def _run_locked(args, stages, out: Path) -> int:
+    from .. import __version__
+    from ..io.atomic import write_json
+    from ..pipeline.cache import run_stages
+    from ..pipeline.report import key_figure_text, write_report
+
+    records = run_stages(stages, out, f"{__version__}+{_code_hash()}", force=bool(getattr(args, "force", False)))
     meta = {"fefet_spice": __version__, "seed": args.seed, "configuration": "quick" if args.quick else "full"}
     summary = {"meta": meta, "stages": {r.name: {"title": r.title, "cached": r.cached, "seconds": r.seconds,
                                                  "key_figure": key_figure_text(r), "summary": r.summary}
