@@ -105,6 +105,20 @@ def make_jobs(config: CharConfig) -> list[Job]:
     return [Job(i, s, config) for i, s in enumerate(seeds)]
 
 
+def result_ok(result: dict, config: CharConfig) -> bool:
+    """Whether a (cached) job result has the keys, shapes and finite values a job of ``config`` returns."""
+    try:
+        n_pairs, n, m = len(config.pulse_pairs), config.n_pulses, config.n_probe
+        shapes = {"traj": (n_pairs, 2 * n + 1), "masked": (2 * m + 1,), "disturb": (2 * m + 1,)}
+        n_energy = 0 if config.backend == "numpy" else n_pairs * (2 * n + 1)
+        if set(result) != {"traj", "masked", "disturb", "energy"} or np.shape(result["energy"]) != (n_energy,):
+            return False
+        return all(np.asarray(result[k]).shape == shp and np.asarray(result[k]).dtype.kind == "f"
+                   and np.all(np.isfinite(result[k])) for k, shp in shapes.items())
+    except (TypeError, ValueError):
+        return False
+
+
 def run_job(job: Job) -> dict[str, np.ndarray]:
     """Run one job with its backend; returns arrays ``traj`` (n_pairs, 2 n_pulses + 1), ``masked`` and
     ``disturb`` (2 n_probe + 1 each, starting state first) [S] and ``energy`` (per pulse [J], maybe empty)."""
