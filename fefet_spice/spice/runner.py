@@ -198,7 +198,10 @@ def _load_shared():
         try:
             _shared = _shared_class(NgSpiceShared).new_instance()
         except Exception as exc:  # OSError, NameError from cffi
-            raise SimulatorError(f"could not load the ngspice shared library: {exc}") from exc
+            where = os.environ.get("NGSPICE_LIBRARY_PATH") or getattr(NgSpiceShared, "LIBRARY_PATH", None)
+            raise SimulatorError(f"could not load the ngspice shared library libngspice.so.0 (tried {where or 'the '}"
+                                 f"{'' if where else 'default search path'}; set NGSPICE_LIBRARY_PATH or install "
+                                 f"libngspice0): {str(exc).splitlines()[0].split('.  ')[0] if str(exc) else type(exc).__name__}") from exc
     return _shared
 
 
@@ -271,6 +274,9 @@ def run(deck: str, backend: str = "auto", timeout: float | None = None) -> dict[
         raise SimulatorError(f"unknown ngspice backend {backend!r}")
     try:
         _load_shared()
-    except SimulatorError:
+    except SimulatorError as exc:
+        if shutil.which("ngspice") is None:
+            raise SimulatorError(f"ngspice is not available: {exc}; and no 'ngspice' program is on PATH either "
+                                 "(`make setup` installs ngspice and libngspice0)") from None
         return run_subprocess(deck, timeout)
     return run_shared(deck, timeout)
