@@ -229,11 +229,9 @@ def _build(cls: type, data: Any, path: str) -> Any:
     if unknown:
         where = f"{path}." if path else ""
         raise ParamError(f"unknown parameter {where}{unknown[0]!r} (known: {', '.join(sorted(known))})")
+    if "name" in data and cls is FeFETParams:
+        check_name("name", data["name"])  # a bad name is the first thing to report (it reaches netlists)
     missing = [k for k in sorted(known - set(data)) if f"{path}.{k}".lstrip(".") not in OPTIONAL]
-    if missing:
-        where = f"{path}." if path else ""
-        raise ParamError(f"missing parameter {where}{missing[0]!r} (every field is required except "
-                         f"{', '.join(sorted(OPTIONAL))})")
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         sub = f"{path}.{key}" if path else key
@@ -243,7 +241,12 @@ def _build(cls: type, data: Any, path: str) -> Any:
             if key == "n_domains" and isinstance(value, float) and value.is_integer():
                 value = int(value)
             kwargs[key] = value
-    return cls(**kwargs)  # nested classes validate with their own path prefix
+    obj = cls(**kwargs)  # nested classes validate with their own path prefix; given values first
+    if missing:
+        where = f"{path}." if path else ""
+        raise ParamError(f"missing parameter {where}{missing[0]!r} (every field is required except "
+                         f"{', '.join(sorted(OPTIONAL))})")
+    return obj
 
 
 def from_dict(data: Any) -> FeFETParams:

@@ -87,7 +87,7 @@ def run(args) -> int:
     from ..pipeline.cache import run_stages
     from ..pipeline.report import key_figure_text, write_report
 
-    from ..io.outdir import OutputError, exclusive, marker_command
+    from ..io.outdir import LOCK, OutputError, exclusive, marker_command, write_marker
 
     out = Path(args.out)
     stages = build_stages(args)
@@ -98,6 +98,8 @@ def run(args) -> int:
                               "folder (even --force does not replace it)")
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out, "run"):
+        if marker_command(out) is None and not [p for p in out.iterdir() if p.name != LOCK]:
+            write_marker(out, NAME)  # ours from the start: a concurrent run sees whose folder it is
         return _run_locked(args, stages, out)
 
 

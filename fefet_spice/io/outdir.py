@@ -18,6 +18,7 @@ from typing import Iterator
 from ..errors import FefetError
 
 MARKER = ".fefet-spice-output.json"
+LOCK = ".fefet-spice.lock"
 SCHEMA = "fefet-spice-output/1"
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 _SOURCE_DIRS = ("fefet_spice", "tests", "docs", "bench", ".git", ".venv")
@@ -99,7 +100,7 @@ def claim_dir(path: str | os.PathLike, command: str, force: bool = False, option
     if not folder.is_dir():
         raise OutputError(f"{option} {folder}: exists and is not a folder")
     owner = marker_command(folder)
-    entries = [e for e in _entries(folder) if e != MARKER]
+    entries = [e for e in _entries(folder) if e not in (MARKER, LOCK)]
     if owner is not None and owner != command and not force:
         raise OutputError(f"{option} {folder}: this folder belongs to `fefet-spice {owner}`, not "
                           f"`fefet-spice {command}`; choose another folder{hint}")
@@ -194,7 +195,7 @@ def exclusive(folder: Path, what: str = "run") -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (a second ``run -o`` into it is refused, not raced)."""
     import fcntl
 
-    lock_path = Path(folder) / ".fefet-spice.lock"
+    lock_path = Path(folder) / LOCK
     try:
         fh = open(lock_path, "a+")
     except OSError as exc:
