@@ -483,3 +483,43 @@ def test_non_convergence_names_itself_and_the_time_point():
           "run simulation(s) aborted\n"
     with pytest.raises(SimulatorError, match=r"did not converge at t = 1\.234e-06 s"):
         _check_output(log, "run")
+
+
+def test_kill_9_during_a_stage_rerun_recovers_the_previous_outputs(tmp_path):
+    script = tmp_path / "job.py"
+    script.write_text(f"""
+import sys, time
+from pathlib import Path
+from fefet_spice.pipeline.cache import Stage, StageResult, run_stages
+v, force = int(sys.argv[1]), sys.argv[2] == "force"
+def func(folder, cfg, upstream):
+    (folder / "x.txt").write_text(str(v))
+    (folder / "sub").mkdir()
+    (folder / "sub" / "y.txt").write_text(str(v))
+    if v == 2:
+        (folder / "partial.flag").write_text("")
+        time.sleep(60)
+    return StageResult(summary={{"v": v}}, files=[folder / "x.txt", folder / "sub" / "y.txt"])
+run_stages([Stage("a", "A", func, config={{"v": v}})], Path({str(tmp_path / 'out')!r}), "0", log=lambda *_: None,
+           force=force)
+""")
+
+    def run(v, force=""):
+        return subprocess.Popen([sys.executable, str(script), str(v), force], cwd=ROOT, stderr=subprocess.DEVNULL)
+
+    a = tmp_path / "out" / "a"
+    assert run(1).wait(60) == 0
+    (a / "mine.txt").write_text("user file")  # not written by fefet-spice: must survive everything
+    proc = run(2, "force")
+    deadline = time.monotonic() + 60
+    while not (a / "partial.flag").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (a / "partial.flag").exists()
+    proc.kill()
+    proc.wait(10)
+    assert run(1).wait(60) != 0  # refused before any work: the user's file is in the way
+    assert (a / "mine.txt").read_text() == "user file"
+    assert run(1, "force").wait(60) == 0  # the killed run's partial outputs go, the user's file stays
+    assert (a / "x.txt").read_text() == "1" and (a / "sub" / "y.txt").read_text() == "1"
+    assert (a / "mine.txt").read_text() == "user file" and not (a / "partial.flag").exists()
+    assert not (tmp_path / "out" / ".a.previous").exists()

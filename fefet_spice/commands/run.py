@@ -28,8 +28,10 @@ def _dataset_inputs(spec: str) -> list[Path]:
         return []
     if kind not in ("npz", "emnist") or not path:
         raise ParamError(f"--dataset: expected digits, npz:PATH or emnist:FOLDER, got {spec!r}")
-    if not Path(path).exists():
-        raise DataError(f"--dataset: {path}: no such file or folder")
+    from ..io.inputs import kind_of, not_usable
+
+    if kind_of(path) not in ("file", "folder"):
+        raise DataError(f"--dataset: {path}: {not_usable(path)}")
     return [Path(path)]
 
 

@@ -20,7 +20,7 @@ def kind_of(path: str | os.PathLike) -> str:
     path = Path(path)
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return "broken link" if path.is_symlink() else "missing"
     except OSError:
         return "unreadable"

@@ -23,14 +23,21 @@ MANIFEST = "manifest.json"
 
 def file_hash(path: str | Path) -> str:
     """SHA-256 of a file's bytes (or of every file below a folder, in sorted order)."""
+    from ..io.inputs import check_input_file, kind_of, not_usable
+
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file or folder (an input of the main job)")
+    kind = kind_of(path)
+    if kind not in ("file", "folder"):
+        raise DataError(f"{path}: {not_usable(path)} (an input of the main job)")
     h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    # regular files only (is_file follows links: a link to /dev/zero or a FIFO is left out, never read)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if kind == "folder" else [path]
     for p in files:
-        h.update(str(p.relative_to(path) if path.is_dir() else p.name).encode())
-        h.update(p.read_bytes())
+        check_input_file(p)
+        h.update(str(p.relative_to(path) if kind == "folder" else p.name).encode())
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
 
 
@@ -189,10 +196,33 @@ def _run_into(stage: Stage, folder: Path, key: str, upstream: dict, t0: float, f
     return manifest
 
 
+def _preflight(stages: list[Stage], out: Path, version: str) -> None:
+    """Before any stage runs: refuse if a stage that will run holds files fefet-spice did not write."""
+    keys: dict[str, str] = {}
+    for stage in stages:
+        keys[stage.name] = key = stage_key(stage, keys, version)
+        folder = out / stage.name
+        if _load_manifest(folder, key) is not None:
+            continue
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise OutputError(f"{folder}: expected the folder of stage {stage.name!r}; it is a file or a link")
+        present = _files_under(folder)
+        try:
+            old = folder.with_name(f".{folder.name}.previous")
+            foreign = present & set(json.loads((old / JOURNAL).read_text())["foreign"])
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            foreign = present - _owned_files(folder)
+        if foreign:
+            raise OutputError(f"{folder}: holds {sorted(foreign)[0]!r}, which fefet-spice did not write; move it "
+                              "away or choose another -o (--force keeps it and writes beside it)")
+
+
 def run_stages(stages: list[Stage], out: Path, version: str, log=print, force: bool = False) -> list[StageRecord]:
     """Run ``stages`` in order into ``out/<name>/``, reusing every stage whose key is unchanged.
     ``force``: run a stage even if its folder holds files it did not write (they are kept)."""
     out.mkdir(parents=True, exist_ok=True)
+    if not force:
+        _preflight(stages, out, version)
     keys: dict[str, str] = {}
     records: dict[str, StageRecord] = {}
     t_start = time.monotonic()

@@ -276,7 +276,7 @@ def run(deck: str, backend: str = "auto", timeout: float | None = None) -> dict[
         _load_shared()
     except SimulatorError as exc:
         if shutil.which("ngspice") is None:
-            raise SimulatorError(f"ngspice is not available: {exc}; and no 'ngspice' program is on PATH either "
+            raise SimulatorError(f"ngspice is not installed: no 'ngspice' program on PATH, and {exc} "
                                  "(`make setup` installs ngspice and libngspice0)") from None
         return run_subprocess(deck, timeout)
     return run_shared(deck, timeout)
