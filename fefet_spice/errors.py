@@ -27,6 +27,8 @@ def describe(exc: BaseException) -> tuple[str, int]:
         return str(exc) or type(exc).__name__, 2
     if isinstance(exc, RecursionError):
         return "an input is nested too deeply (JSON nesting beyond the recursion limit)", 2
+    if isinstance(exc, (OverflowError, FloatingPointError)):
+        return "a number overflowed: an input value is too large for the computation", 2
     if isinstance(exc, MemoryError):
         return "out of memory: the requested sizes are too large for this machine", 2
     if isinstance(exc, OSError):

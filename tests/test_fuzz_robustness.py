@@ -523,3 +523,43 @@ run_stages([Stage("a", "A", func, config={{"v": v}})], Path({str(tmp_path / 'out
     assert (a / "x.txt").read_text() == "1" and (a / "sub" / "y.txt").read_text() == "1"
     assert (a / "mine.txt").read_text() == "user file" and not (a / "partial.flag").exists()
     assert not (tmp_path / "out" / ".a.previous").exists()
+
+
+csv_cells = st.one_of(st.sampled_from(["1", "-2.5e-3", "nan", "inf", "", "1e400", "3 uA", "x", "1,2", "0x10"]),
+                      st.floats(allow_nan=True, allow_infinity=True).map(repr), st.text(max_size=6))
+
+
+@FUZZ
+@given(head=st.lists(st.sampled_from(["# fefet-measurement: 1", "# kind: idvg", "# kind: pulse", "# vd: 0.1 V",
+                                      "# kind: bogus", "SetupTitle, x", "DrainI,GateV"]), max_size=3),
+       header=st.lists(st.sampled_from(["vg [V]", "id [A]", "id [uA]", "t [s]", "vg", "pulse", "amplitude [V]",
+                                        "width [s]", "g [S]", "id [furlong]", "vg [V]", ""]), max_size=5),
+       rows=st.lists(st.lists(csv_cells, min_size=1, max_size=5), max_size=5))
+def test_measurement_readers_raise_only_data_errors(tmp_path_factory, head, header, rows):
+    from fefet_spice.errors import DataError
+    from fefet_spice.readers import read_any
+
+    f = tmp_path_factory.mktemp("r") / "m.csv"
+    f.write_text("\n".join(head + [",".join(header)] + [",".join(r) for r in rows]) + "\n")
+    try:
+        ms = read_any(f)
+    except DataError as exc:
+        assert "m.csv" in str(exc)
+        return
+    for m in ms:
+        assert all(np.all(np.isfinite(v)) for v in m.columns.values())
+
+
+def test_characterize_cache_option_is_an_owned_output(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    rc, _, msg = cli("characterize", "--n-devices", "1", "--cache", tmp_path, "-o", tmp_path / "c")
+    assert rc == 2 and "--cache" in msg and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_absurd_device_energies_are_refused(tmp_path):
+    assert cli("netlist", "--energy", tmp_path / "e.json")[0] == 0
+    doc = json.loads((tmp_path / "e.json").read_text())
+    doc["write_energy_per_pulse_j"] = 1e308
+    (tmp_path / "big.json").write_text(json.dumps(doc))
+    rc, _, msg = cli("cost", "--energy", tmp_path / "big.json", "--json", tmp_path / "c.json")
+    assert rc == 2 and "write_energy_per_pulse_j" in msg and not (tmp_path / "c.json").exists()

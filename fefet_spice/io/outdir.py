@@ -172,6 +172,9 @@ def prepare_outputs(command: str, args) -> list[Path]:
             claim_file(_get(args, dest), opt, (".json",), force)
     if _get(args, "plot"):
         claim_file(args.plot, "--plot", FIGURE_SUFFIXES, force)
+    cache = _get(args, "cache") if command == "characterize" else None
+    if cache and not (Path(cache) / "run.json").is_file():  # a cache of ours holds run.json
+        claim_dir(cache, command, force, "--cache")
     out = _get(args, "out")
     if command == "fit":
         if out:
