@@ -14,7 +14,6 @@ import sys
 import traceback
 
 from . import __version__, commands
-from .errors import FefetError
 
 
 def _command_modules():
@@ -32,28 +31,120 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
         p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="show tracebacks and details")
+        p.add_argument("--force", action="store_true",
+                       help="write into an output folder fefet-spice did not create (nothing in it is deleted)")
+        p.add_argument("--sim-timeout", type=float, metavar="SECONDS", default=None,
+                       help="wall-clock limit of every ngspice run (default $FEFET_SPICE_SIM_TIMEOUT or "
+                            f"{DEFAULT_SIM_TIMEOUT:g} s)")
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser
 
 
+DEFAULT_SIM_TIMEOUT = 600.0
+
+# Physical and practical bounds of numeric options, checked before any work: (low, high) inclusive.
+# A command may bound an option more tightly in its own code; these stop runaway sizes and nonsense.
+LIMITS: dict[str, tuple[float, float]] = {
+    "seed": (0, 2**63 - 1), "n_devices": (1, 10_000), "n_pulses": (1, 10_000), "n_probe": (1, 10_000),
+    "n_g": (2, 100_000), "n_cdf": (2, 10_000), "nodes": (2, 63), "workers": (1, 64), "epochs": (1, 10_000),
+    "max_nfev": (1, 1_000_000), "min_r2": (-1e6, 1.0), "vd": (-100.0, 100.0), "vmax": (1e-6, 100.0),
+    "rate": (1e-9, 1e12), "v_comp": (-100.0, 100.0), "dwell": (0.0, 1e6), "sim_timeout": (1e-3, 7 * 86400.0),
+}
+COMMAND_LIMITS: dict[tuple[str, str], tuple[float, float]] = {("simulate", "n_devices"): (1, 1000)}
+
+
+def check_limits(command: str, args) -> None:
+    """Every numeric option finite and inside :data:`LIMITS` (ParamError naming the option)."""
+    import math
+
+    from .errors import LimitError
+
+    for dest, value in sorted(vars(args).items()):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        flag = "--" + dest.replace("_", "-")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise LimitError(f"{flag} must be a finite number, got {value!r}")
+        lo, hi = COMMAND_LIMITS.get((command, dest), LIMITS.get(dest, (None, None)))
+        if lo is not None and not lo <= value <= hi:
+            raise LimitError(f"{flag} must be between {lo:g} and {hi:g}, got {value!r}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP) turned into an exception, so that the same cleanup as for Ctrl-C runs."""
+
+
+def _on_signal(signum, frame):  # noqa: ARG001
+    raise Terminated(signum)
+
+
+def _install_signal_handlers() -> dict:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    old = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            old[sig] = signal.signal(sig, _on_signal)
+        except (ValueError, OSError):
+            pass
+    return old
+
+
+def _restore_signal_handlers(old: dict) -> None:
+    import signal
+
+    for sig, handler in old.items():
+        signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    old = _install_signal_handlers()
+    marked: list = []
     try:
-        return int(args._run(args) or 0)
-    except FefetError as exc:
-        verbose = getattr(args, "verbose", False)
+        from .io.outdir import mark, prepare_outputs
+
+        check_limits(args.command, args)
+        if getattr(args, "sim_timeout", None) is not None:
+            import os
+
+            os.environ["FEFET_SPICE_SIM_TIMEOUT"] = repr(args.sim_timeout)  # spawned workers inherit it
+        marked = prepare_outputs(args.command, args)
+        try:
+            return int(args._run(args) or 0)
+        finally:
+            for folder in marked:
+                mark(folder, args.command)
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"fefet-spice {args.command}: {what} (finished results and caches are kept)", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    except BaseException as exc:  # noqa: BLE001  every failure ends in one sentence unless --verbose
+        if isinstance(exc, SystemExit):
+            raise
+        from .errors import describe
+
+        text, code = describe(exc)
+        if "did not converge" in text.partition("\n")[0]:
+            src = [f"{flag} {getattr(args, d)}" for d, flag in (("params", "--params"), ("weight", "--weight"),
+                                                                ("preset", "--preset"), ("sparsity", "--sparsity"))
+                   if getattr(args, d, None)]
+            first, nl, rest = text.partition("\n")
+            text = f"{first} (device parameters: {', '.join(src) or 'defaults'}){nl}{rest}"
         if verbose:
             traceback.print_exc()
-        text = str(exc).strip()
-        first, _, rest = text.partition("\n")
-        hint = " (--verbose shows the details)" if rest and not verbose else ""
-        print(f"fefet-spice {args.command}: error: {text if verbose else first}{hint}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"fefet-spice {args.command}: interrupted", file=sys.stderr)
-        return 130
+        first, _, rest = text.strip().partition("\n")
+        hint = " (--verbose shows the details)" if (rest or code != 2) and not verbose else ""
+        print(f"fefet-spice {args.command}: error: {text.strip() if verbose else first}{hint}", file=sys.stderr)
+        return code
+    finally:
+        _restore_signal_handlers(old)
 
 
 if __name__ == "__main__":

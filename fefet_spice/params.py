@@ -181,8 +181,9 @@ _BOUNDS: dict[str, tuple[float | None, bool, float | None]] = {
     "n_ss": (1.0, False, None), "mu0": (0.0, True, None), "cox": (0.0, True, None),
     "width": (0.0, True, None), "length": (0.0, True, None), "theta": (0.0, False, None),
     "r_contact": (0.0, False, None), "g_floor": (0.0, False, None), "amb_ratio": (0.0, False, None),
-    "temperature": (1.0, False, 1000.0), "t_read": (0.0, True, None), "t_pulse": (0.0, True, None),
-    "t_gap": (0.0, False, None), "v_pulse_up": (0.0, True, None), "v_pulse_dn": (None, False, 0.0),
+    "temperature": (1.0, False, 1000.0), "t_read": (0.0, True, 1.0), "t_pulse": (1e-12, False, 1.0),
+    "t_gap": (0.0, False, 10.0), "v_pulse_up": (0.0, True, 100.0), "v_pulse_dn": (-100.0, False, 0.0),
+    "v_read_g": (-100.0, False, 100.0), "v_read_d": (-100.0, False, 100.0),
     "mw": (0.0, False, None), "sigma_ea_d2d": (0.0, False, 0.5), "sigma_vt_d2d": (0.0, False, None),
     "sigma_c2c": (0.0, False, 3.0), "read_noise": (0.0, False, None),
 }
@@ -206,6 +207,11 @@ def _validate(obj: Any, prefix: str) -> None:
         raise ParamError(f"{prefix}.v_pulse_dn: must be < 0, got {obj.v_pulse_dn!r}")
 
 
+OPTIONAL = frozenset({"sigma_ea_d2d", "sigma_vt_d2d", "sigma_c2c", "read_noise", "channel.amb_ratio",
+                      "channel.vt_amb"})
+"""Fields a parameter file may leave out: variation, noise and the ambipolar branch (default: none).
+Every other field must be given; a missing one is an error, never a silent default."""
+
 _NESTED = {"ferro": FerroParams, "channel": ChannelParams, "op": OperatingPoint}
 
 
@@ -223,6 +229,9 @@ def _build(cls: type, data: Any, path: str) -> Any:
     if unknown:
         where = f"{path}." if path else ""
         raise ParamError(f"unknown parameter {where}{unknown[0]!r} (known: {', '.join(sorted(known))})")
+    if "name" in data and cls is FeFETParams:
+        check_name("name", data["name"])  # a bad name is the first thing to report (it reaches netlists)
+    missing = [k for k in sorted(known - set(data)) if f"{path}.{k}".lstrip(".") not in OPTIONAL]
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         sub = f"{path}.{key}" if path else key
@@ -232,7 +241,12 @@ def _build(cls: type, data: Any, path: str) -> Any:
             if key == "n_domains" and isinstance(value, float) and value.is_integer():
                 value = int(value)
             kwargs[key] = value
-    return cls(**kwargs)  # nested classes validate with their own path prefix
+    obj = cls(**kwargs)  # nested classes validate with their own path prefix; given values first
+    if missing:
+        where = f"{path}." if path else ""
+        raise ParamError(f"missing parameter {where}{missing[0]!r} (every field is required except "
+                         f"{', '.join(sorted(OPTIONAL))})")
+    return obj
 
 
 def from_dict(data: Any) -> FeFETParams:

@@ -16,10 +16,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .. import waveforms as wf
-from ..errors import ParamError, SimulatorError
+from ..errors import LimitError, ParamError, SimulatorError
 from ..params import FeFETParams
 
 BACKENDS = ("numpy", "ngspice")
+MAX_PULSES = 10_000
+MAX_DEVICES = 10_000
+MAX_VOLTAGE = 100.0
+"""Largest pulse amplitude [V] (a FeFET gate stack breaks down far below)."""
+MIN_WIDTH, MAX_WIDTH = 1e-12, 1.0
+"""Pulse width bounds [s]: below a picosecond or above a second is not a write pulse."""
 TOPOLOGIES = ("A", "B")
 
 
@@ -59,9 +65,19 @@ class CharConfig:
         for name in ("n_pulses", "n_devices", "n_probe"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ParamError(f"{name}: must be a positive integer, got {getattr(self, name)!r}")
+        for name, hi in (("n_pulses", MAX_PULSES), ("n_devices", MAX_DEVICES), ("n_probe", MAX_PULSES)):
+            if getattr(self, name) > hi:
+                raise LimitError(f"{name}: at most {hi}, got {getattr(self, name)!r}")
         for i, (vu, vd, width) in enumerate(self.pulse_pairs):
+            if not all(np.isfinite((vu, vd, width))):
+                raise ParamError(f"pulses[{i}]: every value must be a finite number, got {(vu, vd, width)}")
             if not (vu > 0 > vd and width > 0):
                 raise ParamError(f"pulses[{i}]: need V_up > 0 > V_down and width > 0, got {(vu, vd, width)}")
+            if max(vu, -vd) > MAX_VOLTAGE or not MIN_WIDTH <= width <= MAX_WIDTH:
+                raise LimitError(f"pulses[{i}]: need |V| <= {MAX_VOLTAGE:g} V and {MIN_WIDTH:g} s <= width <= "
+                                 f"{MAX_WIDTH:g} s, got {(vu, vd, width)}")
+        if self.v_comp is not None and not (np.isfinite(self.v_comp) and abs(self.v_comp) <= MAX_VOLTAGE):
+            raise LimitError(f"v_comp: must be a finite voltage within +-{MAX_VOLTAGE:g} V, got {self.v_comp!r}")
         ups = [(vu, w) for vu, _, w in self.pulse_pairs]
         downs = [(vd, w) for _, vd, w in self.pulse_pairs]
         if len(set(ups)) < len(ups) or len(set(downs)) < len(downs):
@@ -87,6 +103,20 @@ def make_jobs(config: CharConfig) -> list[Job]:
     """One job per device sample, with independent spawned seeds."""
     seeds = np.random.SeedSequence(config.seed).spawn(config.n_devices)
     return [Job(i, s, config) for i, s in enumerate(seeds)]
+
+
+def result_ok(result: dict, config: CharConfig) -> bool:
+    """Whether a (cached) job result has the keys, shapes and finite values a job of ``config`` returns."""
+    try:
+        n_pairs, n, m = len(config.pulse_pairs), config.n_pulses, config.n_probe
+        shapes = {"traj": (n_pairs, 2 * n + 1), "masked": (2 * m + 1,), "disturb": (2 * m + 1,)}
+        n_energy = 0 if config.backend == "numpy" else n_pairs * (2 * n + 1)
+        if set(result) != {"traj", "masked", "disturb", "energy"} or np.shape(result["energy"]) != (n_energy,):
+            return False
+        return all(np.asarray(result[k]).shape == shp and np.asarray(result[k]).dtype.kind == "f"
+                   and np.all(np.isfinite(result[k])) for k, shp in shapes.items())
+    except (TypeError, ValueError):
+        return False
 
 
 def run_job(job: Job) -> dict[str, np.ndarray]:

@@ -19,7 +19,7 @@ from .. import __version__
 from ..io.atomic import dumps
 from ..lut.core import PulseKind, SynapseLUT, branch_levels, from_trajectories
 from ..params import to_dict
-from .jobs import CharConfig, cell_pulse_response, make_jobs, ngspice_version, run_job
+from .jobs import CharConfig, cell_pulse_response, make_jobs, ngspice_version, result_ok, run_job
 from .runner import JobCache, fingerprint, run_jobs
 
 QUANTILES = tuple(np.round(np.linspace(0.0, 1.0, 21), 12))
@@ -80,7 +80,7 @@ def characterize(config: CharConfig, executor: str = "pool", workers: int = 2, s
     if store is not None:
         for job in jobs:
             hit = store.load(job.index)
-            if hit is not None:
+            if hit is not None and result_ok(hit, config):  # a damaged or tampered entry is recomputed
                 results[job.index] = hit
     todo = [job for job in jobs if job.index not in results]
 

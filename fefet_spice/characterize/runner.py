@@ -37,7 +37,7 @@ class JobCache:
         if marker.exists():
             try:
                 old = json.loads(marker.read_text(encoding="utf-8")).get("fingerprint")
-            except (json.JSONDecodeError, AttributeError):
+            except (OSError, ValueError, AttributeError, RecursionError):  # unreadable or tampered
                 old = None
             if old != fp:
                 raise DataError(f"{marker}: the cache belongs to another run (different parameters, seed or "
@@ -69,6 +69,70 @@ class JobCache:
                 np.savez(fh, **result)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def worker_init(parent_pid: int) -> None:
+    """Pool worker setup: die with the driver (SIGKILL when it exits or crashes, Linux prctl) and leave
+    Ctrl-C to the driver, which stops the pool (a worker inside ngspice cannot react to it quickly)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the driver's kill_pool still ends the workers
+        pass
+    if os.getppid() != parent_pid:  # the driver died before prctl took effect
+        os._exit(1)
+
+
+def kill_pool(pool) -> None:
+    """Kill a ProcessPoolExecutor's workers at once and drop the jobs that have not started."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    for proc in procs:
+        try:
+            proc.kill()
+        except (OSError, AttributeError, ValueError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        try:
+            proc.join(timeout=1.0)
+        except (OSError, AttributeError, ValueError, AssertionError):
+            pass
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=1.0)  # it releases the pool's semaphores; then the tracker can stop
+
+
+_REAP_REGISTERED = False
+
+
+def _reap_tracker_at_exit() -> None:
+    """At exit, release multiprocessing's resources, then stop and reap its resource tracker (spawn starts
+    one), so that no exited process of ours is left for PID 1 to reap (container inits often never do)."""
+    global _REAP_REGISTERED
+    if _REAP_REGISTERED:
+        return
+    import atexit
+    from multiprocessing import util  # noqa: F401  its exit handler is registered first, so ours runs first
+
+    def reap():
+        try:
+            from multiprocessing import resource_tracker
+
+            util._exit_function()  # unregisters the pools' semaphores while the tracker still runs
+            resource_tracker._resource_tracker._stop()
+        except Exception:  # noqa: BLE001  private API: best effort only
+            pass
+
+    atexit.register(reap)
+    _REAP_REGISTERED = True
+
+
 def _client(scheduler):
     """A distributed Client for ``scheduler`` (address string or an existing Client); owned flag."""
     try:
@@ -77,7 +141,13 @@ def _client(scheduler):
         raise ParamError("--scheduler needs dask.distributed (pip install 'fefet_spice[dask]')") from None
     if isinstance(scheduler, Client):
         return scheduler, False
-    return Client(scheduler, timeout="30s"), True
+    if not isinstance(scheduler, str) or "://" not in scheduler:
+        raise ParamError(f"--scheduler {scheduler!r}: expected an address like tcp://host:8786")
+    try:
+        return Client(scheduler, timeout="10s"), True
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ParamError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler "
+                         f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
 
 
 def run_jobs(fn: Callable, jobs: Sequence, on_result: Callable, executor: str = "pool", workers: int = 2,
@@ -96,13 +166,15 @@ def run_jobs(fn: Callable, jobs: Sequence, on_result: Callable, executor: str = 
 
         n = max(1, min(int(workers), MAX_POOL_WORKERS, os.cpu_count() or 1, len(jobs)))
         # spawn: safe even when the driver already runs threads (Dask clients, BLAS pools)
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        _reap_tracker_at_exit()
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=worker_init, initargs=(os.getpid(),))
         try:
             futures = {pool.submit(fn, job): job for job in jobs}
             for fut in as_completed(futures):
                 on_result(futures[fut], fut.result())
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)  # interrupted: drop what has not started
+            kill_pool(pool)  # interrupted or failed: stop the workers now, not after their current job
             raise
         pool.shutdown(wait=True)
     else:

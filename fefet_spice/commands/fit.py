@@ -51,7 +51,9 @@ def _measurements(args):
         elif path.is_file():
             files.append(path)
         else:
-            raise DataError(f"{path}: no such file or folder")
+            from ..io.inputs import not_usable
+
+            raise DataError(f"{path}: {not_usable(path)}")
     kw = {}
     if args.kind:
         kw = {"kind": args.kind, "x_unit": args.x_unit, "y_unit": args.y_unit,

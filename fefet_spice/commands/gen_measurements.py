@@ -23,7 +23,7 @@ def run(args) -> int:
     from ..io.atomic import write_json
     from ..progress import Progress
 
-    devices = tuple(args.device or DEVICES)
+    devices = tuple(dict.fromkeys(args.device or DEVICES))  # a repeated --device counts once
     with Progress(len(devices), "gen-measurements") as prog:
         files = generate(args.out, seed=args.seed, devices=devices, progress=prog)
     total = sum(Path(f).stat().st_size for f in files)

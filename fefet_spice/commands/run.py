@@ -28,8 +28,10 @@ def _dataset_inputs(spec: str) -> list[Path]:
         return []
     if kind not in ("npz", "emnist") or not path:
         raise ParamError(f"--dataset: expected digits, npz:PATH or emnist:FOLDER, got {spec!r}")
-    if not Path(path).exists():
-        raise DataError(f"--dataset: {path}: no such file or folder")
+    from ..io.inputs import kind_of, not_usable
+
+    if kind_of(path) not in ("file", "folder"):
+        raise DataError(f"--dataset: {path}: {not_usable(path)}")
     return [Path(path)]
 
 
@@ -87,8 +89,29 @@ def run(args) -> int:
     from ..pipeline.cache import run_stages
     from ..pipeline.report import key_figure_text, write_report
 
+    from ..io.outdir import LOCK, OutputError, exclusive, marker_command, write_marker
+
     out = Path(args.out)
-    records = run_stages(build_stages(args), out, f"{__version__}+{_code_hash()}")
+    stages = build_stages(args)
+    if marker_command(out) != NAME:  # --force into a folder that is not ours: never replace its files
+        taken = [n for n in ("summary.json", "report.html") if (out / n).exists()]
+        if taken:
+            raise OutputError(f"-o {out}: holds a {taken[0]} that fefet-spice run did not write; choose another "
+                              "folder (even --force does not replace it)")
+    out.mkdir(parents=True, exist_ok=True)
+    with exclusive(out, "run"):
+        if marker_command(out) is None and not [p for p in out.iterdir() if p.name != LOCK]:
+            write_marker(out, NAME)  # ours from the start: a concurrent run sees whose folder it is
+        return _run_locked(args, stages, out)
+
+
+def _run_locked(args, stages, out: Path) -> int:
+    from .. import __version__
+    from ..io.atomic import write_json
+    from ..pipeline.cache import run_stages
+    from ..pipeline.report import key_figure_text, write_report
+
+    records = run_stages(stages, out, f"{__version__}+{_code_hash()}", force=bool(getattr(args, "force", False)))
     meta = {"fefet_spice": __version__, "seed": args.seed, "configuration": "quick" if args.quick else "full"}
     summary = {"meta": meta, "stages": {r.name: {"title": r.title, "cached": r.cached, "seconds": r.seconds,
                                                  "key_figure": key_figure_text(r), "summary": r.summary}

@@ -60,7 +60,10 @@ def simulate_to_dict(args) -> tuple[dict, object, object]:
         from ..model.metrics import memory_window
 
         mw = [memory_window(res.vg, res.id[i], 1e-8) for i in range(res.id.shape[0])]
-        out["summary"] = {"memory_window_v": float(np.nanmean(mw)), "i_ref": 1e-8, "vmax": float(waveform.vg.max())}
+        mw = np.asarray(mw, float)
+        # no window at all (the sweep never crosses i_ref on both branches): null, not NaN
+        window = float(np.mean(mw[np.isfinite(mw)])) if np.isfinite(mw).any() else None
+        out["summary"] = {"memory_window_v": window, "i_ref": 1e-8, "vmax": float(waveform.vg.max())}
     return out, res, params
 
 

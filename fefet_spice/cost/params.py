@@ -73,6 +73,9 @@ class DeviceEnergy:
                     raise ParamError(f"provenance: expected an object, got {self.provenance!r}")
                 continue
             _positive(f.name, getattr(self, f.name), allow_zero=f.name == "write_energy_half_select_j")
+            hi = _DEVICE_MAX.get(f.name.rsplit("_", 1)[-1])
+            if hi is not None and getattr(self, f.name) > hi:
+                raise ParamError(f"{f.name}: {getattr(self, f.name)!r} is not a physical device value (at most {hi:g})")
 
 
 def neurosim_reference_device() -> DeviceEnergy:
@@ -212,6 +215,10 @@ class ArchParams:
     def adc_energy_j(self) -> float:
         """Energy of one ADC conversion [J]: FoM x 2^bits."""
         return self.adc_fom_j_per_step * 2 ** self.adc_bits
+
+
+_DEVICE_MAX = {"j": 1e-3, "s": 1.0, "v": 100.0, "f": 1e-6}
+"""Upper bounds of device numbers by unit suffix (J per event, s, V, F): beyond them a typo or overflow."""
 
 
 def _positive(name: str, value: Any, allow_zero: bool = False) -> None:

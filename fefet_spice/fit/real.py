@@ -20,6 +20,8 @@ from ..params import FerroParams
 from .stages import goodness
 
 EPS0 = 8.8541878128e-12  # [F/m]
+TABLE_UNITS = {"pw": "s", "amp": "V", "pr": "uC/cm^2", "mw": "V"}
+"""Units of the table columns (a header may state them: ``pw [s],amp [V],Pr [uC/cm^2]``)."""
 
 
 @dataclass
@@ -35,7 +37,9 @@ class KineticsFit:
 
 def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Numeric CSV with a header row holding ``columns`` (case-insensitive); errors name file and line."""
-    path = Path(path)
+    from ..io.inputs import check_input_file
+
+    path = check_input_file(path)
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
@@ -46,7 +50,14 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, n
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
     if not lines or not lines[0].strip():
         raise DataError(f"{path}: line 1: the file is empty")
-    head = [h.strip().lower() for h in lines[0].split(",")]
+    head = []
+    for cell in lines[0].split(","):  # 'pw' or 'pw [s]': a unit, if given, must be the documented one
+        name, _, unit = cell.strip().partition("[")
+        name, unit = name.strip().lower(), unit.rstrip().rstrip("]").replace(" ", "")
+        want = TABLE_UNITS.get(name)
+        if unit and want is not None and unit.lower() != want.lower():
+            raise DataError(f"{path}: line 1: column {name!r} is in [{unit}]; this table needs [{want}]")
+        head.append(name)
     missing = [c for c in columns if c.lower() not in head]
     if missing:
         raise DataError(f"{path}: line 1: wrong columns: missing {', '.join(missing)} (have {', '.join(head)})")

@@ -14,11 +14,22 @@ def read_json_object(path: str | os.PathLike, error: type[Exception] = DataError
 
     ``missing`` and ``bad`` are hints appended to the no-such-file and not-valid-JSON messages.
     """
+    from .inputs import MAX_INPUT_BYTES, kind_of, not_usable
+
     path = Path(path)
+    kind = kind_of(path)
+    if kind == "missing":
+        raise error(f"{path}: no such file{missing}")
+    if kind != "file":
+        raise error(f"{path}: {not_usable(path)}")
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise error(f"{path}: larger than the {MAX_INPUT_BYTES >> 20} MiB fefet-spice reads as JSON")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise error(f"{path}: no such file{missing}") from None
+    except RecursionError:
+        raise error(f"{path}: JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise error(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}{bad})") from None
     except UnicodeDecodeError:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import DataError
+from ..io.outdir import OutputError
 from ..io.atomic import dumps, write_json
 
 MANIFEST = "manifest.json"
@@ -22,14 +23,21 @@ MANIFEST = "manifest.json"
 
 def file_hash(path: str | Path) -> str:
     """SHA-256 of a file's bytes (or of every file below a folder, in sorted order)."""
+    from ..io.inputs import check_input_file, kind_of, not_usable
+
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file or folder (an input of the main job)")
+    kind = kind_of(path)
+    if kind not in ("file", "folder"):
+        raise DataError(f"{path}: {not_usable(path)} (an input of the main job)")
     h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    # regular files only (is_file follows links: a link to /dev/zero or a FIFO is left out, never read)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if kind == "folder" else [path]
     for p in files:
-        h.update(str(p.relative_to(path) if path.is_dir() else p.name).encode())
-        h.update(p.read_bytes())
+        check_input_file(p)
+        h.update(str(p.relative_to(path) if kind == "folder" else p.name).encode())
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
 
 
@@ -77,41 +85,144 @@ def stage_key(stage: Stage, upstream_keys: dict[str, str], version: str) -> str:
 def _load_manifest(folder: Path, key: str) -> dict | None:
     try:
         data = json.loads((folder / MANIFEST).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):  # missing, unreadable, not JSON: run the stage again
         return None
-    if data.get("key") != key:
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    if not (isinstance(data.get("summary"), dict) and isinstance(data.get("figures"), list)
+            and isinstance(data.get("files"), list)
+            and all(isinstance(f, str) and not Path(f).is_absolute() and ".." not in Path(f).parts
+                    for f in data["figures"] + data["files"])):
         return None
     if not all((folder / f).exists() for f in data.get("figures", []) + data.get("files", [])):
         return None
     return data
 
 
-def _run_into(stage: Stage, folder: Path, key: str, upstream: dict, t0: float) -> dict:
-    """Run ``stage`` into ``folder``; the previous outputs are moved aside first and put back if the
-    stage fails, so a failed re-run leaves them (and the report that points at them) intact."""
+def _files_under(folder: Path) -> set[str]:
+    """Relative paths of every file (and symbolic link) below ``folder``."""
+    if not folder.is_dir():
+        return set()
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+def _owned_files(folder: Path) -> set[str]:
+    """Files the last run of this stage wrote (its manifest's ``written`` list, plus the manifest)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text())
+        written = data.get("written")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return set()
+    if not isinstance(written, list):  # a manifest from before the list: its figures and files
+        written = [f for f in data.get("figures", []) + data.get("files", []) if isinstance(f, str)]
+    return {f for f in written if isinstance(f, str)} | {MANIFEST}
+
+
+def _move(names, src: Path, dst: Path) -> None:
+    for name in sorted(names):
+        if (src / name).is_file() or (src / name).is_symlink():
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            (src / name).rename(dst / name)
+
+
+def _prune_empty(folder: Path) -> None:
+    for d in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+
+
+JOURNAL = ".stage-in-progress.json"
+
+
+def _recover(folder: Path, old: Path) -> None:
+    """Undo a run of this stage that was killed midway: its partial outputs go, the previous outputs
+    (moved aside into ``old``) come back. Files the journal lists as not ours are never touched."""
+    if not old.is_dir() or old.is_symlink():
+        return
+    try:
+        foreign = set(json.loads((old / JOURNAL).read_text())["foreign"])
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        foreign = None
+    if foreign is not None:
+        for name in _files_under(folder) - foreign:
+            (folder / name).unlink(missing_ok=True)
+        (old / JOURNAL).unlink(missing_ok=True)
+    _move({n for n in _files_under(old) if not (folder / n).exists()}, old, folder)
+    _prune_empty(old)
+    try:
+        old.rmdir()
+    except OSError:
+        raise OutputError(f"{old}: left over from an interrupted run and not empty; move it away") from None
+    _prune_empty(folder)
+
+
+def _run_into(stage: Stage, folder: Path, key: str, upstream: dict, t0: float, force: bool = False) -> dict:
+    """Run ``stage`` into ``folder``. Only the files the stage's own manifest lists are replaced: they are
+    moved aside first and put back if the stage fails, so a failed re-run leaves them (and the report
+    that points at them) intact. A file in the folder that the stage did not write is never deleted; it
+    stops the run unless ``force``."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise OutputError(f"{folder}: expected the folder of stage {stage.name!r}; it is a file or a link")
     old = folder.with_name(f".{folder.name}.previous")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    _recover(folder, old)
+    present = _files_under(folder)
+    owned = _owned_files(folder) & present
+    foreign = present - owned
+    if foreign and not force:
+        raise OutputError(f"{folder}: holds {sorted(foreign)[0]!r}, which fefet-spice did not write; move it "
+                          "away or choose another -o (--force keeps it and writes beside it)")
+    old.mkdir()
+    write_json(old / JOURNAL, {"stage": stage.name, "foreign": sorted(foreign)})
+    _move(owned, folder, old)
+    _prune_empty(folder)
     try:
         res = stage.func(folder, stage.config, upstream)
         rel = lambda paths: [str(Path(p).relative_to(folder)) for p in paths]  # noqa: E731
+        written = sorted(_files_under(folder) - foreign - {MANIFEST})
         manifest = {"key": key, "summary": res.summary, "figures": rel(res.figures), "files": rel(res.files),
-                    "seconds": time.monotonic() - t0}
+                    "seconds": time.monotonic() - t0, "written": written}
         write_json(folder / MANIFEST, manifest)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        if old.exists():
-            old.rename(folder)
+        _recover(folder, old)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    (old / JOURNAL).unlink(missing_ok=True)
+    for name in _files_under(old):
+        (old / name).unlink(missing_ok=True)
+    _prune_empty(old)
+    old.rmdir()
     return manifest
 
 
-def run_stages(stages: list[Stage], out: Path, version: str, log=print) -> list[StageRecord]:
-    """Run ``stages`` in order into ``out/<name>/``, reusing every stage whose key is unchanged."""
+def _preflight(stages: list[Stage], out: Path, version: str) -> None:
+    """Before any stage runs: refuse if a stage that will run holds files fefet-spice did not write."""
+    keys: dict[str, str] = {}
+    for stage in stages:
+        keys[stage.name] = key = stage_key(stage, keys, version)
+        folder = out / stage.name
+        if _load_manifest(folder, key) is not None:
+            continue
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise OutputError(f"{folder}: expected the folder of stage {stage.name!r}; it is a file or a link")
+        present = _files_under(folder)
+        try:
+            old = folder.with_name(f".{folder.name}.previous")
+            foreign = present & set(json.loads((old / JOURNAL).read_text())["foreign"])
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            foreign = present - _owned_files(folder)
+        if foreign:
+            raise OutputError(f"{folder}: holds {sorted(foreign)[0]!r}, which fefet-spice did not write; move it "
+                              "away or choose another -o (--force keeps it and writes beside it)")
+
+
+def run_stages(stages: list[Stage], out: Path, version: str, log=print, force: bool = False) -> list[StageRecord]:
+    """Run ``stages`` in order into ``out/<name>/``, reusing every stage whose key is unchanged.
+    ``force``: run a stage even if its folder holds files it did not write (they are kept)."""
     out.mkdir(parents=True, exist_ok=True)
+    if not force:
+        _preflight(stages, out, version)
     keys: dict[str, str] = {}
     records: dict[str, StageRecord] = {}
     t_start = time.monotonic()
@@ -127,7 +238,7 @@ def run_stages(stages: list[Stage], out: Path, version: str, log=print) -> list[
         if not reused:
             log(f"[{i}/{len(stages)}] {stage.title}: running (about {stage.estimate_s:.0f}s; "
                 f"~{stage.estimate_s + remaining:.0f}s left in the job)")
-            cached = _run_into(stage, folder, key, {n: records[n] for n in stage.after}, t0)
+            cached = _run_into(stage, folder, key, {n: records[n] for n in stage.after}, t0, force)
             log(f"[{i}/{len(stages)}] {stage.title}: done in {time.monotonic() - t0:.1f}s")
         else:
             log(f"[{i}/{len(stages)}] {stage.title}: unchanged, reused from {folder}")

@@ -23,6 +23,9 @@ def sniff(path: str | os.PathLike) -> str:
     path = Path(path)
     if path.suffix.lower() in (".xls", ".xlsx"):
         return "k4200"
+    from ..io.inputs import check_input_file
+
+    check_input_file(path)
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
             head = [fh.readline() for _ in range(40)]

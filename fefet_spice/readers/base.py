@@ -179,6 +179,9 @@ def coerce_meta(value: str) -> Any:
 
 def read_text(path) -> str:
     """A measurement file's text (UTF-8, BOM tolerated); DataError naming the file otherwise."""
+    from ..io.inputs import check_input_file
+
+    check_input_file(path)
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

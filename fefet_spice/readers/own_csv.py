@@ -48,7 +48,9 @@ def parse_header(cells: list[str], path, line: int) -> list[tuple[str, str]]:
             raise DataError(f"{where(path, line)}: bad column header {cell.strip()!r} (expected 'name [unit]')")
         out.append((m.group(1).lower(), (m.group(2) or "").strip()))
     names = [n for n, _ in out]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    from collections import Counter
+
+    dup = sorted(n for n, c in Counter(names).items() if c > 1)
     if dup:
         raise DataError(f"{where(path, line)}: column {dup[0]!r} appears twice")
     return out

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -26,6 +27,11 @@ LIBNGSPICE_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/libngspice.so.0", "/usr/lib/
 _FAIL = re.compile(r"timestep too small|run simulation\(s\) aborted|singular matrix|"
                    r"could not find a valid|no such|unknown (?:subckt|model|device)|error on line|"
                    r"too few parameters|simulation interrupted|cannot recover", re.IGNORECASE)
+DEFAULT_TIMEOUT = 600.0
+"""Wall-clock limit of one ngspice run [s]; ``$FEFET_SPICE_SIM_TIMEOUT`` or ``--sim-timeout`` overrides it."""
+MAX_TRAN_STEPS = 2e7
+"""Most transient steps a deck may force (t_stop / max step): beyond that a run takes hours."""
+_TRAN = re.compile(r"^\s*\.tran\s+(\S+)\s+(\S+)(?:\s+(\S+))?(?:\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
 _shared = None
 _shared_lock = threading.Lock()
 _loaded = False
@@ -41,11 +47,51 @@ def _vector_key(key: str) -> str:
     return f"v({key})"
 
 
+def sim_timeout(timeout: float | None = None) -> float:
+    """The wall-clock limit to use: ``timeout``, else ``$FEFET_SPICE_SIM_TIMEOUT``, else the default."""
+    if timeout is not None:
+        return float(timeout)
+    text = os.environ.get("FEFET_SPICE_SIM_TIMEOUT", "")
+    try:
+        value = float(text) if text else DEFAULT_TIMEOUT
+    except ValueError:
+        raise SimulatorError(f"FEFET_SPICE_SIM_TIMEOUT={text!r}: not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise SimulatorError(f"FEFET_SPICE_SIM_TIMEOUT={text!r}: must be a positive finite number of seconds")
+    return value
+
+
+def check_work(deck: str) -> None:
+    """Refuse, before ngspice starts, a transient whose length or step count is unbounded or absurd."""
+    for m in _TRAN.finditer(deck):
+        try:
+            step, stop = float(m.group(1)), float(m.group(2))
+            maxstep = float(m.group(4)) if m.group(4) else step
+        except ValueError:
+            continue  # SPICE suffixes (1u): ngspice parses them; our decks use plain numbers
+        if not all(map(np.isfinite, (step, stop, maxstep))) or stop <= 0 or maxstep <= 0:
+            raise SimulatorError(f"ngspice deck: .tran {m.group(1)} {m.group(2)}: times must be finite and > 0")
+        if stop / maxstep > MAX_TRAN_STEPS:
+            raise SimulatorError(f"ngspice deck: the transient of {stop:.3g} s with steps of at most {maxstep:.3g} s "
+                                 f"needs over {MAX_TRAN_STEPS:.0e} steps (hours of simulation); shorten the pulses "
+                                 "or the pulse count")
+
+
+_NONCONV = re.compile(r"timestep too small|singular matrix|cannot recover|no convergence|gmin stepping failed|"
+                      r"source stepping failed|iteration limit reached", re.IGNORECASE)
+_TIME_AT = re.compile(r"\btime\s*=\s*([-+0-9.eE]+)")
+
+
 def _check_output(text: str, what: str) -> None:
     hit = _FAIL.search(text)
     if hit:
         tail = "\n".join(line for line in text.splitlines() if line.strip())[-1500:]
-        raise SimulatorError(f"ngspice {what} failed ({hit.group(0)!r}):\n{tail}")
+        nc = _NONCONV.search(text)
+        if nc:
+            at = _TIME_AT.search(text[nc.start():]) or _TIME_AT.search(text)
+            when = f" at t = {float(at.group(1)):.4g} s" if at else ""
+            raise SimulatorError(f"ngspice did not converge{when} ({nc.group(0)}) in {what}\n{tail}")
+        raise SimulatorError(f"ngspice {what} failed ({hit.group(0)!r})\n{tail}")
 
 
 def _check_vectors(vectors: dict[str, np.ndarray], what: str) -> dict[str, np.ndarray]:
@@ -92,8 +138,10 @@ def parse_raw(data: bytes) -> dict[str, np.ndarray]:
     return out
 
 
-def run_subprocess(deck: str, timeout: float = 3600.0) -> dict[str, np.ndarray]:
+def run_subprocess(deck: str, timeout: float | None = None) -> dict[str, np.ndarray]:
     """Run ``deck`` with ``ngspice -b -r`` and return its vectors (``time``, ``v(node)``, ``i(src)``...)."""
+    timeout = sim_timeout(timeout)
+    check_work(deck)
     exe = shutil.which("ngspice")
     if exe is None:
         raise SimulatorError("ngspice is not installed (no 'ngspice' on PATH); `make setup` installs it")
@@ -104,12 +152,30 @@ def run_subprocess(deck: str, timeout: float = 3600.0) -> dict[str, np.ndarray]:
             proc = subprocess.run([exe, "-b", "-r", str(raw), str(cir)], capture_output=True, text=True,
                                   timeout=timeout, cwd=tmp)
         except subprocess.TimeoutExpired:
-            raise SimulatorError(f"ngspice run exceeded {timeout:g} s") from None
+            raise SimulatorError(f"ngspice run exceeded the wall-clock limit of {timeout:g} s (stopped; "
+                                 "--sim-timeout or $FEFET_SPICE_SIM_TIMEOUT sets it)") from None
         text = proc.stdout + "\n" + proc.stderr
         _check_output(text, "run")
         if proc.returncode != 0 or not raw.exists():
             raise SimulatorError(f"ngspice exited with code {proc.returncode}:\n{text[-1500:]}")
         return _check_vectors(parse_raw(raw.read_bytes()), "run")
+
+
+def _shared_class(base):
+    """PySpice's NgSpiceShared with a background-thread callback that returns the int ngspice expects
+    (PySpice's returns None: cffi then prints an error per run) and signals the end of a run."""
+    from PySpice.Spice.NgSpice import Shared as mod
+
+    class _Shared(base):
+        @staticmethod
+        def _background_thread_running(exited, ngspice_id, user_data):  # noqa: ARG004
+            self = mod.ffi.from_handle(user_data)
+            self._is_running = not exited  # ngspice passes "exited": false at the start, true at the end
+            if exited and getattr(self, "_fefet_done", None) is not None:
+                self._fefet_done.set()
+            return 0
+
+    return _Shared
 
 
 def _load_shared():
@@ -130,14 +196,44 @@ def _load_shared():
                     NgSpiceShared.LIBRARY_PATH = cand
                     break
         try:
-            _shared = NgSpiceShared.new_instance()
+            _shared = _shared_class(NgSpiceShared).new_instance()
         except Exception as exc:  # OSError, NameError from cffi
-            raise SimulatorError(f"could not load the ngspice shared library: {exc}") from exc
+            where = os.environ.get("NGSPICE_LIBRARY_PATH") or getattr(NgSpiceShared, "LIBRARY_PATH", None)
+            raise SimulatorError(f"could not load the ngspice shared library libngspice.so.0 (tried {where or 'the '}"
+                                 f"{'' if where else 'default search path'}; set NGSPICE_LIBRARY_PATH or install "
+                                 f"libngspice0): {str(exc).splitlines()[0].split('.  ')[0] if str(exc) else type(exc).__name__}") from exc
     return _shared
 
 
-def run_shared(deck: str) -> dict[str, np.ndarray]:
-    """Run ``deck`` in PySpice's shared ngspice (one in-process instance, serialized by a lock)."""
+def _wait_shared(ng, timeout: float) -> None:
+    """Wait for the background run of shared ngspice; halt it on timeout or Ctrl-C (SIGINT/SIGTERM)."""
+    done = ng._fefet_done
+    t0 = time.monotonic()
+    try:
+        while not done.wait(0.05):
+            if time.monotonic() - t0 > timeout:
+                raise SimulatorError(f"ngspice run exceeded the wall-clock limit of {timeout:g} s (halted; "
+                                     "--sim-timeout or $FEFET_SPICE_SIM_TIMEOUT sets it)")
+    except BaseException:
+        _halt_shared(ng)
+        raise
+
+
+def _halt_shared(ng) -> None:
+    try:
+        ng.halt()
+    except Exception:  # noqa: BLE001  halting a run that just ended reports an error; nothing to do
+        pass
+    t0 = time.monotonic()
+    while ng._ngspice_shared.ngSpice_running() and time.monotonic() - t0 < 5.0:
+        time.sleep(0.005)
+
+
+def run_shared(deck: str, timeout: float | None = None) -> dict[str, np.ndarray]:
+    """Run ``deck`` in PySpice's shared ngspice (one in-process instance, serialized by a lock) in
+    ngspice's background thread, under a wall-clock limit (halted when it is exceeded or on Ctrl-C)."""
+    timeout = sim_timeout(timeout)
+    check_work(deck)
     with _shared_lock:
         ng = _load_shared()
         lines = [ln for ln in deck.splitlines() if ln.strip().lower() != ".end"]
@@ -148,10 +244,17 @@ def run_shared(deck: str) -> dict[str, np.ndarray]:
         _loaded = True
         try:
             ng.load_circuit("\n".join(lines) + "\n.end\n")
-            ng.run()
+            ng.clear_output()
+            ng._fefet_done = threading.Event()
+            if ng._ngspice_shared.ngSpice_Command(b"bg_run"):
+                raise SimulatorError("ngspice (shared) refused to start the run")
         except Exception as exc:
             raise SimulatorError(f"ngspice (shared) failed: {exc}\n{ng.stdout[-1500:]}") from exc
+        _wait_shared(ng, timeout)
         _check_output(ng.stdout + "\n" + ng.stderr, "run (shared)")
+        if ng._error_in_stdout or ng._error_in_stderr:
+            tail = (ng.stdout + "\n" + ng.stderr)[-1500:]
+            raise SimulatorError(f"ngspice (shared) reported an error in the run\n{tail}")
         name = ng.last_plot
         if name == "const":
             raise SimulatorError(f"ngspice (shared): no analysis ran\n{ng.stdout[-1500:]}")
@@ -160,16 +263,20 @@ def run_shared(deck: str) -> dict[str, np.ndarray]:
         return _check_vectors(vectors, "run (shared)")
 
 
-def run(deck: str, backend: str = "auto", timeout: float = 3600.0) -> dict[str, np.ndarray]:
-    """Run ``deck`` with ``backend`` in ``{"auto", "shared", "subprocess"}``; vectors keyed lower case."""
+def run(deck: str, backend: str = "auto", timeout: float | None = None) -> dict[str, np.ndarray]:
+    """Run ``deck`` with ``backend`` in ``{"auto", "shared", "subprocess"}``; vectors keyed lower case.
+    ``timeout``: wall-clock limit [s] (default :func:`sim_timeout`)."""
     if backend == "subprocess":
         return run_subprocess(deck, timeout)
     if backend == "shared":
-        return run_shared(deck)
+        return run_shared(deck, timeout)
     if backend != "auto":
         raise SimulatorError(f"unknown ngspice backend {backend!r}")
     try:
         _load_shared()
-    except SimulatorError:
+    except SimulatorError as exc:
+        if shutil.which("ngspice") is None:
+            raise SimulatorError(f"ngspice is not installed: no 'ngspice' program on PATH, and {exc} "
+                                 "(`make setup` installs ngspice and libngspice0)") from None
         return run_subprocess(deck, timeout)
-    return run_shared(deck)
+    return run_shared(deck, timeout)

@@ -100,6 +100,7 @@ class Schedule:
 
     def __post_init__(self):
         _check_types(self)
+        _check_ranges(self)
         if len(self.prune_epochs) != len(self.prune_targets):
             raise ParamError("schedule: prune_epochs and prune_targets must have the same length "
                              f"(have {len(self.prune_epochs)} and {len(self.prune_targets)})")
@@ -135,6 +136,30 @@ class Schedule:
 
 
 _INT_LISTS = ("prune_epochs",)
+
+# (low, high, low open?) per numeric field: values outside make training meaningless or unbounded in time.
+RANGES: dict[str, tuple[float, float, bool]] = {
+    "pretrain_epochs": (1, 10_000, False), "pretrain_bits": (2, 16, False), "pretrain_lr": (0, 10, True),
+    "pretrain_batch": (1, 100_000, False), "l1": (0, 10, False), "l2": (0, 10, False),
+    "epochs": (2, 10_000, False), "steps_per_epoch": (1, 1_000, False), "lr": (0, 1_000, True),
+    "beta1": (0, 0.9999, False), "beta2": (0, 0.999999, False), "levels": (2, 4096, False),
+    "max_layer_sparsity": (0, 1, False), "overprune_epoch": (0, 10_000, False),
+    "overprune_extra": (0, 0.999, False), "regrow_epoch": (0, 10_000, False), "regrow_fraction": (0, 1, False),
+    "regrow_expansion": (1, 1_000, False), "max_pulses": (1, 10_000, False), "ridge": (0, 1e6, False),
+    "vau_conflict": (0, 1e6, False), "rank1_bits": (1, 1024, False), "verify_tol": (0, 1e3, True),
+    "verify_iters": (0, 1_000, False), "transfer_iters": (0, 10_000, False), "reset_pulses": (1, 100_000, False),
+}
+
+
+def _check_ranges(sch: "Schedule") -> None:
+    """Every numeric field inside :data:`RANGES` (ParamError naming the field)."""
+    for name, (lo, hi, lo_open) in RANGES.items():
+        v = getattr(sch, name)
+        if v > hi or v < lo or (lo_open and v == lo):
+            raise ParamError(f"schedule: {name} must be {'>' if lo_open else '>='} {lo:g} and <= {hi:g}, got {v!r}")
+    if sch.epochs * sch.steps_per_epoch > 200_000:
+        raise ParamError(f"schedule: epochs x steps_per_epoch = {sch.epochs * sch.steps_per_epoch} updates is more "
+                         "than the 200000 a run may take")
 
 
 def _check_types(sch: Schedule) -> None:

@@ -1,0 +1,214 @@
+"""Output paths are owned: fefet-spice writes only into folders it created (or that carry its marker).
+
+A command with an output folder (``-o``) writes ``.fefet-spice-output.json`` (:data:`MARKER`) at the top
+of it. Later runs of the same command may write there again; any other non-empty folder — a user's
+folder, the checkout root, a folder of another command — is refused with one sentence unless
+``--force`` is given, and even then nothing fefet-spice did not create is deleted. Output files
+(``--json``, ``--plot``, ``fit -o``) may replace an existing file only when it has the expected suffix
+and lies outside the package's own source folders. Every check runs before any work starts.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import FefetError
+
+MARKER = ".fefet-spice-output.json"
+LOCK = ".fefet-spice.lock"
+SCHEMA = "fefet-spice-output/1"
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+_SOURCE_DIRS = ("fefet_spice", "tests", "docs", "bench", ".git", ".venv")
+
+
+class OutputError(FefetError):
+    """An output path that fefet-spice must not write (not ours, not a folder, protected)."""
+
+
+def repo_root() -> Path | None:
+    """The checkout this package runs from (None when installed elsewhere)."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "fefet_spice").is_dir() else None
+
+
+def _protected(path: Path) -> str | None:
+    """Why ``path`` is off limits regardless of markers (None: it is not)."""
+    real = path.resolve()
+    if real == Path(real.anchor) or real == Path.home().resolve():
+        return "it is the file system root or your home folder"
+    root = repo_root()
+    if root is None:
+        return None
+    if real == root or real in root.parents:
+        return "it is the checkout root (or above it)"
+    for name in _SOURCE_DIRS:
+        if real == root / name or (root / name) in real.parents:
+            return f"it is inside the package's own {name}/ folder"
+    return None
+
+
+def marker_command(folder: Path) -> str | None:
+    """The command named by ``folder``'s marker, or None (no marker or unreadable)."""
+    import json
+
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("command") if isinstance(data, dict) and data.get("schema") == SCHEMA else None
+
+
+def write_marker(folder: Path, command: str) -> None:
+    """Mark ``folder`` as written by ``fefet-spice command`` (deterministic content)."""
+    from .atomic import write_json
+
+    write_json(folder / MARKER, {"schema": SCHEMA, "command": command,
+                                 "note": f"written by `fefet-spice {command}`; other commands refuse to write here "
+                                         "without --force"})
+
+
+def _entries(folder: Path) -> list[str]:
+    try:
+        return sorted(p.name for p in folder.iterdir())
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot list the output folder ({exc.strerror or exc})") from None
+
+
+def claim_dir(path: str | os.PathLike, command: str, force: bool = False, option: str = "-o") -> bool:
+    """Check that ``command`` may write into folder ``path`` (nothing is created yet).
+
+    Returns True when the folder should get the marker once the command has written it (it is new, empty
+    or already ours), False when ``--force`` let the command into a folder that stays someone else's.
+    """
+    folder = Path(path)
+    hint = " (--force writes into it anyway; nothing in it is deleted)"
+    why = _protected(folder)
+    if why and not force:
+        raise OutputError(f"{option} {folder}: refusing to write there: {why}{hint}")
+    if not (folder.exists() or folder.is_symlink()):
+        probe = folder.parent
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            raise OutputError(f"{option} {folder}: {probe} is a file, not a folder")
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise OutputError(f"{option} {folder}: cannot create it, {probe} is not writable")
+        return True
+    if not folder.is_dir():
+        raise OutputError(f"{option} {folder}: exists and is not a folder")
+    owner = marker_command(folder)
+    entries = [e for e in _entries(folder) if e not in (MARKER, LOCK)]
+    if owner is not None and owner != command and not force:
+        raise OutputError(f"{option} {folder}: this folder belongs to `fefet-spice {owner}`, not "
+                          f"`fefet-spice {command}`; choose another folder{hint}")
+    if owner is None and entries and not force:
+        raise OutputError(f"{option} {folder}: the folder is not empty and was not written by fefet-spice "
+                          f"(it holds {entries[0]!r}); choose a new or empty folder{hint}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{option} {folder}: the folder is not writable")
+    return owner == command or not entries
+
+
+def mark(folder: str | os.PathLike, command: str) -> None:
+    """Put the marker on a claimed folder that now exists (quietly skipped if it cannot be written)."""
+    folder = Path(folder)
+    if folder.is_dir() and marker_command(folder) is None:
+        try:
+            write_marker(folder, command)
+        except OSError:
+            pass
+
+
+def claim_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] | None = None,
+               force: bool = False) -> Path:
+    """Check an output file before any work: not a folder or device, expected suffix when it would
+    replace an existing file, outside the package's source, and its folder creatable."""
+    target = Path(path)
+    if str(path) == "" or target.name in ("", ".", ".."):
+        raise OutputError(f"{option} {str(path)!r}: not a file name")
+    why = _protected(target.parent) if target.parent != Path("") else _protected(Path("."))
+    if why and why.startswith("it is inside") and not force:
+        raise OutputError(f"{option} {target}: refusing to write there: {why} (--force writes anyway)")
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(f"{option} {target}: cannot be used as an output file ({exc.strerror or exc})") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"{option} {target}: is a folder, expected a file name")
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError(f"{option} {target}: is not a regular file (a device, FIFO or socket)")
+        if suffixes and target.suffix.lower() not in suffixes and not force:
+            raise OutputError(f"{option} {target}: would replace an existing file that is not a "
+                              f"{'/'.join(suffixes)} file (--force replaces it anyway)")
+    parent = target.parent if str(target.parent) else Path(".")
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise OutputError(f"{option} {target}: {probe} is a file, not a folder")
+    if probe.exists() and not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"{option} {target}: the folder {probe} is not writable")
+    return target
+
+
+def _get(args, name):
+    return getattr(args, name, None)
+
+
+def prepare_outputs(command: str, args) -> list[Path]:
+    """Check every output path of ``command`` before it starts (the central ``-o`` rule); returns the
+    output folders to :func:`mark` once the command has run."""
+    force = bool(getattr(args, "force", False))
+    for opt, dest in (("--json", "json"), ("--energy", "energy")):
+        if command == "cost" and dest == "energy":
+            continue  # cost --energy is an input
+        if _get(args, dest):
+            claim_file(_get(args, dest), opt, (".json",), force)
+    if _get(args, "plot"):
+        claim_file(args.plot, "--plot", FIGURE_SUFFIXES, force)
+    cache = _get(args, "cache") if command == "characterize" else None
+    if cache and not (Path(cache) / "run.json").is_file():  # a cache of ours holds run.json
+        claim_dir(cache, command, force, "--cache")
+    out = _get(args, "out")
+    if command == "fit":
+        if out:
+            claim_file(out, "-o", (".json",), force)
+        out = None
+    elif command == "export-lut":
+        if out is None and _get(args, "lut"):
+            src = Path(args.lut)
+            out = (src.parent if src.name == "lut.json" else src) / f"export_{args.format}"
+    elif command == "netlist" and not _get(args, "all"):
+        out = None
+    elif command not in ("characterize", "gen-measurements", "run", "netlist"):
+        out = None
+    if out and claim_dir(out, command, force):
+        return [Path(out)]
+    return []
+
+
+@contextmanager
+def exclusive(folder: Path, what: str = "run") -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (a second ``run -o`` into it is refused, not raced)."""
+    import fcntl
+
+    lock_path = Path(folder) / LOCK
+    try:
+        fh = open(lock_path, "a+")
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create the lock file ({exc.strerror or exc})") from None
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise OutputError(f"{folder}: another fefet-spice {what} is writing into this folder; wait for it "
+                              "or choose another -o") from None
+        yield
+    finally:
+        fh.close()

@@ -1,0 +1,565 @@
+"""Fuzz / property tests of the CLI against careless and hostile input (issue 16's 221-input attack).
+
+Every case must end in exit 0 with a correct result or exit 2 with one sentence; no traceback (exit 1
+means an internal error), no file changed outside the output path, within a time limit. Hypothesis runs
+derandomized with few examples so that CI stays fast and reproducible.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from fefet_spice.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FUZZ = settings(max_examples=12, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+COMMITTED = ("netlists", "luts", "fits", "measurements")
+
+
+def _tree_hash(*roots: Path) -> str:
+    h = hashlib.sha256()
+    for root in roots:
+        for p in sorted(root.rglob("*")) if root.is_dir() else []:
+            if p.is_file():
+                h.update(str(p.relative_to(root.parent)).encode())
+                h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def committed_files_unchanged():
+    """No case may change the checkout's own data folders."""
+    before = _tree_hash(*(ROOT / d for d in COMMITTED))
+    yield
+    assert _tree_hash(*(ROOT / d for d in COMMITTED)) == before
+
+
+def cli(*args, limit_s: float = 60.0) -> tuple[int, str, str]:
+    """Run the CLI in process; assert the exit contract; return (code, stdout, the error sentence)."""
+    out, err = io.StringIO(), io.StringIO()
+    t0 = time.monotonic()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's own one-line usage errors
+            rc = exc.code
+    assert time.monotonic() - t0 < limit_s, args
+    text = err.getvalue()
+    assert "Traceback" not in text, text
+    assert rc in (0, 2), (args, rc, text)
+    lines = [ln for ln in text.splitlines() if "error:" in ln]
+    if rc == 2:
+        assert len(lines) == 1 and lines[0].startswith("fefet-spice "), text
+        return rc, out.getvalue(), lines[0]
+    assert not lines, text
+    return rc, out.getvalue(), ""
+
+
+def cli_subprocess(*args, timeout: float = 60.0, cwd=None) -> tuple[int, str]:
+    """The CLI in its own process (for inputs that could block or exhaust memory)."""
+    proc = subprocess.run([sys.executable, "-m", "fefet_spice.cli", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd or ROOT)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode in (0, 2), proc.stderr
+    return proc.returncode, proc.stderr.strip()
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+# --- 1. data loss: output folders are owned ------------------------------------------------------
+
+STAGES = ("model", "fit", "netlists", "characterize", "export", "train", "cost")
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=12)
+
+
+@FUZZ
+@given(where=st.sampled_from(STAGES + ("", "summary.json", "report.html")), name=names,
+       body=st.binary(max_size=64))
+def test_run_never_touches_a_folder_it_does_not_own(tmp_path_factory, where, name, body):
+    out = tmp_path_factory.mktemp("u")
+    target = out / where / name if where in STAGES else out / (where or name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(body)
+    before = _snapshot(out)
+    rc, _, msg = cli("run", "-o", out, "--quick", limit_s=20)
+    assert rc == 2 and str(out) in msg
+    assert _snapshot(out) == before
+
+
+@pytest.mark.parametrize("folder", [".", "netlists", "fits", "luts", "measurements", "fefet_spice", "tests"])
+def test_run_refuses_the_checkout_and_its_folders(folder):
+    before = _tree_hash(ROOT / "netlists", ROOT / "fits")
+    rc, _, msg = cli("run", "-o", ROOT / folder, "--quick", limit_s=20)
+    assert rc == 2 and "refusing" in msg or "belongs to" in msg or "not empty" in msg
+    assert _tree_hash(ROOT / "netlists", ROOT / "fits") == before
+
+
+@pytest.mark.parametrize("args", [
+    ["netlist", "--all", "-o", "{d}"],
+    ["characterize", "--n-devices", "1", "--n-pulses", "2", "--serial", "--no-plots", "-o", "{d}"],
+    ["gen-measurements", "--device", "weight", "-o", "{d}"],
+    ["export-lut", str(ROOT / "luts" / "weight_preset"), "--format", "aihwkit", "-o", "{d}"],
+])
+def test_every_output_folder_option_refuses_foreign_content(tmp_path, args):
+    (tmp_path / "thesis.txt").write_text("irreplaceable")
+    rc, _, msg = cli(*[a.replace("{d}", str(tmp_path)) for a in args])
+    assert rc == 2 and "thesis.txt" in msg and "--force" in msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.txt"]
+    # --force writes beside it and leaves it alone
+    rc, _, _ = cli(*[a.replace("{d}", str(tmp_path)) for a in args], "--force")
+    assert rc == 0 and (tmp_path / "thesis.txt").read_text() == "irreplaceable"
+
+
+def test_a_folder_of_another_command_is_refused(tmp_path):
+    assert cli("netlist", "--all", "-o", tmp_path)[0] == 0
+    rc, _, msg = cli("gen-measurements", "--device", "weight", "-o", tmp_path)
+    assert rc == 2 and "fefet-spice netlist" in msg
+    assert cli("netlist", "--all", "-o", tmp_path)[0] == 0  # its own folder: regenerated in place
+
+
+def test_committed_folders_regenerate_in_place(tmp_path):
+    """`make netlists` (netlist --all -o netlists) still works: the committed folder carries the marker."""
+    import shutil
+
+    copy = tmp_path / "netlists"
+    shutil.copytree(ROOT / "netlists", copy)
+    assert cli("netlist", "--all", "-o", copy)[0] == 0
+    assert _snapshot(copy) == _snapshot(ROOT / "netlists")
+    for d in ("luts/weight_ref", "luts/weight_preset"):
+        assert json.loads((ROOT / d / ".fefet-spice-output.json").read_text())["command"] == "characterize"
+    assert json.loads((ROOT / "measurements" / ".fefet-spice-output.json").read_text())["command"] == "gen-measurements"
+
+
+def test_stage_rerun_replaces_only_its_own_files(tmp_path):
+    from fefet_spice.errors import FefetError
+    from fefet_spice.pipeline.cache import Stage, StageResult, run_stages
+
+    def make(value, fail=False):
+        def func(folder, cfg, upstream):
+            (folder / "x.txt").write_text(str(value))
+            if fail:
+                raise RuntimeError("stage crashed")
+            return StageResult(summary={"v": value}, files=[folder / "x.txt"])
+        return [Stage("a", "A", func, config={"v": value})]
+
+    quiet = lambda *_: None  # noqa: E731
+    run_stages(make(1), tmp_path, "0", log=quiet)
+    (tmp_path / "a" / "important.txt").write_text("thesis")
+    with pytest.raises(FefetError, match="important.txt"):
+        run_stages(make(2), tmp_path, "0", log=quiet)
+    assert (tmp_path / "a" / "x.txt").read_text() == "1"
+    run_stages(make(2), tmp_path, "0", log=quiet, force=True)  # writes beside the foreign file
+    assert (tmp_path / "a" / "x.txt").read_text() == "2" and (tmp_path / "a" / "important.txt").exists()
+    with pytest.raises(RuntimeError):
+        run_stages(make(3, fail=True), tmp_path, "0", log=quiet, force=True)
+    assert (tmp_path / "a" / "x.txt").read_text() == "2" and (tmp_path / "a" / "important.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "python", "readonly"])
+def test_output_file_options_refuse_what_they_must_not_replace(tmp_path, kind):
+    target = tmp_path / "t.json"
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "python":
+        target = tmp_path / "code.py"
+        target.write_text("print('mine')\n")
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        target = ro / "t.json"
+        ro.chmod(0o500)
+    try:
+        rc, _, msg = cli("simulate", "--n-pulses", "2", "--json", target)
+        if os.geteuid() == 0 and kind == "readonly":
+            assert rc in (0, 2)  # root writes anyway
+        else:
+            assert rc == 2 and str(target) in msg
+    finally:
+        (tmp_path / "ro").chmod(0o700) if (tmp_path / "ro").exists() else None
+    if kind == "python":
+        assert target.read_text() == "print('mine')\n"
+
+
+def test_concurrent_runs_into_one_folder_one_loses_cleanly(tmp_path):
+    from fefet_spice.io.outdir import exclusive
+
+    out = tmp_path / "o"
+    assert cli("netlist", "--all", "-o", tmp_path / "n")[0] == 0
+    out.mkdir()
+    with exclusive(out):
+        rc, _, msg = cli("run", "-o", out, "--quick", limit_s=20)
+    assert rc == 2 and "another fefet-spice run" in msg
+
+
+# --- 2. hangs and runaway sizes -------------------------------------------------------------------
+
+OUT_OF_RANGE = {
+    ("simulate", "--n-devices"): st.one_of(st.integers(max_value=0), st.integers(min_value=1001)),
+    ("simulate", "--n-pulses"): st.one_of(st.integers(max_value=0), st.integers(min_value=10_001)),
+    ("characterize", "--n-devices"): st.one_of(st.integers(max_value=0), st.integers(min_value=10_001)),
+    ("characterize", "--n-g"): st.integers(max_value=1),
+    ("characterize", "--seed"): st.integers(max_value=-1),
+    ("gen-measurements", "--seed"): st.integers(max_value=-1),
+    ("export-lut", "--n-cdf"): st.integers(max_value=1),
+    ("train", "--epochs"): st.integers(min_value=10_001),
+}
+
+
+@FUZZ
+@given(case=st.sampled_from(sorted(OUT_OF_RANGE)), data=st.data())
+def test_out_of_range_counts_are_refused_before_any_work(tmp_path_factory, case, data):
+    command, flag = case
+    value = data.draw(OUT_OF_RANGE[case])
+    d = tmp_path_factory.mktemp("o")
+    extra = {"characterize": ["-o", d / "c"], "gen-measurements": ["-o", d / "g"],
+             "export-lut": [ROOT / "luts" / "weight_preset", "--format", "crosssim", "-o", d / "e"]}.get(command, [])
+    rc, _, msg = cli(command, *extra, flag, value, limit_s=10)
+    assert rc == 2 and flag in msg
+    assert not any(d.iterdir())
+
+
+@FUZZ
+@given(flag=st.sampled_from(["--vd", "--vmax", "--rate"]),
+       value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([1e308, -1e308, 1e-320])))
+def test_simulate_numbers_give_a_finite_result_or_one_sentence(tmp_path_factory, flag, value):
+    j = tmp_path_factory.mktemp("s") / "r.json"
+    rc, _, msg = cli("simulate", "--waveform", "dc", "--n-pulses", "2", f"{flag}={value!r}", "--json", j, limit_s=30)
+    if rc == 0:
+        text = j.read_text()
+        assert "NaN" not in text and "Infinity" not in text
+    else:
+        assert not j.exists() and (flag in msg or "finite" in msg)
+
+
+@pytest.mark.parametrize("pulse", ["3.9,-3.9,1e300", "3.9,-3.9,inf", "nan,-3.9,1e-6", "1e9,-3.9,1e-6",
+                                   "3.9,-3.9,0"])
+def test_absurd_pulses_are_refused_before_ngspice_starts(tmp_path, pulse):
+    rc, _, msg = cli("characterize", "--backend", "ngspice", "--n-devices", "1", "--pulse", pulse,
+                     "-o", tmp_path / "c", limit_s=10)
+    assert rc == 2 and "pulses[0]" in msg
+
+
+@pytest.mark.parametrize("field,value", [("t_pulse", 1e300), ("t_pulse", 10.0), ("t_read", 1e9),
+                                         ("v_pulse_up", 1e6)])
+def test_absurd_operating_point_in_a_parameter_file(tmp_path, weight, field, value):
+    from fefet_spice.params import to_dict
+
+    d = to_dict(weight)
+    d["params"]["op"][field] = value
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(d))
+    rc, _, msg = cli("characterize", "--backend", "ngspice", "--params", f, "--n-devices", "1",
+                     "-o", tmp_path / "c", limit_s=10)
+    assert rc == 2 and "p.json" in msg and field in msg
+
+
+def test_shared_ngspice_has_a_wall_clock_limit_and_survives_it():
+    from fefet_spice.errors import SimulatorError
+    from fefet_spice.spice import runner
+
+    long_deck = "long\nV1 a 0 SIN(0 1 1e6)\nR1 a b 1k\nC1 b 0 1n\n.tran 1e-9 1e-2 0 1e-9\n.end\n"
+    t0 = time.monotonic()
+    with pytest.raises(SimulatorError, match="wall-clock limit"):
+        runner.run(long_deck, backend="shared", timeout=0.5)
+    assert time.monotonic() - t0 < 3.0
+    small = "small\nV1 a 0 1\nR1 a b 1k\nC1 b 0 1n\n.tran 1e-8 1e-6\n.end\n"
+    assert len(runner.run(small, backend="shared")["time"]) > 10
+    with pytest.raises(SimulatorError, match="steps"):  # refused before ngspice starts
+        runner.run("huge\nR1 a 0 1\n.tran 1e-12 1e3 0 1e-12\n.end\n", backend="shared")
+
+
+@pytest.mark.parametrize("kind", ["dev_zero", "symlink_dev_zero", "fifo", "folder"])
+def test_special_files_as_inputs_are_named_not_read(tmp_path, kind):
+    path = tmp_path / "p.json"
+    if kind == "dev_zero":
+        path = Path("/dev/zero")
+    elif kind == "symlink_dev_zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    for args in (["simulate", "--params", path], ["train", "--schedule", path, "--epochs", "12"],
+                 ["fit", "--one-pulse", path, "-o", tmp_path / "f.json"], ["fit", path, "-o", tmp_path / "f.json"]):
+        rc, err = cli_subprocess(*args, timeout=60)
+        assert rc == 2 and "no such file" not in err, err
+        assert ("FIFO" in err) if kind == "fifo" else ("device" in err or "folder" in err or "no *.csv" in err), err
+
+
+def _group_alive(pgid: int) -> list[str]:
+    ps = subprocess.run(["ps", "-o", "pid=,stat=", "-g", str(pgid)], capture_output=True, text=True).stdout
+    return [ln for ln in ps.splitlines() if ln.split()[1][0] != "Z"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_characterize_stops_within_2s_and_leaves_no_process(tmp_path, sig):
+    cache = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "fefet_spice.cli", "characterize", "--backend", "ngspice", "--n-devices", "100",
+           "--workers", "2", "-o", tmp_path / "c", "--cache", cache]
+    proc = subprocess.Popen(list(map(str, cmd)), start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(cache.glob("job_*.npz")):
+        time.sleep(0.2)
+    assert list(cache.glob("job_*.npz")), "no job finished within 60 s"
+    t0 = time.monotonic()
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)  # Ctrl-C reaches the whole foreground group
+    else:
+        proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("characterize did not stop within 10 s")
+    assert time.monotonic() - t0 < 2.0
+    assert proc.returncode in (130, 143) and "Traceback" not in err
+    time.sleep(0.3)
+    assert _group_alive(proc.pid) == []
+    from fefet_spice.characterize.runner import JobCache
+
+    # the cache is intact: every entry loads
+    files = sorted(cache.glob("job_*.npz"))
+    store = JobCache.__new__(JobCache)
+    store.folder = cache
+    assert all(store.load(int(f.stem[4:])) is not None for f in files)
+
+
+# --- 3. tracebacks: arbitrary JSON and tampered files ---------------------------------------------
+
+json_values = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=8),
+                           lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+                           max_leaves=12)
+
+
+@FUZZ
+@given(doc=st.one_of(json_values, st.fixed_dictionaries({"schema": st.just("fefet-params"),
+                                                           "schema_version": st.just(1), "params": json_values})),
+       depth=st.sampled_from([0, 0, 50_000]))
+def test_arbitrary_json_inputs_end_in_one_sentence(tmp_path_factory, doc, depth):
+    d = tmp_path_factory.mktemp("j")
+    f = d / "in.json"
+    f.write_text("[" * depth + json.dumps(doc) + "]" * depth)
+    for args in (["simulate", "--params", f, "--n-pulses", "2"], ["train", "--schedule", f, "--epochs", "11"],
+                 ["cost", "--energy", f], ["netlist", "--weight", f, "--all", "-o", d / "n"]):
+        rc, _, msg = cli(*args, limit_s=60)
+        assert rc == 2 and "in.json" in msg
+
+
+@pytest.mark.parametrize("field,value", [("lr", 1e308), ("beta1", 1.0), ("beta2", 1.5), ("epochs", 100_000_000),
+                                         ("steps_per_epoch", 10**9), ("levels", 10**7), ("pretrain_lr", -1.0),
+                                         ("max_pulses", 0), ("regrow_fraction", 2.0)])
+def test_schedule_fields_are_range_checked(tmp_path, field, value):
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps({field: value}))
+    rc, _, msg = cli("train", "--schedule", f, limit_s=10)
+    assert rc == 2 and "s.json" in msg and field in msg
+
+
+@FUZZ
+@given(field=st.sampled_from(["lr", "beta1", "beta2", "pretrain_lr", "l1", "ridge", "regrow_expansion"]),
+       value=st.floats(allow_nan=False, allow_infinity=False))
+def test_schedule_floats_either_validate_in_range_or_are_refused(field, value):
+    from fefet_spice.errors import ParamError
+    from fefet_spice.train.schedule import RANGES, from_dict
+
+    try:
+        sch = from_dict({field: value})
+    except ParamError as exc:
+        assert field in str(exc)
+        return
+    lo, hi, lo_open = RANGES[field]
+    assert lo <= getattr(sch, field) <= hi and math.isfinite(getattr(sch, field))
+
+
+def test_tampered_characterization_cache_is_recomputed(tmp_path):
+    out, cache = tmp_path / "c", tmp_path / "cache"
+    args = ["characterize", "--n-devices", "3", "--n-pulses", "4", "--n-probe", "2", "--serial", "--no-plots",
+            "--cache", cache]
+    assert cli(*args, "-o", out)[0] == 0
+    ref = (out / "lut.npz").read_bytes()
+    np.savez(cache / "job_00001.npz", traj=np.zeros((7, 2)), masked=np.array([np.nan]), disturb=np.zeros(1),
+             energy=np.zeros(0))
+    (cache / "job_00002.npz").write_bytes(b"garbage")
+    assert cli(*args, "-o", out)[0] == 0
+    assert (out / "lut.npz").read_bytes() == ref
+    (cache / "run.json").write_text("[" * 100_000)
+    rc, _, msg = cli(*args, "-o", out)
+    assert rc == 2 and "run.json" in msg
+
+
+def test_unreachable_dask_scheduler_is_one_sentence(tmp_path):
+    pytest.importorskip("distributed")
+    rc, _, msg = cli("characterize", "--n-devices", "2", "--scheduler", "tcp://127.0.0.1:9", "-o", tmp_path / "c",
+                     limit_s=40)
+    assert rc == 2 and "scheduler" in msg
+
+
+# --- 4. silent wrong results ---------------------------------------------------------------------
+
+@FUZZ
+@given(drop=st.sampled_from(["ferro.ps", "ferro.tau0", "channel.cox", "channel.mu0", "op.t_pulse", "vt_mid", "mw",
+                             "ferro", "op"]))
+def test_a_parameter_file_missing_a_field_is_an_error(tmp_path_factory, weight, drop):
+    from fefet_spice.params import to_dict
+
+    d = to_dict(weight)
+    node, *rest = drop.split(".")
+    if rest:
+        del d["params"][node][rest[0]]
+    else:
+        del d["params"][node]
+    f = tmp_path_factory.mktemp("p") / "p.json"
+    f.write_text(json.dumps(d))
+    rc, _, msg = cli("simulate", "--params", f, "--n-pulses", "2")
+    assert rc == 2 and "missing" in msg and drop.split(".")[-1] in msg
+
+
+def test_committed_parameter_files_still_load():
+    from fefet_spice.io.params_file import load_params
+
+    for f in sorted((ROOT / "fits").glob("*.json")):
+        load_params(f)
+
+
+def test_repeated_device_is_counted_once(tmp_path):
+    rc, out, _ = cli("gen-measurements", "--device", "weight", "--device", "weight", "-o", tmp_path / "m",
+                     "--json", tmp_path / "m.json")
+    files = json.loads((tmp_path / "m.json").read_text())["files"]
+    assert rc == 0 and len(files) == len(set(files))
+
+
+# --- 5. messages and linear-time checks ----------------------------------------------------------
+
+def test_one_pulse_accepts_the_header_its_help_documents(tmp_path):
+    src = ROOT.parent / "shared" / "external" / "scalable_fefet" / "P_pw_our_own.csv"
+    if not src.is_file():
+        pytest.skip(f"{src} is absent")
+    rows = src.read_text().splitlines()[1:]
+    f = tmp_path / "t.csv"
+    f.write_text("pw [s],amp [V],Pr [uC/cm^2]\n" + "\n".join(rows) + "\n")
+    assert cli("fit", "--one-pulse", f, "-o", tmp_path / "k.json", "--no-plots")[0] == 0
+    f.write_text("pw [ms],amp [V],Pr [uC/cm^2]\n" + "\n".join(rows) + "\n")
+    rc, _, msg = cli("fit", "--one-pulse", f, "-o", tmp_path / "k2.json", "--no-plots")
+    assert rc == 2 and "[ms]" in msg
+
+
+def test_header_check_is_linear_in_the_column_count(tmp_path):
+    from fefet_spice.errors import DataError
+    from fefet_spice.readers.own_csv import parse_header
+
+    cells = [f"c{i} [V]" for i in range(100_000)]
+    t0 = time.perf_counter()
+    assert len(parse_header(cells, "x.csv", 1)) == 100_000
+    with pytest.raises(DataError, match="appears twice"):
+        parse_header(cells + ["c5 [V]"], "x.csv", 1)
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_non_convergence_names_itself_and_the_time_point():
+    from fefet_spice.errors import SimulatorError
+    from fefet_spice.spice.runner import _check_output
+
+    log = "doAnalyses: TRAN:  Timestep too small; time = 1.2345e-06, timestep = 1.25e-20: trouble with node x\n" \
+          "run simulation(s) aborted\n"
+    with pytest.raises(SimulatorError, match=r"did not converge at t = 1\.234e-06 s"):
+        _check_output(log, "run")
+
+
+def test_kill_9_during_a_stage_rerun_recovers_the_previous_outputs(tmp_path):
+    script = tmp_path / "job.py"
+    script.write_text(f"""
+import sys, time
+from pathlib import Path
+from fefet_spice.pipeline.cache import Stage, StageResult, run_stages
+v, force = int(sys.argv[1]), sys.argv[2] == "force"
+def func(folder, cfg, upstream):
+    (folder / "x.txt").write_text(str(v))
+    (folder / "sub").mkdir()
+    (folder / "sub" / "y.txt").write_text(str(v))
+    if v == 2:
+        (folder / "partial.flag").write_text("")
+        time.sleep(60)
+    return StageResult(summary={{"v": v}}, files=[folder / "x.txt", folder / "sub" / "y.txt"])
+run_stages([Stage("a", "A", func, config={{"v": v}})], Path({str(tmp_path / 'out')!r}), "0", log=lambda *_: None,
+           force=force)
+""")
+
+    def run(v, force=""):
+        return subprocess.Popen([sys.executable, str(script), str(v), force], cwd=ROOT, stderr=subprocess.DEVNULL)
+
+    a = tmp_path / "out" / "a"
+    assert run(1).wait(60) == 0
+    (a / "mine.txt").write_text("user file")  # not written by fefet-spice: must survive everything
+    proc = run(2, "force")
+    deadline = time.monotonic() + 60
+    while not (a / "partial.flag").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (a / "partial.flag").exists()
+    proc.kill()
+    proc.wait(10)
+    assert run(1).wait(60) != 0  # refused before any work: the user's file is in the way
+    assert (a / "mine.txt").read_text() == "user file"
+    assert run(1, "force").wait(60) == 0  # the killed run's partial outputs go, the user's file stays
+    assert (a / "x.txt").read_text() == "1" and (a / "sub" / "y.txt").read_text() == "1"
+    assert (a / "mine.txt").read_text() == "user file" and not (a / "partial.flag").exists()
+    assert not (tmp_path / "out" / ".a.previous").exists()
+
+
+csv_cells = st.one_of(st.sampled_from(["1", "-2.5e-3", "nan", "inf", "", "1e400", "3 uA", "x", "1,2", "0x10"]),
+                      st.floats(allow_nan=True, allow_infinity=True).map(repr), st.text(max_size=6))
+
+
+@FUZZ
+@given(head=st.lists(st.sampled_from(["# fefet-measurement: 1", "# kind: idvg", "# kind: pulse", "# vd: 0.1 V",
+                                      "# kind: bogus", "SetupTitle, x", "DrainI,GateV"]), max_size=3),
+       header=st.lists(st.sampled_from(["vg [V]", "id [A]", "id [uA]", "t [s]", "vg", "pulse", "amplitude [V]",
+                                        "width [s]", "g [S]", "id [furlong]", "vg [V]", ""]), max_size=5),
+       rows=st.lists(st.lists(csv_cells, min_size=1, max_size=5), max_size=5))
+def test_measurement_readers_raise_only_data_errors(tmp_path_factory, head, header, rows):
+    from fefet_spice.errors import DataError
+    from fefet_spice.readers import read_any
+
+    f = tmp_path_factory.mktemp("r") / "m.csv"
+    f.write_text("\n".join(head + [",".join(header)] + [",".join(r) for r in rows]) + "\n")
+    try:
+        ms = read_any(f)
+    except DataError as exc:
+        assert "m.csv" in str(exc)
+        return
+    for m in ms:
+        assert all(np.all(np.isfinite(v)) for v in m.columns.values())
+
+
+def test_characterize_cache_option_is_an_owned_output(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    rc, _, msg = cli("characterize", "--n-devices", "1", "--cache", tmp_path, "-o", tmp_path / "c")
+    assert rc == 2 and "--cache" in msg and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_absurd_device_energies_are_refused(tmp_path):
+    assert cli("netlist", "--energy", tmp_path / "e.json")[0] == 0
+    doc = json.loads((tmp_path / "e.json").read_text())
+    doc["write_energy_per_pulse_j"] = 1e308
+    (tmp_path / "big.json").write_text(json.dumps(doc))
+    rc, _, msg = cli("cost", "--energy", tmp_path / "big.json", "--json", tmp_path / "c.json")
+    assert rc == 2 and "write_energy_per_pulse_j" in msg and not (tmp_path / "c.json").exists()
