@@ -139,7 +139,7 @@ def _run_table(args, out, name, base) -> int:
         raise FitNotConverged(
             f"the fit did not converge: the {kind} table fit of {path} ended with R^2 = {r2:.3g} "
             f"(< {args.min_r2:g}); check the table or lower --min-r2")
-    doc = table_document(res, kind, base, [path], name)
+    doc = table_document(res, kind, base, [path], name, base_source=f"--base {args.base}")
     try:
         text = dumps(doc)  # the document must serialize (no NaN) before anything is written
     except (ValueError, TypeError) as e:
@@ -150,5 +150,18 @@ def _run_table(args, out, name, base) -> int:
     v = res.values
     print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {unit} (r2 {r2:.4f}) over "
           f"{res.metrics['n_points']} points; Ea={v['ea_up']:.3g} V, sigma={v['ea_sigma']:.3g}, "
-          f"tau0={10 ** v['log10_tau0']:.3g} s, alpha={v['alpha']:.3g}, beta={v['beta']:.3g}")
+          f"tau0={10 ** v['log10_tau0']:.3g} s, alpha={v['alpha']:.3g}, beta={v['beta']:.3g}"
+          + (f"; {res.metrics['cv_folds']}-fold cross-validated RMSE {res.metrics['cv_rmse']:.3f} {unit}"
+             if "cv_rmse" in res.metrics else ""))
+    _print_warnings(doc)
     return 0
+
+
+def _print_warnings(doc: dict) -> None:
+    """The fit file's ``held`` map and ``warnings``, one line each."""
+    from ..fit.warnings import format_warning
+
+    for k, src in doc.get("held", {}).items():
+        print(f"held: {k}: {src}")
+    for w in doc.get("warnings", []):
+        print(format_warning(w))
