@@ -106,7 +106,7 @@ def run(args) -> int:
 
     outcome = fit_device(measurements, base, report=report, max_nfev=args.max_nfev)
     check_converged(outcome, args.min_r2)
-    doc = fit_document(outcome, files, name)
+    doc = fit_document(outcome, files, name, base_source=f"--base {args.base}")
 
     doc["device"]["params"]["name"] = name
     doc["wall_time_s"] = round(time.monotonic() - t0, 2)
@@ -116,7 +116,8 @@ def run(args) -> int:
     p = doc["parameters"]
     print(f"wrote {out} ({len(pngs)} figures): MW={p['mw']['value']:.3f} V, Vt_mid={p['vt_mid']['value']:.3f} V, "
           f"SS={1e3 * p['ss']['value']:.1f} mV/dec, Vc_up={p['vc_up']['value']:.3f} V, "
-          f"tau0={p['tau0']['value']:.3g} s")
+          f"tau0={p['tau0']['value']:.3g} s, alpha={p['alpha']['value']:.3g}, beta={p['beta']['value']:.3g}")
+    _print_warnings(doc)
     return 0
 
 

@@ -3,7 +3,8 @@
 :func:`fit_warnings` inspects the fitted parameters (lmfit ``Parameters`` or a ``MinimizerResult``) and
 reports, as JSON-ready records ``{"parameter", "kind", "message"}``:
 
-* ``at_bound`` — a varied parameter at, or within ``bound_tol`` (1 %) of, a bound;
+* ``at_bound`` — a varied parameter at, or within ``bound_tol`` (1 %) of, a bound (relative to the bound's
+  magnitude: alpha at 5.95 of a bound 6 is at it, r_contact at 1 kOhm of a bound 0 is not);
 * ``uncertain`` — relative standard error above ``max_rel_stderr`` (50 %); for a parameter named
   ``log10_X`` the relative error of X, ``ln(10) * stderr``; ``no_stderr`` when lmfit could not estimate it
   (singular covariance: the data do not pin it);
@@ -32,12 +33,14 @@ def _warning(name: str, kind: str, message: str) -> dict:
 
 
 def _near_bound(value: float, lo: float, hi: float, tol: float) -> str | None:
-    finite = [b for b in (lo, hi) if b is not None and math.isfinite(b)]
-    if not finite:
-        return None
-    span = (hi - lo) if len(finite) == 2 else max(abs(finite[0]), abs(value), 1e-300)
-    for side, b in (("lower", lo), ("upper", hi)):
-        if b is not None and math.isfinite(b) and abs(value - b) <= tol * span:
+    """The bound ``value`` sits at or within ``tol`` of: ``tol * |bound|`` (a bound at 0: exactly at it,
+    or within ``tol`` of the range when that is finite and narrower than 1)."""
+    for side, b, other in (("lower", lo, hi), ("upper", hi, lo)):
+        if b is None or not math.isfinite(b):
+            continue
+        width = abs(b) if b != 0.0 else (abs(other - b) if other is not None and math.isfinite(other)
+                                         and abs(other - b) < 1.0 else 0.0)
+        if abs(value - b) <= tol * width:
             return f"{side} bound {b:.6g}"
     return None
 
@@ -65,13 +68,13 @@ def fit_warnings(params, *, undetermined: Mapping[str, str] | None = None,
         Parameter name -> natural scale in its unit, for parameters whose value may sit near zero
         (an imprint voltage): the relative stderr is then ``stderr / max(|value|, scale)``.
     bound_tol, max_rel_stderr, max_corr : float
-        Thresholds: fraction of the bound range (1 %), relative stderr (50 %), |correlation| (0.98).
+        Thresholds: fraction of the bound's magnitude (1 %), relative stderr (50 %), |correlation| (0.98).
 
     Returns
     -------
     list of dict
-        ``{"parameter", "kind", "message"}``, kinds ``at_bound``, ``no_stderr``, ``uncertain``,
-        ``correlated``, ``undetermined``; in parameter order, deterministic.
+        ``{"parameter", "kind", "message"}`` (``correlated`` also ``"pair"``), kinds ``at_bound``,
+        ``no_stderr``, ``uncertain``, ``correlated``, ``undetermined``; in parameter order, deterministic.
     """
     params = getattr(params, "params", params)
     undetermined = dict(undetermined or {})
@@ -103,12 +106,16 @@ def fit_warnings(params, *, undetermined: Mapping[str, str] | None = None,
             pair = tuple(sorted((k, j)))
             if j in varied and pair not in seen and c is not None and abs(c) > max_corr:
                 seen.add(pair)
-                out.append(_warning(pair[0], "correlated",
-                                    f"{pair[0]} and {pair[1]} are correlated ({c:+.3f}): the data fix a "
-                                    "combination of the two, not each"))
-    for k, how in undetermined.items():
-        out.append(_warning(k, "undetermined", f"{k}: not determined by these data; it needs {how}"))
-    return out
+                out.append({**_warning(pair[0], "correlated",
+                                       f"{pair[0]} and {pair[1]} are correlated ({c:+.3f}): the data fix a "
+                                       "combination of the two, not each"), "pair": list(pair)})
+    return out + undetermined_warnings(undetermined)
+
+
+def undetermined_warnings(undetermined: Mapping[str, str]) -> list[dict]:
+    """One ``undetermined`` record per entry of ``{name: measurement that would pin it}``."""
+    return [_warning(k, "undetermined", f"{k}: not determined by these data; it needs {how}")
+            for k, how in undetermined.items()]
 
 
 def generalization_warning(train_error: float, test_error: float, *, label: str = "cross-validated",
