@@ -42,7 +42,7 @@ def _fit_fails(tmp_path, capsys, args, *words):
 
 def test_table_with_too_few_rows(tmp_path, capsys):
     src = _table(tmp_path / "few.csv", _good_rows(5))
-    _fit_fails(tmp_path, capsys, ["--one-pulse", str(src)], "few.csv", "5 data rows", "7 free parameters")
+    _fit_fails(tmp_path, capsys, ["--one-pulse", str(src)], "few.csv", "5 data rows", "8 free parameters")
 
 
 def test_table_rows_must_exceed_free_parameters_with_beta_fixed(tmp_path, capsys):

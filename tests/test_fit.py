@@ -16,9 +16,12 @@ from fefet_spice.readers import own_csv, read_dir
 ROOT = Path(__file__).resolve().parents[1]
 MEAS = ROOT / "measurements"
 
-# Stated tolerances of parameter recovery (fit vs the generator's drawn device):
+# Stated tolerances of parameter recovery (fit vs the generator's drawn device). alpha and beta are fitted
+# (the pulse trains span widths and amplitudes), not copied from the base: the Merz valley (alpha-tau0
+# correlation 0.999) then leaves tau0 and Ea less sharp than when the base handed over the true alpha.
 TOL = {"mw": ("rel", 0.05), "vt_mid": ("abs", 0.03), "vc_up": ("rel", 0.02), "vc_dn": ("rel", 0.02),
-       "vc_sigma": ("rel", 0.35), "ss": ("rel", 0.05), "log10_tau0": ("abs", 0.5), "ea_up": ("rel", 0.03)}
+       "vc_sigma": ("rel", 0.35), "ss": ("rel", 0.05), "log10_tau0": ("abs", 0.75), "ea_up": ("rel", 0.15),
+       "alpha": ("rel", 0.10), "beta": ("abs", 0.1)}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,7 @@ def test_parameter_recovery(weight_fit):
     fitted = {k: v["value"] for k, v in doc["parameters"].items()}
     want = {"mw": truth["mw"], "vt_mid": truth["vt_mid"], "vc_up": truth["vc_up_dc"], "vc_dn": truth["vc_dn_dc"],
             "vc_sigma": truth["vc_sigma_dc"], "ss": truth["ss"], "log10_tau0": math.log10(truth["tau0"]),
-            "ea_up": truth["ea_up"]}
+            "ea_up": truth["ea_up"], "alpha": truth["alpha"], "beta": truth["beta"]}
     for k, (mode, tol) in TOL.items():
         err = abs(fitted[k] - want[k]) / (abs(want[k]) if mode == "rel" else 1.0)
         assert err <= tol, f"{k}: fitted {fitted[k]:.4g}, truth {want[k]:.4g}"
@@ -43,6 +46,8 @@ def test_parameter_recovery(weight_fit):
     for stage in ("channel_sub", "channel_above", "channel", "loops", "kinetics", "polish"):
         assert doc["metrics"][stage]["r2"] > 0.99, stage
     assert doc["parameters"]["vc_up"]["stderr"] is not None
+    assert not any("alpha" in k for k in doc["held"])  # fitted, not held
+    assert any(w["kind"] == "correlated" and {"alpha", "log10_tau0"} == set(w["pair"]) for w in doc["warnings"])
     assert all(len(h) == 64 for h in doc["data_files"].values()) and len(doc["data_files"]) == 16
     for stage in ("channel", "loops", "kinetics"):
         assert weight_fit.with_name(f"weight_test_{stage}.png").stat().st_size > 10_000
@@ -59,6 +64,42 @@ def test_held_out_pulse_train_within_5_percent(weight_fit):
     assert float(np.max(np.abs(g - m["g"]))) <= 0.10 * span
 
 
+@pytest.mark.slow
+def test_wrong_base_kinetics_no_longer_decide_the_fit(tmp_path):
+    # issue 11: with alpha copied from a base of alpha = 3, tau0 came out 1000x off and Ea 48 % off, silently
+    from dataclasses import replace
+
+    from fefet_spice.io.params_file import save_params
+
+    w = presets.get("weight")
+    base = save_params(tmp_path / "alpha3.json", replace(w, ferro=replace(w.ferro, alpha=3.0, beta=1.6)))
+    out = tmp_path / "fit.json"
+    assert main(["fit", str(MEAS / "weight"), "--base", str(base), "-o", str(out), "--no-plots"]) == 0
+    doc = json.loads(out.read_text())
+    truth = json.loads((MEAS / "weight" / "truth.json").read_text())["key"]
+    p = {k: v["value"] for k, v in doc["parameters"].items()}
+    assert abs(p["alpha"] - truth["alpha"]) < 0.2 and abs(p["beta"] - truth["beta"]) < 0.1
+    assert abs(p["log10_tau0"] - math.log10(truth["tau0"])) < 0.75
+    assert abs(p["ea_up"] / truth["ea_up"] - 1) < 0.15
+
+
+def test_data_coverage_frees_kinetics_and_names_what_is_missing():
+    from fefet_spice.fit.coverage import held, kinetics_span, undetermined
+    from fefet_spice.fit.data import prepare
+
+    ms = read_dir(MEAS / "weight")
+    full = prepare(ms)
+    assert kinetics_span(full) and undetermined(full, True) == {}
+    one = prepare([m for m in ms if m.kind != "pulse" or m.source.endswith("pulse_a3.9V_w1us.csv")])
+    assert not kinetics_span(one) and set(undetermined(one, False)) == {"alpha", "beta"}
+    assert "alpha, beta" in held(one, False, "--base weight")
+    # without the down-reversal sweep (minor_b) and without negative pulses, vc_dn is not pinned
+    dc = prepare([m for m in ms if m.kind != "pulse" and "minor_b" not in m.source])
+    missing = undetermined(dc, False)
+    assert "down-reversal" in missing["vc_dn"] and {"log10_tau0", "alpha", "beta"} <= set(missing)
+    assert "tau0" in held(dc, False, "--base weight")
+
+
 def test_committed_fit_loads_and_matches_data():
     p = load_params(ROOT / "fits" / "weight_ref.json")
     assert p.name == "weight_ref" and 1.8 < p.mw < 2.2
@@ -71,16 +112,35 @@ def test_real_one_pulse_kinetics(shared_dir):
 
     d = read_table(shared_dir / "external" / "scalable_fefet" / "P_pw_our_own.csv", ("pw", "amp", "Pr"))
     res = fit_one_pulse(d["pw"], d["amp"], d["Pr"], dist="lognormal", beta_free=True)
-    assert res.metrics["rmse"] <= 1.2, res.metrics  # uC/cm^2; published model: 1.04
+    assert res.metrics["rmse"] <= 0.9, res.metrics  # uC/cm^2; published model: 1.04
     assert 1.2 < res.values["beta"] < 2.0
+    assert not [w for w in res.warnings if w["kind"] in ("at_bound", "generalization")], res.warnings
+    assert res.metrics["cv_rmse"] < 1.5 * res.metrics["rmse"]  # 5-fold cross-validation
 
 
 def test_real_memory_window(shared_dir):
     from fefet_spice.fit.real import fit_memory_window, read_table
 
     d = read_table(shared_dir / "external" / "scalable_fefet" / "MW_v2_clean_global_short.csv", ("PW", "AMP", "MW"))
-    res = fit_memory_window(d["PW"], d["AMP"], d["MW"])
+    res = fit_memory_window(d["PW"], d["AMP"], d["MW"], cv=False)
     assert res.metrics["rmse"] < 0.1 and res.metrics["r2"] > 0.98  # [V]
+    # 36 rows do not pin the stretch: beta runs to its bound, and the fit says so
+    kinds = {w["kind"] for w in res.warnings}
+    assert "at_bound" in kinds and kinds & {"correlated", "no_stderr", "uncertain"}, res.warnings
+
+
+def test_published_table_fits_as_shipped(shared_dir, tmp_path, capsys):
+    # P_pw_literature.csv names its column P (not Pr) and carries an extra delP column
+    out = tmp_path / "lit.json"
+    src = shared_dir / "external" / "scalable_fefet" / "P_pw_literature.csv"
+    assert main(["fit", "--one-pulse", str(src), "-o", str(out), "--no-plots"]) == 0
+    doc = json.loads(out.read_text())
+    m = doc["metrics"]["one_pulse"]
+    assert m["rmse"] < 0.6 and m["n_points"] == 286 and m["cv_rmse"] < 1.5 * m["rmse"]
+    assert "ea_dn" in doc["held"] and isinstance(doc["warnings"], list)
+    assert all({"parameter", "kind", "message"} <= set(w) for w in doc["warnings"])
+    printed = capsys.readouterr().out
+    assert "held: ea_dn" in printed and printed.count("warning [") == len(doc["warnings"])
 
 
 BAD = {

@@ -128,3 +128,29 @@ def test_nan_results_are_rejected():
     with pytest.raises(SimulatorError):
         runner.run("* no convergence\nV1 a 0 PWL(0 1 1u -1)\nB1 b 0 V=sqrt(v(a))\nR1 b 0 1k\n.tran 10n 1u\n.end\n",
                    backend="subprocess")
+
+
+@pytest.mark.parametrize("beta", [1.0, 1.5])
+def test_stretch_exponent_matches_numpy(weight, beta):
+    # the same 12 quantiles in both (n_domains = n_bins), no variation: only the ODE form of the KAI stretch
+    # (beta != 1: progress since the last reversal) and time integration separate ngspice from numpy
+    from dataclasses import replace
+
+    p = replace(weight, ferro=replace(weight.ferro, beta=beta, n_domains=12), sigma_ea_d2d=0.0,
+                sigma_vt_d2d=0.0, sigma_c2c=0.0, read_noise=0.0)
+    vd = p.op.v_read_d
+    w = wf.potentiation_depression(p, 20, 20)
+    ref = simulate(p, w, vd=vd).g_after_pulse[0]
+    got = run_device(p, w, vd=vd, n_bins=12).g_after_pulse
+    err = np.abs(got - ref) / np.ptp(ref)
+    assert err.max() < 0.005, f"beta {beta}: max deviation {err.max():.4f} of range"
+    loop = wf.dc_double_sweep(-6.0, 6.0, step=0.05, rate=1.0)
+    sim = simulate(p, loop, vd=vd)
+    run = run_device(p, loop, vd=vd, n_bins=12)
+    assert np.abs(run.p_norm - sim.polarization[0] / p.ferro.ps).max() < 0.01
+    above = np.abs(sim.id[0]) > 10 * p.channel.g_floor * vd
+    decades = np.abs(np.log10(np.abs(run.id[above])) - np.log10(np.abs(sim.id[0][above])))
+    assert decades.max() < 0.005, f"beta {beta}: {decades.max():.4f} decades"
+    if beta != 1.0:  # and the stretch changes the response: beta = 1 would be far off
+        flat = simulate(replace(p, ferro=replace(p.ferro, beta=1.0)), w, vd=vd).g_after_pulse[0]
+        assert np.abs(flat - got).max() / np.ptp(ref) > 0.05

@@ -108,7 +108,7 @@ def run(args) -> int:
 
     outcome = fit_device(measurements, base, report=report, max_nfev=args.max_nfev)
     check_converged(outcome, args.min_r2)
-    doc = fit_document(outcome, files, name)
+    doc = fit_document(outcome, files, name, base_source=f"--base {args.base}")
 
     doc["device"]["params"]["name"] = name
     doc["wall_time_s"] = round(time.monotonic() - t0, 2)
@@ -118,7 +118,8 @@ def run(args) -> int:
     p = doc["parameters"]
     print(f"wrote {out} ({len(pngs)} figures): MW={p['mw']['value']:.3f} V, Vt_mid={p['vt_mid']['value']:.3f} V, "
           f"SS={1e3 * p['ss']['value']:.1f} mV/dec, Vc_up={p['vc_up']['value']:.3f} V, "
-          f"tau0={p['tau0']['value']:.3g} s")
+          f"tau0={p['tau0']['value']:.3g} s, alpha={p['alpha']['value']:.3g}, beta={p['beta']['value']:.3g}")
+    _print_warnings(doc)
     return 0
 
 
@@ -141,7 +142,7 @@ def _run_table(args, out, name, base) -> int:
         raise FitNotConverged(
             f"the fit did not converge: the {kind} table fit of {path} ended with R^2 = {r2:.3g} "
             f"(< {args.min_r2:g}); check the table or lower --min-r2")
-    doc = table_document(res, kind, base, [path], name)
+    doc = table_document(res, kind, base, [path], name, base_source=f"--base {args.base}")
     try:
         text = dumps(doc)  # the document must serialize (no NaN) before anything is written
     except (ValueError, TypeError) as e:
@@ -152,5 +153,18 @@ def _run_table(args, out, name, base) -> int:
     v = res.values
     print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {unit} (r2 {r2:.4f}) over "
           f"{res.metrics['n_points']} points; Ea={v['ea_up']:.3g} V, sigma={v['ea_sigma']:.3g}, "
-          f"tau0={10 ** v['log10_tau0']:.3g} s, alpha={v['alpha']:.3g}, beta={v['beta']:.3g}")
+          f"tau0={10 ** v['log10_tau0']:.3g} s, alpha={v['alpha']:.3g}, beta={v['beta']:.3g}"
+          + (f"; {res.metrics['cv_folds']}-fold cross-validated RMSE {res.metrics['cv_rmse']:.3f} {unit}"
+             if "cv_rmse" in res.metrics else ""))
+    _print_warnings(doc)
     return 0
+
+
+def _print_warnings(doc: dict) -> None:
+    """The fit file's ``held`` map and ``warnings``, one line each."""
+    from ..fit.warnings import format_warning
+
+    for k, src in doc.get("held", {}).items():
+        print(f"held: {k}: {src}")
+    for w in doc.get("warnings", []):
+        print(format_warning(w))

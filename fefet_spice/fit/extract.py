@@ -8,7 +8,7 @@ measurements cannot determine (geometry, C_ox, Ps, domain count, operating point
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
 import numpy as np
@@ -34,6 +34,8 @@ class FitOutcome:
     values: dict[str, float]
     stages: list[StageResult]
     data: fd.FitData
+    kinetics_free: bool = False
+    """Whether alpha and beta were fitted (the pulse trains span widths or amplitudes)."""
 
 
 def _initial(data: fd.FitData, base: FeFETParams) -> dict[str, float]:
@@ -50,7 +52,7 @@ def _initial(data: fd.FitData, base: FeFETParams) -> dict[str, float]:
     return {"vt_hi": vt_hi, "vt_lo": vt_lo, "vt_mid": 0.5 * (vt_hi + vt_lo), "mw": vt_hi - vt_lo,
             "n_ss": 1.3, "log10_mu0": -4.0, "theta": 0.1, "r_contact": 1e3,
             "log10_g_floor": math.log10(g_floor), "alpha": fe.alpha, "beta": fe.beta,
-            "log10_tau0": -12.0, "dc_dwell": data.dc_dwell, "vc_up": 1.0, "vc_dn": 1.0, "vc_sigma": 0.05}
+            "log10_tau0": math.log10(fe.tau0), "dc_dwell": data.dc_dwell, "vc_up": 1.0, "vc_dn": 1.0, "vc_sigma": 0.05}
 
 
 def _channel_eval(base, pts, sel, log: bool):
@@ -109,15 +111,39 @@ def _scan(evaluate, values, name, grid) -> float:
     return arg
 
 
+ALPHA_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0)
+"""Merz exponents of the coarse starting scan when alpha is fitted."""
+
+
+def _scan2(evaluate, values, alphas, log_taus) -> tuple[float, float]:
+    """Best (alpha, log10 tau0) of a grid; the loop voltages stay fixed (Ea follows from the Merz law)."""
+    best, arg = math.inf, (values["alpha"], values["log10_tau0"])
+    for a in alphas:
+        for t in log_taus:
+            m, d = evaluate({**values, "alpha": float(a), "log10_tau0": float(t)})
+            cost = float(np.nanmean((m - d) ** 2))
+            if cost < best:
+                best, arg = cost, (float(a), float(t))
+    return arg
+
+
 def fit_device(measurements, base: FeFETParams, spec: Mapping[str, Mapping[str, ParamSpec]] = DEFAULT_SPEC,
                report: Callable[[str, StageResult | None], None] | None = None,
-               max_nfev: int = 200) -> FitOutcome:
+               max_nfev: int = 200, free_kinetics: bool | None = None) -> FitOutcome:
     """Run every stage on ``measurements`` (a list of :class:`~fefet_spice.readers.Measurement`).
 
     ``report(stage, result)`` is called before (result None) and after each stage (progress).
+    ``free_kinetics``: fit alpha and beta (default None: when the pulse trains span several widths or
+    amplitudes, :func:`~fefet_spice.fit.coverage.kinetics_span`); False holds them at the base's values.
     """
+    from .coverage import kinetics_span
+
     data = fd.prepare(measurements)
     v = _initial(data, base)
+    free_kin = bool(data.pulses) and (kinetics_span(data) if free_kinetics is None else free_kinetics)
+    if free_kin:  # the data fix alpha and beta: fit them, never take them from the base
+        spec = {**spec, **{st: {**spec[st], **{k: replace(spec[st][k], vary=True) for k in ("alpha", "beta")}}
+                           for st in ("kinetics", "polish")}}
     stages: list[StageResult] = []
     say = report or (lambda *_: None)
 
@@ -147,11 +173,15 @@ def fit_device(measurements, base: FeFETParams, spec: Mapping[str, Mapping[str, 
     stage("loops", loops, "log10(A)")
     if data.pulses:
         kin, g_range = _pulse_eval(base, data.pulses)
-        v["log10_tau0"] = _scan(kin, v, "log10_tau0", np.arange(-15.0, -7.0, 1.0))
+        if free_kin:
+            v["beta"] = 1.0
+            v["alpha"], v["log10_tau0"] = _scan2(kin, v, ALPHA_GRID, np.arange(-15.0, -5.0, 1.0))
+        else:
+            v["log10_tau0"] = _scan(kin, v, "log10_tau0", np.arange(-15.0, -7.0, 1.0))
         stage("kinetics", kin, "fraction of conductance range")
         stages[-1].metrics["g_range_S"] = g_range
         stage("polish", _polish_eval(loops, kin), "weighted", nfev=max(60, max_nfev // 2))
-    return FitOutcome(assemble(base, v), v, stages, data)
+    return FitOutcome(assemble(base, v), v, stages, data, free_kin)
 
 
 def _polish_eval(loops, kin):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,68 @@ class KineticsFit:
     stderr: dict[str, float | None]
     metrics: dict[str, float]
     model: np.ndarray
+    params: object = None
+    """The lmfit ``Parameters`` of the fit (bounds, stderr, correlations)."""
+    warnings: list = field(default_factory=list)
+    """:func:`fefet_spice.fit.warnings.fit_warnings` records (and a cross-validation check)."""
+
+
+COLUMN_ALIASES = {"pw": ("pw", "pulse_width", "width", "t_pw"), "amp": ("amp", "amplitude", "v_pulse"),
+                  "p": ("pr", "p", "p_r", "polarization"), "mw": ("mw", "memory_window")}
+"""Canonical column -> header names accepted (case-insensitive; a unit may follow in [..] or (..))."""
+COLUMN_UNITS = {"pw": {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9},
+                "amp": {"v": 1.0, "mv": 1e-3},
+                "p": {"uc/cm2": 1.0, "uc/cm^2": 1.0, "c/m2": 100.0, "c/m^2": 100.0, "mc/m2": 0.1,
+                      "mc/m^2": 0.1, "c/cm2": 1e6, "c/cm^2": 1e6},
+                "mw": {"v": 1.0, "mv": 1e-3}}
+"""Units a header may state, as factors to the table's working units (s, V, uC/cm^2, V)."""
+_HEAD = re.compile(r"^\s*([^\[\(]*?)\s*(?:[\[\(]\s*([^\]\)]*?)\s*[\]\)])?\s*$")
+
+
+def _canonical(column: str) -> str:
+    low = column.strip().lower()
+    for key, names in COLUMN_ALIASES.items():
+        if low == key or low in names:
+            return key
+    raise ValueError(f"unknown table column {column!r}")
+
+
+def _header(path: Path, line: str) -> list[tuple[str, str | None]]:
+    out = []
+    for cell in line.split(","):
+        m = _HEAD.match(cell)
+        name, unit = (m.group(1), m.group(2)) if m else (cell, None)
+        out.append((name.strip().lower().replace(" ", "_"), unit.strip().lower().replace(" ", "") if unit else None))
+    return out
+
+
+def _locate(path: Path, head, want: str) -> tuple[int, float]:
+    """Index of the column holding canonical quantity ``want`` and the factor of its stated unit."""
+    key = _canonical(want)
+    names = (key,) + COLUMN_ALIASES[key]
+    hits = [j for j, (n, _) in enumerate(head) if n in names]
+    if not hits:
+        have = ", ".join(n for n, _ in head)
+        raise DataError(f"{path}: line 1: wrong columns: missing {want} (any of {'/'.join(COLUMN_ALIASES[key])}; "
+                        f"have {have})")
+    j = hits[0]
+    unit = head[j][1]
+    if unit is None or unit in ("-", ""):
+        return j, 1.0
+    unit = unit.replace("\u00b5", "u").replace("\u03bc", "u").replace("\u00b2", "2")
+    factors = COLUMN_UNITS[key]
+    if unit not in factors:
+        raise DataError(f"{path}: line 1: column {head[j][0]!r} has unit [{unit}]; use one of {', '.join(factors)}")
+    return j, factors[unit]
 
 
 def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Numeric CSV with a header row holding ``columns`` (case-insensitive); errors name file and line."""
+    """Numeric CSV with a header row holding ``columns``; errors name file and line.
+
+    Each requested column is matched by :data:`COLUMN_ALIASES` (so ``Pr``, ``P`` and ``Pr [uC/cm2]`` all
+    give the polarization, ``PW``/``pw`` the width, ``AMP``/``amp`` the amplitude) and converted from a
+    unit stated in the header (:data:`COLUMN_UNITS`). The result is keyed by the names asked for.
+    """
     from ..io.inputs import check_input_file
 
     path = check_input_file(path)
@@ -50,17 +109,8 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, n
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
     if not lines or not lines[0].strip():
         raise DataError(f"{path}: line 1: the file is empty")
-    head = []
-    for cell in lines[0].split(","):  # 'pw' or 'pw [s]': a unit, if given, must be the documented one
-        name, _, unit = cell.strip().partition("[")
-        name, unit = name.strip().lower(), unit.rstrip().rstrip("]").replace(" ", "")
-        want = TABLE_UNITS.get(name)
-        if unit and want is not None and unit.lower() != want.lower():
-            raise DataError(f"{path}: line 1: column {name!r} is in [{unit}]; this table needs [{want}]")
-        head.append(name)
-    missing = [c for c in columns if c.lower() not in head]
-    if missing:
-        raise DataError(f"{path}: line 1: wrong columns: missing {', '.join(missing)} (have {', '.join(head)})")
+    head = _header(path, lines[0])
+    where = [_locate(path, head, c) for c in columns]
     rows = []
     for no, text in enumerate(lines[1:], 2):
         if not text.strip():
@@ -69,7 +119,7 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, n
         if len(cells) != len(head):
             raise DataError(f"{path}: line {no}: {len(cells)} values, need {len(head)}")
         try:
-            vals = [float(cells[head.index(c.lower())]) for c in columns]
+            vals = [float(cells[j]) * f for j, f in where]
         except ValueError:
             raise DataError(f"{path}: line {no}: not a number in {text.strip()!r}") from None
         if not all(math.isfinite(x) for x in vals):
@@ -88,59 +138,116 @@ def _ferro(v, base: FerroParams) -> FerroParams:
                    alpha=v["alpha"], beta=v["beta"], v_imp=v["v_imp"])
 
 
-def _fit(residual_model, data_y, start: dict, free: dict, base: FerroParams, max_nfev: int) -> KineticsFit:
+SCALES = {"v_imp": 0.1, "p_offset": 1.0, "mw_0": 0.1}
+"""Natural scales of parameters that may sit near zero (V, uC/cm^2, V), for relative stderrs."""
+CV_FOLDS = 5
+"""Folds of the cross-validation of a table fit (rows assigned by a fixed permutation, seed 0)."""
+
+
+def _fit(make, x, data_y, start: dict, free: dict, base: FerroParams, max_nfev: int) -> KineticsFit:
     import lmfit
 
+    model_fn = make(*x)
     params = lmfit.Parameters()
     for name, value in start.items():
         lo, hi, vary = free.get(name, (-np.inf, np.inf, False))
-        params.add(name, value=value, min=lo, max=hi, vary=vary)
+        params.add(name, value=min(max(value, lo), hi), min=lo, max=hi, vary=vary)
 
     def resid(p):
-        v = p.valuesdict()
-        return residual_model(v) - data_y
+        return model_fn(p.valuesdict()) - data_y
 
     out = lmfit.minimize(resid, params, method="leastsq", max_nfev=max_nfev)
     v = out.params.valuesdict()
-    model = residual_model(v)
+    model = model_fn(v)
     stderr = {k: (float(out.params[k].stderr) if out.params[k].stderr is not None else None)
               for k in out.params if out.params[k].vary}
-    return KineticsFit(_ferro(v, base), dict(v), stderr, goodness(model, data_y), model)
+    return KineticsFit(_ferro(v, base), dict(v), stderr, goodness(model, data_y), model, out.params)
+
+
+def _best(make, x, y, start, free, base, max_nfev, starts) -> KineticsFit:
+    best = None
+    for s in starts:  # a few starts: the Ea / tau0 / alpha valley is long
+        res = _fit(make, x, y, {**start, **s}, free, base, max_nfev)
+        if best is None or res.metrics["rmse"] < best.metrics["rmse"]:
+            best = res
+    return best
+
+
+def _cross_validate(make, x, y, fit: KineticsFit, free, base, max_nfev, folds: int = CV_FOLDS) -> float:
+    """RMSE on held-out rows of ``folds``-fold cross-validation, each fold refitted from the full fit."""
+    n = len(y)
+    fold = np.empty(n, dtype=int)
+    fold[np.random.default_rng(0).permutation(n)] = np.arange(n) % folds
+    sq = np.empty(n)
+    for f in range(folds):
+        train = fold != f
+        res = _fit(make, tuple(a[train] for a in x), y[train], fit.values, free, base, max_nfev)
+        sq[~train] = (make(*(a[~train] for a in x))(res.values) - y[~train]) ** 2
+    return float(np.sqrt(np.mean(sq)))
+
+
+def coverage(pw, amp) -> dict[str, str]:
+    """Parameters a pulse table cannot determine -> the measurement that would pin them."""
+    out = {}
+    if len(np.unique(pw)) < 3:
+        why = "pulses of at least three widths (the switching-time shape)"
+        out.update({"log10_tau0": why, "beta": why})
+    if len(np.unique(amp)) < 2:
+        out["alpha"] = "pulses of several amplitudes (the field dependence of the Merz law)"
+    return out
+
+
+def _finish(res: KineticsFit, make, x, y, free, base, max_nfev, cv: bool) -> KineticsFit:
+    from .warnings import fit_warnings, generalization_warning
+
+    res.warnings = fit_warnings(res.params, undetermined=coverage(x[0], x[1]), scales=SCALES)
+    if cv and len(y) >= 4 * CV_FOLDS:
+        res.metrics["cv_rmse"] = _cross_validate(make, x, y, res, free, base, max_nfev)
+        res.metrics["cv_folds"] = CV_FOLDS
+        w = generalization_warning(res.metrics["rmse"], res.metrics["cv_rmse"])
+        if w:
+            res.warnings.append(w)
+    return res
 
 
 def fit_one_pulse(pw, amp, p_uc, n_domains: int = 128, dist: str = "gaussian", beta_free: bool = True,
-                  dielectric: bool = False, max_nfev: int = 2000) -> KineticsFit:
+                  dielectric: bool = False, offset: bool = True, max_nfev: int = 2000,
+                  cv: bool = True) -> KineticsFit:
     """Fit switched polarization ``p_uc`` [uC/cm^2] after one pulse of width ``pw`` [s] and amplitude ``amp`` [V].
 
-    Free: Ps, Ea centre and spread, log10 tau0, alpha, beta (unless ``beta_free=False``), imprint;
-    with ``dielectric`` also eps_r of a linear term ``eps0 eps_r amp / t_fe``.
+    Free: Ps, Ea centre and spread, log10 tau0, alpha, beta (unless ``beta_free=False``), imprint, and
+    (``offset``) a constant ``p_offset`` [uC/cm^2]: the saturated states of real HZO are not symmetric
+    (non-switching or pinned regions, the measurement baseline), so P runs from -Ps + p_offset to
+    Ps + p_offset; with ``dielectric`` also eps_r of a linear term ``eps0 eps_r amp / t_fe``.
+    ``metrics['cv_rmse']``: 5-fold cross-validated RMSE (``cv``); ``warnings`` from
+    :func:`fefet_spice.fit.warnings.fit_warnings`.
     """
     pw, amp, p_uc = (np.asarray(a, float) for a in (pw, amp, p_uc))
     base = FerroParams(n_domains=n_domains, ea_dist=dist)
     ps0 = max(float(np.max(np.abs(p_uc))) / 100.0, 0.01)
     sig0 = 0.3 if dist == "lognormal" else 2.0
     start = {"ps": ps0, "ea_up": 8.0, "ea_sigma": sig0, "log10_tau0": -12.0, "alpha": 2.0, "beta": 1.0,
-             "v_imp": 0.0, "eps_r": 0.0}
+             "v_imp": 0.0, "eps_r": 0.0, "p_offset": 0.0}
     free = {"ps": (1e-3, 2.0, True), "ea_up": (0.1, 100.0, True),
             "ea_sigma": (1e-3, 2.0 if dist == "lognormal" else 50.0, True),
             "log10_tau0": (-20.0, -4.0, True), "alpha": (0.3, 6.0, True), "beta": (0.2, 5.0, beta_free),
-            "v_imp": (-2.0, 2.0, True), "eps_r": (0.0, 200.0, dielectric)}
+            "v_imp": (-2.0, 2.0, True), "eps_r": (0.0, 200.0, dielectric),
+            "p_offset": (-0.5 * ps0 * 100.0, 0.5 * ps0 * 100.0, offset)}
 
-    def model(v):
-        fp = _ferro(v, base)
-        p = one_pulse_polarization(fp, amp, pw) + EPS0 * v["eps_r"] * amp / base.t_fe
-        return 100.0 * p  # C/m^2 -> uC/cm^2
+    def make(amp_, pw_):
+        def model(v):
+            fp = _ferro(v, base)
+            p = one_pulse_polarization(fp, amp_, pw_) + EPS0 * v["eps_r"] * amp_ / base.t_fe
+            return 100.0 * p + v["p_offset"]  # C/m^2 -> uC/cm^2
+        return model
 
-    best = None
-    for ea0 in (6.0, 10.0, 16.0):  # a few starts: the Ea / tau0 / alpha valley is long
-        res = _fit(model, p_uc, {**start, "ea_up": ea0}, free, base, max_nfev)
-        if best is None or res.metrics["rmse"] < best.metrics["rmse"]:
-            best = res
-    return best
+    starts = [{"ea_up": e} for e in (6.0, 10.0, 16.0)]
+    res = _best(make, (amp, pw), p_uc, start, free, base, max_nfev, starts)
+    return _finish(res, make, (amp, pw), p_uc, free, base, max_nfev, cv)
 
 
 def fit_memory_window(pw, amp, mw, n_domains: int = 128, dist: str = "gaussian", beta_free: bool = True,
-                      max_nfev: int = 2000) -> KineticsFit:
+                      max_nfev: int = 2000, cv: bool = True) -> KineticsFit:
     """Fit a FeFET memory window ``mw`` [V] after one pulse (``pw`` [s], ``amp`` [V]) from the erased state:
     ``MW = MW_max (P/Ps + 1)/2 + MW_0`` with the same switching model (Ps fixed at 1, it cancels)."""
     pw, amp, mw = (np.asarray(a, float) for a in (pw, amp, mw))
@@ -151,26 +258,26 @@ def fit_memory_window(pw, amp, mw, n_domains: int = 128, dist: str = "gaussian",
             "log10_tau0": (-20.0, -4.0, True), "alpha": (0.3, 6.0, True), "beta": (0.2, 5.0, beta_free), "mw_max": (0.0, 20.0, True),
             "mw_0": (-5.0, 5.0, True)}
 
-    def model(v):
-        p = one_pulse_polarization(_ferro(v, base), amp, pw)
-        return v["mw_max"] * 0.5 * (p + 1.0) + v["mw_0"]
+    def make(amp_, pw_):
+        def model(v):
+            p = one_pulse_polarization(_ferro(v, base), amp_, pw_)
+            return v["mw_max"] * 0.5 * (p + 1.0) + v["mw_0"]
+        return model
 
-    best = None
-    for ea0 in (6.0, 10.0, 16.0):
-        res = _fit(model, mw, {**start, "ea_up": ea0}, free, base, max_nfev)
-        if best is None or res.metrics["rmse"] < best.metrics["rmse"]:
-            best = res
-    return best
+    starts = [{"ea_up": e} for e in (6.0, 10.0, 16.0)]
+    res = _best(make, (amp, pw), mw, start, free, base, max_nfev, starts)
+    return _finish(res, make, (amp, pw), mw, free, base, max_nfev, cv)
 
 
 def table_fit(path: str | os.PathLike, kind: str, dist: str = "lognormal", beta_free: bool = True):
-    """Read a published table and fit it: ``kind`` 'one_pulse' (pw, amp, Pr [uC/cm^2]) or 'mw' (PW, AMP, MW [V]).
+    """Read a published table and fit it: ``kind`` 'one_pulse' (pw, amp, P [uC/cm^2]) or 'mw' (PW, AMP, MW [V]).
 
-    Returns the fit, the table and the abscissa names.
+    Column names follow :data:`COLUMN_ALIASES` (``Pr``/``P``, ``pw``/``PW``, ``amp``/``AMP``, units in the
+    header). Returns the fit, the table and the abscissa names.
     """
-    names = ("pw", "amp", "Pr") if kind == "one_pulse" else ("PW", "AMP", "MW")
+    names = ("pw", "amp", "P") if kind == "one_pulse" else ("PW", "AMP", "MW")
     t = read_table(path, names)
-    n_free = 7 if beta_free else 6  # Ps/MW_max+MW_0, Ea, sigma, tau0, alpha, imprint / -, beta
+    n_free = (8 if kind == "one_pulse" else 7) - (0 if beta_free else 1)
     n = len(t[names[0]])
     if n <= n_free:
         raise DataError(f"{path}: {n} data rows; the fit has {n_free} free parameters and needs more rows than that")
@@ -182,8 +289,12 @@ def table_fit(path: str | os.PathLike, kind: str, dist: str = "lognormal", beta_
     return res, t, names
 
 
-def table_document(res: KineticsFit, kind: str, base, files, name: str) -> dict:
-    """``fefet-fit/1`` document of a table fit; ``device`` is ``base`` with the fitted switching kinetics."""
+def table_document(res: KineticsFit, kind: str, base, files, name: str, base_source: str = "--base") -> dict:
+    """``fefet-fit/1`` document of a table fit; ``device`` is ``base`` with the fitted switching kinetics.
+
+    ``held`` names every device parameter the table does not fit and where its value comes from;
+    ``warnings`` are :attr:`KineticsFit.warnings`.
+    """
     from ..params import to_dict
     from .report import SCHEMA, _clean, sha256
 
@@ -192,11 +303,26 @@ def table_document(res: KineticsFit, kind: str, base, files, name: str) -> dict:
                  v_imp=res.ferro.v_imp, ps=res.ferro.ps if kind == "one_pulse" else base.ferro.ps)
     dev = replace(base, name=name, ferro=fe, mw=res.values.get("mw_max", base.mw))
     unit = "uC/cm^2" if kind == "one_pulse" else "V"
-    params = {k: {"value": float(v), "stderr": _clean(res.stderr.get(k))} for k, v in res.values.items()}
+    varied = [k for k in res.params if res.params[k].vary] if res.params is not None else list(res.stderr)
+    params = {k: {"value": float(res.values[k]), "stderr": _clean(res.stderr.get(k))} for k in varied}
+    held = {"ea_dn": "set to the fitted ea_up (the table switches up only; ea_dn needs a down-switching "
+                     "measurement)",
+            "ea_corr, n_domains, eps_r, t_fe, area, channel, vt_mid": base_source}
+    if kind == "mw":
+        held["ps"] = base_source
+    if res.params is not None and "beta" in res.params and not res.params["beta"].vary:
+        held["beta"] = f"held at {res.values['beta']:g} (--beta-fixed)"
     metrics = {k: _clean(v) for k, v in res.metrics.items()}
     return {"schema": SCHEMA, "name": name, "device": to_dict(dev), "parameters": params,
-            "metrics": {kind: {**metrics, "unit": unit}}, "correlations": {},
-            "data_files": {str(f): sha256(f) for f in files}}
+            "metrics": {kind: {**metrics, "unit": unit}}, "correlations": _correlations(res),
+            "held": held, "warnings": list(res.warnings), "data_files": {str(f): sha256(f) for f in files}}
+
+
+def _correlations(res: KineticsFit) -> dict:
+    if res.params is None:
+        return {}
+    return {"table": {k: {j: round(float(c), 4) for j, c in (res.params[k].correl or {}).items()}
+                      for k in res.params if res.params[k].vary}}
 
 
 def table_figure(res: KineticsFit, table: dict, names: tuple[str, str, str], unit: str):

@@ -30,8 +30,11 @@ def _clean(x):
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
 
-def fit_document(outcome: FitOutcome, files, name: str) -> dict:
-    """JSON-ready fit result: device parameters, values with uncertainties, metrics, correlations, hashes."""
+def fit_document(outcome: FitOutcome, files, name: str, base_source: str = "--base") -> dict:
+    """JSON-ready fit result: device parameters, values with uncertainties, metrics, correlations, hashes,
+    ``held`` (parameter -> where its value comes from) and ``warnings`` (:mod:`.coverage`, :mod:`.warnings`)."""
+    from .coverage import held, stage_warnings, undetermined
+
     stderr: dict[str, float | None] = {}
     corr: dict[str, dict] = {}
     for st in outcome.stages:  # later stages override earlier estimates
@@ -57,8 +60,11 @@ def fit_document(outcome: FitOutcome, files, name: str) -> dict:
         params[k] = {"value": float(v), "stderr": _clean(err),
                      "unit": {"tau0": "s", "mu0": "m^2/(V s)", "g_floor": "S", "ss": "V/dec"}.get(k, "V")}
     metrics = {st.name: {k: _clean(v) for k, v in st.metrics.items()} for st in outcome.stages}
+    missing = undetermined(outcome.data, outcome.kinetics_free)
     return {"schema": SCHEMA, "name": name, "device": to_dict(p), "parameters": params, "metrics": metrics,
-            "correlations": corr, "data_files": {str(f): sha256(f) for f in sorted(set(map(str, files)))}}
+            "correlations": corr, "held": held(outcome.data, outcome.kinetics_free, base_source),
+            "warnings": stage_warnings(outcome.stages, missing),
+            "data_files": {str(f): sha256(f) for f in sorted(set(map(str, files)))}}
 
 
 def stage_figures(outcome: FitOutcome) -> dict[str, object]:

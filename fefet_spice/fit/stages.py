@@ -24,6 +24,8 @@ class StageResult:
     metrics: dict[str, float | int | str]
     model_y: np.ndarray
     data_y: np.ndarray
+    params: object = None
+    """lmfit ``Parameters`` after the stage (bounds, stderr, correlations), for :mod:`.warnings`."""
 
 
 def goodness(model_y: np.ndarray, data_y: np.ndarray) -> dict[str, float]:
@@ -67,7 +69,7 @@ def run_stage(name: str, spec: Mapping[str, ParamSpec], values: Mapping[str, flo
     corr = {k: {j: round(float(c), 4) for j, c in (out.params[k].correl or {}).items()} for k in varied}
     metrics = {**goodness(m, d), "unit": unit, "nfev": int(out.nfev), "success": bool(out.success),
                "varied": varied}
-    return StageResult(name, vals, stderr, corr, metrics, m, d)
+    return StageResult(name, vals, stderr, corr, metrics, m, d, out.params)
 
 
 def _finite(x) -> float | None:

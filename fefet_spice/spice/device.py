@@ -13,7 +13,8 @@ Ports ``d g s``; instance parameters ``kea`` (relative Ea scale, device-to-devic
   current ``A Ps d(mean s)/dt`` from the gate (two CCCS on ``Vsns``), so write energy is real.
 
 SPICE uses ``n_bins`` equal-weight bins: the mid-quantiles of the same Ea distribution
-(``domain_activation`` with ``n_domains = n_bins``). Only ``beta = 1`` is emitted.
+(``domain_activation`` with ``n_domains = n_bins``). The stretch exponent ``beta != 1`` adds two progress
+nodes per bin (:func:`domain_lines`).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import numpy as np
 from ..errors import ParamError
 from ..model.channel import thermal_voltage
 from ..model.ferro import EXP_CAP, V_EPS, domain_activation
-from ..params import FeFETParams
+from ..params import FeFETParams, FerroParams
 from .fmt import name, node, num
 
 EPS0 = 8.8541878128e-12
@@ -71,12 +72,7 @@ def binned_device(params: FeFETParams, n_bins: int = DEFAULT_BINS) -> SpiceDevic
     ``n_domains`` quantiles, so any bin count works, including more bins than domains.
     """
     name("name", params.name)  # reject before any text is built
-    if params.ferro.beta != 1.0:
-        raise ParamError(f"{params.name}: ferro.beta = {params.ferro.beta!r}; the SPICE netlist supports beta = 1 only")
-    n = int(n_bins)
-    if n < 1:
-        raise ParamError(f"n_bins must be >= 1, got {n_bins!r}")
-    ea_up, ea_dn = domain_activation(replace(params.ferro, n_domains=n))
+    ea_up, ea_dn = binned_activation(params.ferro, n_bins)
     return SpiceDevice(params=params, ea_up=ea_up, ea_dn=ea_dn)
 
 
@@ -95,6 +91,86 @@ def _u_node(node: str, drive: str, a_min: float, fp) -> str:
     d_cap = max(V_EPS, 0.999 * (a_min / EXP_CAP) ** (1.0 / fp.alpha))
     return (f"B{node} {node} 0 V=min(pwr(kea/max({drive},kea*{num(d_cap)}),{num(fp.alpha)}),"
             f"{num(u_max)})")
+
+
+RESET_GAIN = 1e19
+"""beta != 1: a reversal resets the switching progress of the other direction at the rate
+``min(RESET_GAIN (r_fast - r_floor), RESET_MAX)`` [1/s], with ``r_fast`` the rate of the fastest bin of the
+new direction and ``r_floor = exp(-EXP_CAP)/tau0`` the capped rate (so no reset without drive). The numpy
+model resets when a segment's largest progress ``r dt`` exceeds 1e-17; a gain of 1e19 removes all but
+exp(-100) of the old progress at that point and leaves it untouched below ~1e-21."""
+RESET_MAX = 1e12
+"""Cap of the reset rate [1/s] (a 1 ps time constant). The old progress only matters once the drive
+reverses again, so the reset needs to be complete, not fast; the cap keeps the state currents < 20 A."""
+STOP_POWER = 16
+"""beta != 1: progress ``h`` saturates smoothly at ``h_stop = (2 EXP_CAP)^(1/beta)`` (``dh/dt = r (1 -
+(h/h_stop)^16)``); where that differs from ``dh/dt = r`` by more than 1e-4 the switched fraction is
+within exp(-20) of 1, and it keeps ``beta h^(beta-1) r`` (the stiffness of the state) bounded."""
+H_FLOOR = 1e-10
+"""``h^(beta-1)`` (or its derivative, which ngspice evaluates) diverges at h = 0: it is evaluated at
+``max(h, H_FLOOR)``; the switched fraction is then off by at most |1 - beta| H_FLOOR^beta (5e-6 at
+beta = 0.5, 1e-15 at beta = 1.5)."""
+
+
+def binned_activation(fp: FerroParams, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up and down activation voltages [V] of ``n_bins`` equal-weight bins: mid-quantiles of the same
+    distribution the numpy model samples (``domain_activation`` with ``n_domains = n_bins``)."""
+    n = int(n_bins)
+    if n < 1:
+        raise ParamError(f"n_bins must be >= 1, got {n_bins!r}")
+    return domain_activation(replace(fp, n_domains=n))
+
+
+def state_sum(n_bins: int) -> str:
+    """Expression ``v(q0)+...+v(q<n-1>)``: the sum of the bin states made by :func:`domain_lines`."""
+    return "+".join(f"v(q{i})" for i in range(n_bins))
+
+
+def domain_lines(fp: FerroParams, ea_up: np.ndarray, ea_dn: np.ndarray, drive: str,
+                 sense: str = "qx") -> list[str]:
+    """The domain bins of a ferroelectric driven by ``drive`` (an expression in volts, e.g. ``v(fe)``).
+
+    Reusable by any subcircuit (FeFET gate stack, MFM capacitor). Emits the per-device nodes ``uup``,
+    ``udn`` and one state node ``q<k>`` per bin (value = s_k in [-1, 1], a ``C_STATE`` capacitor to node
+    ``sense``, so a 0 V source from ``sense`` to ground carries ``C_STATE * sum ds_k/dt``). The enclosing
+    ``.subckt`` must declare the parameters ``kea`` and ``s0_<k>`` (initial states).
+
+    ``beta = 1``: ``ds/dt = r_up (1 - s) - r_dn (1 + s)``, exactly the numpy update. ``beta != 1`` (SPEC
+    1.1): per bin the progress since the last reversal in each direction, ``hu<k>`` and ``hd<k>``
+    (``dh/dt = r``, reset when the drive reverses, see :data:`RESET_GAIN`), and
+    ``ds/dt = beta h^(beta-1) [r_up (1 - s)]`` (and down alike): the ODE form of the numpy model's
+    ``s = s0 + (d - s0)(1 - exp(-h^beta))`` with ``s0`` the state at the reversal, exact for any drive.
+    """
+    k = len(ea_up)
+    vimp = num(fp.v_imp)
+    a_up, a_dn = np.asarray(ea_up) ** fp.alpha, np.asarray(ea_dn) ** fp.alpha
+    lines = [_u_node("uup", f"{drive}-{vimp}", float(a_up.min()), fp),
+             _u_node("udn", f"{vimp}-{drive}", float(a_dn.min()), fp)]
+    c = num(C_STATE)
+    if fp.beta == 1.0:
+        for i in range(k):
+            up, dn = _rate(a_up[i], "uup", fp), _rate(a_dn[i], "udn", fp)
+            lines.append(f"C{i} q{i} {sense} {c} ic={{s0_{i}}}")
+            lines.append(f"B{i} 0 q{i} I={c}*({up}*(1-v(q{i}))-{dn}*(1+v(q{i})))")
+        return lines
+    floor = num(np.exp(-EXP_CAP) / fp.tau0)
+    for kn, u, a in (("kup", "uup", a_up), ("kdn", "udn", a_dn)):
+        fast = _rate(float(a.min()), u, fp)
+        lines.append(f"B{kn} {kn} 0 V=min({num(RESET_GAIN)}*max({fast}-{floor},0),{num(RESET_MAX)})")
+    beta, bm1 = num(fp.beta), num(fp.beta - 1.0)
+    h_stop = num((2.0 * EXP_CAP) ** (1.0 / fp.beta))
+    h_min = num(H_FLOOR)
+    for i in range(k):
+        up, dn = _rate(a_up[i], "uup", fp), _rate(a_dn[i], "udn", fp)
+        for h, r, reset in ((f"hu{i}", up, "kdn"), (f"hd{i}", dn, "kup")):
+            lines.append(f"C{h} {h} 0 {c} ic=0")
+            lines.append(f"B{h} 0 {h} I={c}*({r}*(1-pwr(min(max(v({h}),0)/{h_stop},1),{STOP_POWER}))"
+                         f"-v({reset})*v({h}))")
+        fu = f"{beta}*pwr(max(v(hu{i}),{h_min}),{bm1})"
+        fd = f"{beta}*pwr(max(v(hd{i}),{h_min}),{bm1})"
+        lines.append(f"C{i} q{i} {sense} {c} ic={{s0_{i}}}")
+        lines.append(f"B{i} 0 q{i} I={c}*({fu}*{up}*(1-v(q{i}))-{fd}*{dn}*(1+v(q{i})))")
+    return lines
 
 
 SP_CLAMP = 1e4
@@ -140,21 +216,12 @@ def subckt(dev: SpiceDevice) -> str:
     p, fp = dev.params, dev.params.ferro
     k = dev.n_bins
     s0 = " ".join(f"s0_{i}=-1" for i in range(k))
-    lines = [f"* FeFET {dev.subckt_name}: {k} domain bins, beta=1 (fefet_spice.spice.device)",
+    lines = [f"* FeFET {dev.subckt_name}: {k} domain bins, beta={_beta_text(fp.beta)} (fefet_spice.spice.device)",
              f".subckt {dev.subckt_name} d g s params: kea=1 dvt=0 {s0}",
              "Bfe fe 0 V=v(g)-0.5*(v(d)+v(s))",
              "Vsns qx 0 0"]
-    vimp = num(fp.v_imp)
-    a_up, a_dn = dev.ea_up ** fp.alpha, dev.ea_dn ** fp.alpha
-    lines.append(_u_node("uup", f"v(fe)-{vimp}", float(a_up.min()), fp))
-    lines.append(_u_node("udn", f"{vimp}-v(fe)", float(a_dn.min()), fp))
-    for i in range(k):
-        up = _rate(a_up[i], "uup", fp)
-        dn = _rate(a_dn[i], "udn", fp)
-        lines.append(f"C{i} q{i} qx {num(C_STATE)} ic={{s0_{i}}}")
-        lines.append(f"B{i} 0 q{i} I={num(C_STATE)}*({up}*(1-v(q{i}))-{dn}*(1+v(q{i})))")
-    mean = "+".join(f"v(q{i})" for i in range(k))
-    lines.append(f"Bvt vt 0 V={num(p.vt_mid)}+dvt-{num(0.5 * p.mw / k)}*({mean})")
+    lines += domain_lines(fp, dev.ea_up, dev.ea_dn, "v(fe)")
+    lines.append(f"Bvt vt 0 V={num(p.vt_mid)}+dvt-{num(0.5 * p.mw / k)}*({state_sum(k)})")
     rc = p.channel.r_contact
     if rc > 0.0:
         lines += [f"Rd d di {num(0.5 * rc)}", f"Rs s si {num(0.5 * rc)}"]
@@ -166,6 +233,10 @@ def subckt(dev: SpiceDevice) -> str:
     lines += [f"Cgd g d {cg}", f"Cgs g s {cg}", f"Fpd g d Vsns {gain}", f"Fps g s Vsns {gain}",
               f".ends {dev.subckt_name}"]
     return "\n".join(lines) + "\n"
+
+
+def _beta_text(beta: float) -> str:
+    return "1" if beta == 1.0 else num(beta)
 
 
 def instance(ref: str, d: str, g: str, s: str, dev: SpiceDevice, state=None, kea: float = 1.0,
