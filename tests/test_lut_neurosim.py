@@ -200,3 +200,12 @@ def test_unknown_checkout_is_a_clear_error(exported, tmp_path):
     lut, _, _ = exported
     with pytest.raises(DataError, match="neither MLP\\+NeuroSim V3.0"):
         ns.write_neurosim(lut, tmp_path / "out", source=tmp_path)
+    assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_cli_bad_checkout_exits_2(tmp_path, capsys):
+    from fefet_spice.cli import main
+
+    assert main(["export-lut", str(LUT), "--format", "neurosim", "-o", str(tmp_path / "o"),
+                 "--neurosim-source", str(tmp_path)]) == 2
+    assert "neither MLP+NeuroSim V3.0" in capsys.readouterr().err

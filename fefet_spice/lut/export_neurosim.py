@@ -217,9 +217,9 @@ def write_neurosim(lut: SynapseLUT, folder: str | os.PathLike, source: str | os.
     data = realdevice(lut)
     folder = Path(folder)
     header = nt.provenance_line(lut, origin)
-    files = [write_json(folder / "neurosim_realdevice.json", data),
-             write_text(folder / "neurosim_realdevice_constructor.cpp", nt.constructor(data, header)),
-             write_text(folder / "neurosim_v21.txt", nt.v21_text(data, header))]
-    if source is not None:
-        files.append(write_text(folder / "neurosim.patch", nt.source_patch(Path(source), data, header)))
-    return files
+    texts = {"neurosim_realdevice_constructor.cpp": nt.constructor(data, header),
+             "neurosim_v21.txt": nt.v21_text(data, header)}
+    if source is not None:  # built before anything is written: a bad checkout leaves no partial export
+        texts["neurosim.patch"] = nt.source_patch(Path(source), data, header)
+    return [write_json(folder / "neurosim_realdevice.json", data)] + [write_text(folder / name, text)
+                                                                      for name, text in texts.items()]
