@@ -34,7 +34,7 @@ def test_characterize_writes_lut_json_and_plots(lut_dir):
 @pytest.mark.parametrize("fmt, files", [
     ("native", ["lut.npz", "lut.json"]),
     ("aihwkit", ["aihwkit_piecewise_step.json"]),
-    ("neurosim", ["neurosim_realdevice.json", "neurosim_realdevice.txt"]),
+    ("neurosim", ["neurosim_realdevice.json", "neurosim_realdevice_constructor.cpp", "neurosim_v21.txt"]),
     ("crosssim", ["dG_increasing.txt", "dG_decreasing.txt"]),
 ])
 def test_export_lut_formats(lut_dir, tmp_path, fmt, files):

@@ -15,6 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", help="output folder (default LUT/export_<format>)")
     p.add_argument("--nodes", type=int, default=32, help="aihwkit: piecewise nodes N (2..63)")
     p.add_argument("--n-cdf", type=int, default=21, help="crosssim: CDF points if the LUT's are not uniform")
+    p.add_argument("--neurosim-source", metavar="DIR",
+                   help="neurosim: your MLP_NeuroSim_V3.0 or DNN_NeuroSim_V2.1 checkout; also writes "
+                        "neurosim.patch, to apply there with `patch -p1 < neurosim.patch`")
 
 
 def run(args) -> int:
@@ -34,7 +37,7 @@ def run(args) -> int:
     elif args.format == "neurosim":
         from ..lut.export_neurosim import write_neurosim
 
-        files = write_neurosim(lut, out)
+        files = write_neurosim(lut, out, source=args.neurosim_source, origin=str(folder))
     else:
         from ..lut.export_crosssim import write_crosssim
 

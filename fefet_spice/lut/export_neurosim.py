@@ -1,19 +1,24 @@
-"""Export a LUT as NeuroSim ``RealDevice`` parameters (``../shared/SPEC.md`` section 6).
+"""Export a LUT for NeuroSim (``../shared/SPEC.md`` section 6): MLP+NeuroSim V3.0 and DNN+NeuroSim V2.1.
 
 NeuroSim (Chen et al., IEEE TCAD 37 (2018) 3067, DOI 10.1109/TCAD.2018.2789723) models each branch as
-``G(P) = B (1 - exp(-P/A)) + G_min`` with ``B = (G_max - G_min)/(1 - exp(-P_max/A))``. One pulse then
-changes G by ``dG = (G_min + B - G)(1 - exp(-1/A))``: linear in G, so A, B and P_max follow from a
-linear regression of the mean LUT step on G (LTD on the mirrored curve ``G' = G_min + G_max - G``).
-When a real branch is not in that form enough for the regression to give ``B > G_max - G_min`` (slow
-first pulses, then saturation), A is fitted instead on its mean G-vs-pulse curve with P_max = the pulse
-count (``method = "curve"`` in the output).
-The nonlinearity label is the closed form ``NL = max_x[G^(x) - x] / 0.0989949`` on the normalized curve.
-NeuroSim looks the label up in a table with 0.01 resolution and truncates the index, so the emitted
-label carries a small epsilon away from zero; a depression branch that saturates at G_min (large steps
-first, the mirror of a saturating LTP) is NeuroSim's negative-A convention and gets a negative NL_LTD.
+``G(P) = B (1 - exp(-P/A)) + G_min`` with ``B = (G_max - G_min)/(1 - exp(-P_max/A))`` and labels A by a
+nonlinearity ``NL`` (table with 0.01 resolution, :mod:`.neurosim_model`). The export:
 
-Load it: copy the values of ``RealDevice`` into the ``RealDevice::RealDevice`` constructor of NeuroSim's
-``Cell.cpp`` (``neurosim_realdevice.txt`` holds ready-to-paste C++ assignments), see docs/lut_exports.md.
+* G_min/G_max are the ends of the mean LTP and LTD branches (the curve NeuroSim draws is a mean device),
+  P_max (``maxNumLevelLTP/LTD``) is the measured pulse count of each branch;
+* the labels are fitted over the measured pulses the way NeuroSim's ``nonlinear_fit.m`` does (pulse axis
+  normalized by the pulse count, both endpoints fixed), and the table bin with the least squared error
+  is emitted (plus 1e-4, since NeuroSim truncates the index); LTD saturating at G_min gets a negative label;
+* ``sigmaCtoC`` (absolute, per pulse) is the LUT's median single-pulse ΔG std, lowered only if needed for
+  NeuroSim's device (noise added after the step, then clipped) to still reach G_max and G_min within 1 %
+  of the range in the pulse counts (:func:`.neurosim_model.c2c_sigma`);
+* ``sigmaReadNoise`` is relative, as NeuroSim's ``Read()`` uses it (I = V G (1 + N(0, sigma))): the
+  LUT's absolute read noise divided by the rms conductance of a uniform weight population.
+
+Outputs (:func:`write_neurosim`): ``neurosim_realdevice.json`` (every value, the fits, the checks),
+``neurosim_realdevice_constructor.cpp`` (a complete ``RealDevice::RealDevice`` for MLP+NeuroSim V3.0's
+``Cell.cpp``), ``neurosim_v21.txt`` (DNN+NeuroSim V2.1 ``train.py`` and ``Param.cpp`` lines) and, given a
+NeuroSim checkout, ``neurosim.patch`` (``patch -p1``). See docs/lut_exports.md.
 """
 from __future__ import annotations
 
@@ -26,12 +31,7 @@ import numpy as np
 
 from ..errors import DataError
 from .core import SynapseLUT
-
-NL_NORM = 0.0989949
-"""max_x[G^(x) - x] of the curve NeuroSim labels NL = 1."""
-NL_EPS = 1e-4
-"""Added to |NL| so that NeuroSim's truncating table lookup lands on the intended 0.01 bin."""
-
+from .neurosim_model import NL_EPS, NL_NORM, a_for_label, nl_label  # noqa: F401  (public re-exports)
 
 @dataclass(frozen=True)
 class BranchFit:
@@ -49,22 +49,6 @@ class BranchFit:
     """Coefficient of determination of the fit (step vs G, or G vs pulse for the fallback)."""
     method: str = "regression"
     """'regression' (step linear in G, the default) or 'curve' (fallback: G vs pulse of the mean branch)."""
-
-
-def nl_label(a_over_pmax: float, n: int = 20001) -> float:
-    """Closed-form label ``max_x[G^(x) - x] / 0.0989949`` of the normalized curve with A/P_max given."""
-    if not math.isfinite(a_over_pmax) or a_over_pmax <= 0:
-        return 0.0
-    x = np.linspace(0.0, 1.0, n)
-    g = -np.expm1(-x / a_over_pmax) / -math.expm1(-1.0 / a_over_pmax)
-    return float(np.max(g - x) / NL_NORM)
-
-
-def a_for_label(nl: float) -> float:
-    """Inverse of :func:`nl_label`: A/P_max of the curve with label ``nl`` (> 0)."""
-    from scipy.optimize import brentq
-
-    return float(brentq(lambda r: nl_label(r) - nl, 1e-3, 1e4, xtol=1e-12, rtol=1e-12))
 
 
 def fit_branch(g, dg, g_min: float, g_max: float) -> BranchFit:
@@ -145,63 +129,97 @@ def fit_lut(lut: SynapseLUT, up: int | None = None, down: int | None = None) -> 
     return out
 
 
-def _label(nl: float, sign: int) -> float:
-    return sign * (nl + NL_EPS) if nl > 0 else 0.0
+def _branches(lut: SynapseLUT) -> tuple[np.ndarray, np.ndarray]:
+    from .core import mean_branch
+
+    up, down = mean_branch(lut, +1), mean_branch(lut, -1)
+    if up.size < 3 or down.size < 3:
+        raise DataError("NeuroSim export: the LUT needs mean LTP and LTD trajectories of at least 2 pulses")
+    if not (up[-1] > up[0] and down[-1] < down[0]):
+        raise DataError("NeuroSim fit: a mean branch does not move G in its direction")
+    return up, down
 
 
 def realdevice(lut: SynapseLUT, up: int | None = None, down: int | None = None) -> dict:
-    """NeuroSim ``RealDevice`` fields plus the fits, as a JSON-ready dict (SI units)."""
+    """NeuroSim fields (V3.0 ``RealDevice`` and V2.1 ``train.py``/``Param.cpp``), fits and checks, as a
+    JSON-ready dict (SI units)."""
+    from . import neurosim_model as nm
+
     up = lut.kind_index(+1) if up is None else up
     down = lut.kind_index(-1) if down is None else down
-    fits = fit_lut(lut, up, down)
-    span = lut.g_max - lut.g_min
-    sel = [k for k in (up, down)]
-    rel = lut.dg_std[sel] / span
+    g_up, g_down = _branches(lut)
+    g_min, g_max = float(min(g_up[0], g_down[-1])), float(max(g_up[-1], g_down[0]))
+    span = g_max - g_min
+    n_ltp, n_ltd = g_up.size - 1, g_down.size - 1
+    k_ltp, nl_ltp, rms_ltp = nm.fit_label((g_up - g_min) / span)
+    k_ltd, nl_ltd, rms_ltd = nm.fit_label((g_max - g_down) / span)
+    label_ltp, label_ltd = round(k_ltp / 100 + NL_EPS, 6), -round(k_ltd / 100 + NL_EPS, 6)
+    a_ltp = nm.table_a_over_pmax(label_ltp) * n_ltp
+    a_ltd = nm.table_a_over_pmax(label_ltd) * n_ltd
+    model = {"minConductance": g_min, "maxConductance": g_max, "maxNumLevelLTP": n_ltp, "maxNumLevelLTD": n_ltd,
+             "A_LTP": a_ltp, "A_LTD": a_ltd}
+    sigma0 = float(np.median(lut.dg_std[[up, down]]))
+    sigma = nm.c2c_sigma(sigma0, model)
+    g_rms = math.sqrt((g_max ** 3 - g_min ** 3) / (3.0 * span))
     op = lut.meta.get("operating_point", {})
     ku, kd = lut.kinds[up], lut.kinds[down]
     dev = {
-        "maxConductance": lut.g_max, "minConductance": lut.g_min,
-        "avgMaxConductance": lut.g_max, "avgMinConductance": lut.g_min,
+        "maxConductance": g_max, "minConductance": g_min,
         "readVoltage": float(op.get("v_read_d", 0.1)), "readPulseWidth": float(op.get("t_read", 1e-6)),
         "writeVoltageLTP": abs(ku.amplitude), "writeVoltageLTD": abs(kd.amplitude),
         "writePulseWidthLTP": ku.width, "writePulseWidthLTD": kd.width,
-        "maxNumLevelLTP": max(1, int(round(fits["ltp"].p_max))),
-        "maxNumLevelLTD": max(1, int(round(fits["ltd"].p_max))),
-        "NL_LTP": _label(fits["ltp"].nl, +1), "NL_LTD": _label(fits["ltd"].nl, -1),
-        "nonlinearWrite": True, "nonIdenticalPulse": False,
-        "sigmaCtoC": float(np.median(rel)), "sigmaDtoD": 0.0,
-        "readNoise": bool(lut.read_noise > 0), "sigmaReadNoise": lut.read_noise / span,
+        "maxNumLevelLTP": n_ltp, "maxNumLevelLTD": n_ltd,
+        "cmosAccess": True, "FeFET": True, "nonlinearIV": False, "nonlinearWrite": True, "nonIdenticalPulse": False,
+        "readNoise": bool(lut.read_noise > 0), "sigmaReadNoise": lut.read_noise / g_rms,
+        "NL_LTP": label_ltp, "NL_LTD": label_ltd, "sigmaDtoD": 0.0,
+        "sigmaCtoC": sigma, "sigmaCtoC_fraction": sigma / span, "conductanceRangeVar": False,
     }
-    fit = {name: {"A_pulses": f.a, "B_S": f.b, "P_max_pulses": f.p_max,
-                  "A_over_P_max": f.a / f.p_max if math.isfinite(f.a) else None, "NL_exact": f.nl, "r2": f.r2,
-                  "method": f.method}
-           for name, f in fits.items()}
-    return {"format": "neurosim-realdevice", "RealDevice": dev, "fit": fit,
-            "notes": "sigmaCtoC and sigmaReadNoise are fractions of (maxConductance - minConductance); "
-                     "sigmaCtoC is the median LUT step std (cycle-to-cycle and device-to-device lumped)."}
+    derived = {"paramALTP": a_ltp, "paramALTD": a_ltd,
+               "paramBLTP": span / -math.expm1(-n_ltp / a_ltp), "paramBLTD": span / -math.expm1(-n_ltd / a_ltd),
+               "conductance": g_min, "avgMaxConductance": g_max, "avgMinConductance": g_min}
+    short_up, short_down = nm.reach(sigma, model)
+    cell_bit = int(math.floor(math.log2(max(n_ltp, n_ltd))))
+    v21 = {"train_py": {"wl_weight": cell_bit, "wl_grad": cell_bit, "cellBit": cell_bit,
+                        "max_level": max(n_ltp, n_ltd), "c2cVari": sigma / span, "d2dVari": 0.0,
+                        "nonlinearityLTP": label_ltp, "nonlinearityLTD": label_ltd,
+                        "onoffratio": g_max / g_min if g_min > 0 else 1e9},
+           "param_cpp": {"memcelltype": 3, "accesstype": 1, "cellBit": cell_bit,
+                         "resistanceOn": 1.0 / g_max, "resistanceOff": 1.0 / g_min if g_min > 0 else 1e18,
+                         "maxNumLevelLTP": n_ltp, "maxNumLevelLTD": n_ltd,
+                         "writeVoltage": max(abs(ku.amplitude), abs(kd.amplitude)),
+                         "writePulseWidth": max(ku.width, kd.width),
+                         "readVoltage": dev["readVoltage"], "readPulseWidth": dev["readPulseWidth"]}}
+    fits = {"ltp": {"label_bin": k_ltp / 100, "NL_exact": nl_ltp, "rms_error_of_range": rms_ltp, "pulses": n_ltp},
+            "ltd": {"label_bin": -k_ltd / 100, "NL_exact": -nl_ltd, "rms_error_of_range": rms_ltd, "pulses": n_ltd}}
+    try:
+        fits["regression"] = {name: {"A_pulses": f.a, "B_S": float(f.b), "P_max_pulses": f.p_max, "r2": f.r2,
+                                     "method": f.method} for name, f in fit_lut(lut, up, down).items()}
+    except DataError as exc:
+        fits["regression"] = {"error": str(exc)}
+    return {"format": "neurosim-realdevice", "version": 2, "RealDevice": dev, "derived": derived,
+            "DNN_NeuroSim_V2_1": v21, "fit": fits,
+            "checks": {"sigmaCtoC_lut_median_S": sigma0, "ltp_shortfall_of_range": short_up,
+                       "ltd_shortfall_of_range": short_down, "read_noise_abs_S": lut.read_noise,
+                       "sigmaReadNoise_at_Gmax": lut.read_noise / g_max},
+            "notes": "sigmaCtoC is absolute [S] per pulse (NeuroSim scales it by sqrt(|numPulse|)); "
+                     "sigmaReadNoise is relative (I = V G (1 + N(0, sigma))); device-to-device and "
+                     "cycle-to-cycle spread are lumped into sigmaCtoC (the LUT does not separate them); "
+                     "V2.1's c2cVari is the same sigma as a fraction of the range, applied once per update."}
 
 
-def cpp_snippet(data: dict) -> str:
-    """C++ assignments for NeuroSim's ``RealDevice::RealDevice`` (Cell.cpp)."""
-    d = data["RealDevice"]
-    lines = ["// generated by fefet_spice export-lut --format neurosim; paste into RealDevice::RealDevice"]
-    for key, value in d.items():
-        if key == "sigmaCtoC":
-            lines.append(f"sigmaCtoC = {value!r} * (maxConductance - minConductance);")
-        elif key == "sigmaReadNoise":
-            lines.append(f"sigmaReadNoise = {value!r};  // fraction of the range")
-        elif isinstance(value, bool):
-            lines.append(f"{key} = {'true' if value else 'false'};")
-        else:
-            lines.append(f"{key} = {value!r};")
-    return "\n".join(lines) + "\n"
-
-
-def write_neurosim(lut: SynapseLUT, folder: str | os.PathLike) -> list[Path]:
-    """Write ``neurosim_realdevice.json`` and ``neurosim_realdevice.txt`` (C++) into ``folder``."""
+def write_neurosim(lut: SynapseLUT, folder: str | os.PathLike, source: str | os.PathLike | None = None,
+                   origin: str = "") -> list[Path]:
+    """Write ``neurosim_realdevice.json``, ``neurosim_realdevice_constructor.cpp`` and ``neurosim_v21.txt``
+    into ``folder``; with ``source`` (a NeuroSim checkout) also ``neurosim.patch`` for ``patch -p1``."""
     from ..io.atomic import write_json, write_text
+    from . import neurosim_text as nt
 
     data = realdevice(lut)
     folder = Path(folder)
-    return [write_json(folder / "neurosim_realdevice.json", data),
-            write_text(folder / "neurosim_realdevice.txt", cpp_snippet(data))]
+    header = nt.provenance_line(lut, origin)
+    texts = {"neurosim_realdevice_constructor.cpp": nt.constructor(data, header),
+             "neurosim_v21.txt": nt.v21_text(data, header)}
+    if source is not None:  # built before anything is written: a bad checkout leaves no partial export
+        texts["neurosim.patch"] = nt.source_patch(Path(source), data, header)
+    return [write_json(folder / "neurosim_realdevice.json", data)] + [write_text(folder / name, text)
+                                                                      for name, text in texts.items()]
