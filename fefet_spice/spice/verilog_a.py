@@ -150,6 +150,7 @@ def _kinetics(n_bins: int, drive: str) -> list[str]:
             "    dsdt = beta * (ru * (1.0 - sk) * lu - rd * (1.0 + sk) * ld);",
             "    ratemax = max(ratemax, abs(dsdt));",
             "    ssum = ssum + sk;",
+            f"    ds_{k} = dsdt;",
             f"    if (analysis(\"static\")) I(x{k}) <+ {num(G_PIN)} * (sk - s0_{k});",
             "    else begin",
             f"      I(x{k}) <+ ddt({num(C_STATE)} * sk);",
@@ -162,6 +163,12 @@ def _kinetics(n_bins: int, drive: str) -> list[str]:
 
 
 _KIN_VARS = "fe, eafloor, rhoc, du, dd, ratemax, ssum, zdn, eu, ed, ru, rd, sk, lu, ld, dsdt, pm, cg"
+
+
+def _retrieve(n_bins: int, names: str) -> str:
+    """Variables a tool may read out (VerilogAE's ``retrieve``; other compilers ignore the attribute)."""
+    ds = ", ".join(f"ds_{k}" for k in range(n_bins))
+    return f"  (* retrieve *) real {ds}, {names};"
 
 
 def _check_module_name(value: str) -> str:
@@ -201,13 +208,16 @@ def fefet_module(params: FeFETParams, n_bins: int) -> str:
     lines.append('  (* type="instance", units="V", desc="threshold shift (d2d)" *) '
                  f'parameter real dvt = {num(0.0)} from (-inf:inf);')
     lines += [f"  real {_KIN_VARS};",
-              "  real phi, sc, vt, vdi, vsi, vgt, sm, ss, sd, am, ad, as_, ich;",
+              "  real phi, sc, vt, vdi, vsi, vgt, sm, ss, sd, am, ad, as_;",
+              _retrieve(n, "qgd, qgs, ich"),
               "  analog begin"]
     lines += _kinetics(n, "V(g) - 0.5 * (V(d) + V(s))")
     lines += [
         f"    cg = {num(EPS0)} * eps_r * area / t_fe;",
-        "    I(g, d) <+ ddt(0.5 * (cg * V(g, d) + area * ps * pm));",
-        "    I(g, s) <+ ddt(0.5 * (cg * V(g, s) + area * ps * pm));",
+        "    qgd = 0.5 * (cg * V(g, d) + area * ps * pm);",
+        "    qgs = 0.5 * (cg * V(g, s) + area * ps * pm);",
+        "    I(g, d) <+ ddt(qgd);",
+        "    I(g, s) <+ ddt(qgs);",
         "    vt = vt_mid + dvt - 0.5 * mw * pm;",
         f"    phi = {num(K_B_OVER_Q)} * tdev;",
         "    sc = 2.0 * n_ss * phi;",
@@ -253,10 +263,11 @@ def fecap_module(fp: FerroParams, n_bins: int, module: str = "fecap") -> str:
         f"  electrical {xs};",
     ]
     lines += _common_params(fp, n)
-    lines += [f"  real {_KIN_VARS};", "  analog begin"]
+    lines += [f"  real {_KIN_VARS};", _retrieve(n, "qp"), "  analog begin"]
     lines += _kinetics(n, "V(p, n)")
     lines += [f"    cg = {num(EPS0)} * eps_r * area / t_fe;",
-              "    I(p, n) <+ ddt(cg * V(p, n) + area * ps * pm);",
+              "    qp = cg * V(p, n) + area * ps * pm;",
+              "    I(p, n) <+ ddt(qp);",
               "  end",
               "endmodule"]
     return _finish(lines)
