@@ -17,7 +17,8 @@ states through ``s0_<k>``. Inside a module:
   ea_lognormal`` and the bin's fixed Gaussian quantiles (exactly :func:`~fefet_spice.model.ferro.domain_activation`);
 * ``$bound_step(dsmax / max_k |ds_k/dt|)``: no step moves a bin state by more than ``dsmax``;
 * during a static analysis (DC operating point, also the one before a transient) each state is held
-  at ``s0_<k>`` (a 1 S conductance to that value): the kinetics act in time-domain analyses only;
+  at ``s0_<k>`` (a 1 S conductance to that value): the kinetics act in time-domain analyses only (no
+  analog operator sits inside the ``analysis()`` condition: ``ddt`` is contributed unconditionally);
 * FeFET: the channel of :func:`~fefet_spice.model.channel.intrinsic_current` between internal nodes
   ``di``/``si`` behind the two contact resistors R/2 (collapsed when ``r_contact = 0``), node voltages
   referred to ground as in numpy and the B-source; gate charge ``C_g (Vg - (Vd+Vs)/2) + A Ps mean(s)``
@@ -151,11 +152,9 @@ def _kinetics(n_bins: int, drive: str) -> list[str]:
             "    ratemax = max(ratemax, abs(dsdt));",
             "    ssum = ssum + sk;",
             f"    ds_{k} = dsdt;",
+            f"    I(x{k}) <+ ddt({num(C_STATE)} * sk);",
             f"    if (analysis(\"static\")) I(x{k}) <+ {num(G_PIN)} * (sk - s0_{k});",
-            "    else begin",
-            f"      I(x{k}) <+ ddt({num(C_STATE)} * sk);",
-            f"      I(x{k}) <+ -{num(C_STATE)} * dsdt;",
-            "    end",
+            f"    else I(x{k}) <+ -{num(C_STATE)} * dsdt;",
         ]
     lines += [f"    pm = ssum / {n_bins}.0;",
               "    $bound_step(dsmax / (ratemax + 1e-30));"]
@@ -300,8 +299,9 @@ def verilog_a_files(weight: FeFETParams, sparsity: FeFETParams, fecap: FerroPara
     bw = cfg.bins_weight if bins_weight is None else bins_weight
     bs = cfg.bins_sparsity if bins_sparsity is None else bins_sparsity
     fp = weight.ferro if fecap is None else fecap
-    if weight.name == sparsity.name:
-        raise ParamError(f"weight and sparsity FeFETs share the name {weight.name!r}; Verilog-A modules need two")
+    if len({weight.name, sparsity.name, "fecap"}) < 3:
+        raise ParamError(f"device names {weight.name!r} and {sparsity.name!r} must differ from each other "
+                         "and from 'fecap' (one Verilog-A module and file per name)")
     return {f"{weight.name}.va": fefet_module(weight, bw),
             f"{sparsity.name}.va": fefet_module(sparsity, bs),
             "fecap.va": fecap_module(fp, bw)}
