@@ -6,11 +6,14 @@ import hashlib
 from pathlib import Path
 
 NAME = "netlist"
-HELP = "write ngspice netlists generated from the device parameters (and optionally measure energies)"
+HELP = "write ngspice netlists and Verilog-A modules generated from the device parameters (and optionally measure energies)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--all", action="store_true", help="write every committed netlist (libraries, testbench, 8x8 VAU)")
+    p.add_argument("--all", action="store_true",
+                   help="write every committed netlist (libraries, testbench, 8x8 VAU, Verilog-A modules)")
+    p.add_argument("--verilog-a", action="store_true",
+                   help="write the Verilog-A modules (<weight>.va, <sparsity>.va, fecap.va)")
     p.add_argument("-o", "--out", default="netlists", help="output folder (default netlists)")
     p.add_argument("--weight", default="weight", help="weight FeFET: preset name or parameter file")
     p.add_argument("--sparsity", default="sparsity", help="sparsity FeFET: preset name or parameter file")
@@ -23,18 +26,22 @@ def run(args) -> int:
     from ..io.atomic import write_json, write_text
     from ..io.params_file import resolve_params
     from ..spice.library import all_files
+    from ..spice.verilog_a import verilog_a_files
 
-    if not args.all and not args.energy:
-        raise ParamError("nothing to do: pass --all and/or --energy FILE")
+    if not args.all and not args.energy and not args.verilog_a:
+        raise ParamError("nothing to do: pass --all, --verilog-a and/or --energy FILE")
     weight = presets.nominal(resolve_params(args.weight))
     sparsity = presets.nominal(resolve_params(args.sparsity))
     summary: dict = {"schema": "fefet-netlists/1", "files": {}}
-    if args.all:
-        try:
-            files = all_files(weight, sparsity)  # every text is validated before anything is written
+    if args.all or args.verilog_a:
+        try:  # every text is validated before anything is written
+            files = dict(all_files(weight, sparsity)) if args.all else {}
+            files.update(verilog_a_files(weight, sparsity))
         except ParamError as exc:  # say which files the offending devices came from
             raise ParamError(f"--weight {args.weight} / --sparsity {args.sparsity}: {exc}") from None
         out = Path(args.out)
+        if not args.all:  # keep the other files' entries of an existing manifest
+            summary["files"] = _manifest(out / "netlists.json")
         for name, text in sorted(files.items()):
             write_text(out / name, text)
             summary["files"][name] = hashlib.sha256(text.encode()).hexdigest()
@@ -50,3 +57,15 @@ def run(args) -> int:
               f"read {rec['read_energy_per_cell_j']:.3e} J/cell, sparsity write {rec['sparsity_write_energy_j']:.3e} J")
         print(f"wrote {args.energy}")
     return 0
+
+
+def _manifest(path: Path) -> dict:
+    """File hashes of an existing ``netlists.json`` (empty when absent or not a manifest)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) and data.get("schema") == "fefet-netlists/1" else None
+    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(files, dict) else {}
