@@ -91,14 +91,17 @@ def run(args) -> int:
     points = []
     for sc in schemes:
         for k, w in enumerate(widths):
-            residual = None
+            residual, a_dn = None, None
             if amps == "auto":
-                a, residual = circuit_equal_update_amplitude(weight, sparsity, sc, w, backend=args.backend)
+                a, r_up = circuit_equal_update_amplitude(weight, sparsity, sc, w, backend=args.backend)
+                a_dn, r_dn = circuit_equal_update_amplitude(weight, sparsity, sc, w, backend=args.backend, polarity=-1)
+                residual = max(abs(r_up), abs(r_dn))
             elif amps == "law":
                 a = equal_update_amplitude(weight, w)
             else:
                 a = amps[k]
-            pt = measure_point(weight, sparsity, sc, w, a, counts, n_train=args.n_train, backend=args.backend)
+            pt = measure_point(weight, sparsity, sc, w, a, counts, n_train=args.n_train, backend=args.backend,
+                               amplitude_down=a_dn)
             pt["amplitude_source"] = amps if isinstance(amps, str) else "given"
             pt["amplitude_residual_p"] = residual
             pt["law_amplitude_v"] = equal_update_amplitude(weight, w)

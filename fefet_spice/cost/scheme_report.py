@@ -18,10 +18,14 @@ def answer(doc: dict) -> str:
         return (f"YES: {b['scheme']} at {b['width_s']:.0e} s ({b['amplitude_v']:.2f} V drive) gives index-free "
                 f"{b['gain_energy_vs_element_vgg8']:.1f}x lower update energy than element-sparse on VGG-8 "
                 f"({b['gain_energy_vs_dense_vgg8']:.1f}x vs dense), disturb {b['disturb_levels']:.2g} levels." + tail)
-    ok = [p for p in pts if _valid(p)] or pts
+    ok = [p for p in pts if _valid(p)]
+    if not ok:
+        return (f"NO point in the explored space writes {doc['levels_used']} levels within the disturb budget "
+                f"of {doc['budget_levels']:g} level(s)." + tail)
     b = max(ok, key=lambda p: p["gain_energy_vs_element_vgg8"])
     f = b["required_write_scale"]
-    need = ("no reduction of the cell's write energies suffices (the non-device parts cap the gain)" if f == 0
+    need = ("no reduction of the cell's write energies suffices at this width (static power x the write "
+            "latency and the transfers cap the gain)" if f == 0
             else f"every per-cell write energy (gate charging ~ ferroelectric area, channel conduction ~ W/L) "
                  f"would have to fall {1 / f:.0f}x")
     return (f"NO point in the explored space reaches {target:g}x: the best that writes {doc['levels_used']} levels "

@@ -69,19 +69,21 @@ def equal_update_amplitude(weight: FeFETParams, width: float, n_match: int = 8,
 
 def circuit_equal_update_amplitude(weight: FeFETParams, sparsity: FeFETParams, scheme: Scheme, width: float,
                                    n_match: int = 8, iterations: int = 8, float_cols: int = 8,
-                                   backend: str = "auto") -> tuple[float, float]:
+                                   backend: str = "auto", polarity: int = 1) -> tuple[float, float]:
     """Target drive [V] that gives, *in the ngspice cell* under ``scheme``, the same P/Ps after ``n_match``
     pulses from G_min as the device's reference pulses (bisection between the ideal-law amplitude and
     1.6x it; the circuit can only lose drive: pass drops, gate RC, floating lines). Returns the
     amplitude and the P/Ps mismatch left [-] (large if even 1.6x does not reach the target)."""
     op = weight.op
-    target = _p_after(weight, op.v_pulse_up, op.t_pulse, n_match, -1.0, ArrayConfig().bins_weight)
+    sg = 1.0 if polarity > 0 else -1.0
+    v_ref = op.v_pulse_up if sg > 0 else op.v_pulse_dn
+    target = sg * _p_after(weight, v_ref, op.t_pulse, n_match, -sg, ArrayConfig().bins_weight)
     ideal = equal_update_amplitude(weight, width, n_match)
 
     def p_at(a):
-        row, j = role_pulses(weight, sparsity, scheme, "full", [a] * n_match, width, float(width), s_init=-1.0,
+        row, j = role_pulses(weight, sparsity, scheme, "full", [sg * a] * n_match, width, float(width), s_init=-sg,
                              n_cols=float_cols, backend=backend)
-        return float(row.p_norm[j, -1])
+        return sg * float(row.p_norm[j, -1])
     lo, hi = ideal, 1.6 * ideal
     if p_at(lo) >= target:
         return lo, p_at(lo) - target
@@ -128,8 +130,9 @@ def _cell_energy(row, j: int) -> tuple[np.ndarray, np.ndarray]:
 
 def measure_point(weight: FeFETParams, sparsity: FeFETParams, scheme: Scheme, width: float, amplitude: float,
                   disturb_pulses: dict[str, float], n_train: int = 24, n_probe: int = 3, gap: float | None = None,
-                  float_cols: int = 8, backend: str = "auto") -> dict:
-    """Measure one (scheme, width, amplitude) point in ngspice.
+                  float_cols: int = 8, backend: str = "auto", amplitude_down: float | None = None) -> dict:
+    """Measure one (scheme, width, amplitude) point in ngspice (``amplitude_down``: the depression
+    drive if it differs).
 
     ``disturb_pulses`` holds the number of pulses a cell sees in a training run as ``half``,
     ``masked_sel`` and ``masked_half``; half of them are taken in the worse polarity (pulses are split
@@ -137,7 +140,8 @@ def measure_point(weight: FeFETParams, sparsity: FeFETParams, scheme: Scheme, wi
     """
     gap = float(width if gap is None else gap)
     a = float(amplitude)
-    full, jf = role_pulses(weight, sparsity, scheme, "full", [a] * n_train + [-a] * n_train, width, gap,
+    ad = a if amplitude_down is None else abs(float(amplitude_down))
+    full, jf = role_pulses(weight, sparsity, scheme, "full", [a] * n_train + [-ad] * n_train, width, gap,
                            s_init=-1.0, n_cols=float_cols, backend=backend)
     e_full, e_full_ch = _cell_energy(full, jf)
     g = conductance(weight, np.concatenate([[-1.0], full.p_norm[jf]]))
@@ -146,12 +150,12 @@ def measure_point(weight: FeFETParams, sparsity: FeFETParams, scheme: Scheme, wi
     lv_dn = distinguishable_levels(g[n_train:], 6 * noise)
     step = level_step(weight)
     out = {"scheme": scheme.name, "topology": scheme.topology, "width_s": float(width), "amplitude_v": a,
-           "bl_v": scheme.col_bl * a, "write_energy_per_pulse_j": float(e_full.mean()),
+           "amplitude_down_v": ad, "bl_v": scheme.col_bl * max(a, ad), "write_energy_per_pulse_j": float(e_full.mean()),
            "write_channel_energy_j": float(e_full_ch.mean()),
            "selected_drive_v": float(np.abs(full.drive[jf]).mean()),
            "sparsity_p_final": float(full.sparsity_p[jf]),
            "levels_up": int(lv_up), "levels_down": int(lv_dn), "levels": int(min(lv_up, lv_dn))}
-    drives = [a] * n_probe + [-a] * n_probe
+    drives = [a] * n_probe + [-ad] * n_probe
     roles = {"half": 0.0, "masked_sel": -1.0, "masked_half": -1.0}
     dist = {}
     for role, s0 in roles.items():

@@ -14,7 +14,7 @@ states at the end of the gap.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,8 +22,9 @@ from ..array.schedule import Schedule
 from ..array.schemes import Scheme
 from ..errors import ParamError
 from ..params import FeFETParams
-from . import runner
 from .array import ArrayConfig, array_deck, initial_state
+from . import runner
+from ..errors import SimulatorError
 from .deck import SolverOptions, energy, sample
 from .device import binned_device
 
@@ -49,6 +50,19 @@ class RowPulses:
     """Final mean state of each cell's sparsity FeFET, shape (N,) [-] (+1 on, -1 off)."""
     dil: np.ndarray
     """DIL potential in the middle of each pulse, shape (P,) [V] (floats in some schemes)."""
+
+
+def _run_with_retry(make_deck, options: SolverOptions, backend: str) -> dict:
+    """Run; on any ngspice failure retry with a tighter reltol, then with trap (isolated edge events,
+    as in :func:`fefet_spice.spice.array.run_array`; the shared library does not always say why)."""
+    ladder = [options, replace(options, reltol=options.reltol / 3), replace(options, method="trap"),
+              replace(options, t_edge=3 * options.t_edge)]
+    for k, opts in enumerate(ladder):
+        try:
+            return runner.run(make_deck(opts), backend=backend)
+        except SimulatorError:
+            if k == len(ladder) - 1:
+                raise
 
 
 def _conduction(vec, time, ref: str, d: str, s: str, rc: float) -> np.ndarray:
@@ -87,9 +101,9 @@ def row_pulses(weight: FeFETParams, sparsity: FeFETParams, scheme: Scheme, bl, d
     wdev, sdev = binned_device(weight, cfg.bins_weight), binned_device(sparsity, cfg.bins_sparsity)
     extra = [f"v(xw0_{j}.di) v(xw0_{j}.fe)" + (f" v(xs0_{j}.di) v(m0_{j})" if scheme.topology == "A" else "")
              for j in range(n)]
-    deck = array_deck(wdev, sdev, state, sched, cfg, OPTIONS, save_currents=True, title=f"scheme {scheme.name}",
-                      extra=tuple(".save " + e for e in extra))
-    vec = runner.run(deck, backend=backend)
+    vec = _run_with_retry(lambda o: array_deck(wdev, sdev, state, sched, cfg, o, save_currents=True,
+                                               title=f"scheme {scheme.name}", extra=tuple(".save " + e for e in extra)),
+                          OPTIONS, backend)
     time = vec["time"]
     t_end = np.cumsum(dt)
     t_start = t_end - dt
