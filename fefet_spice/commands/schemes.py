@@ -25,6 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="disturb budget after a whole VGG-8 training run's half-selects [levels] (default 1)")
     p.add_argument("--target", type=float, default=5.0, help="index-free vs element-sparse energy gain sought")
     p.add_argument("--n-train", type=int, default=24, help="pulses per polarity for the level count")
+    p.add_argument("--area-scale", type=float, default=1.0,
+                   help="multiply the weight FeFET's ferroelectric capacitor area (gate capacitance and switched "
+                        "charge; kinetics and memory window unchanged) — the what-if of the answer")
     p.add_argument("--backend", default="auto", choices=("auto", "shared", "subprocess"))
     p.add_argument("-o", "--out", default="out/schemes", help="output folder")
 
@@ -82,7 +85,13 @@ def run(args) -> int:
     amps = _amplitudes(args.amplitudes, len(widths))
     if args.budget_levels <= 0 or args.target <= 0 or args.n_train < 4:
         raise ParamError("--budget-levels and --target must be > 0, --n-train >= 4")
+    if not 0 < args.area_scale <= 100:
+        raise ParamError("--area-scale must be in (0, 100]")
     weight = presets.nominal(resolve_params(args.params))
+    if args.area_scale != 1.0:
+        from dataclasses import replace
+
+        weight = replace(weight, ferro=replace(weight.ferro, area=weight.ferro.area * args.area_scale))
     sparsity = presets.nominal(resolve_params(args.sparsity))
     out = Path(args.out)
     t0 = time.time()
@@ -111,6 +120,7 @@ def run(args) -> int:
             pt["writes"] = bool(pt["levels"] >= LEVELS_USED)
             pt["half_channel_over_write"] = pt["half_select_channel_energy_j"] / pt["write_energy_per_pulse_j"]
             pt["required_write_scale"] = required_write_scale(base, pt, args.target)
+            pt["required_area_scale"] = required_write_scale(base, pt, args.target, part="gate")
             stem = f"{sc.name}_{w:.0e}".replace("+", "")
             rec = device_to_dict(dev)
             pt["energy_file"] = str(write_json(out / "energy" / f"{stem}.json", rec))
@@ -123,6 +133,7 @@ def run(args) -> int:
                   f"levels {pt['levels']}  disturb {pt['disturb_levels']:.2g}  "
                   f"gain vs element {pt['gain_energy_vs_element_vgg8']:.2f}x", flush=True)
     doc = {"schema": SCHEMA, "weight": weight.name, "sparsity": sparsity.name, "params": args.params,
+           "area_scale": args.area_scale, "ferro_area_m2": weight.ferro.area,
            "widths_s": widths, "budget_levels": args.budget_levels, "target_gain": args.target,
            "disturb_pulses_vgg8_run": counts, "levels_used": LEVELS_USED,
            "base_energy": device_to_dict(base),

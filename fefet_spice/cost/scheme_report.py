@@ -23,11 +23,17 @@ def answer(doc: dict) -> str:
         return (f"NO point in the explored space writes {doc['levels_used']} levels within the disturb budget "
                 f"of {doc['budget_levels']:g} level(s)." + tail)
     b = max(ok, key=lambda p: p["gain_energy_vs_element_vgg8"])
-    f = b["required_write_scale"]
-    need = ("no reduction of the cell's write energies suffices at this width (static power x the write "
-            "latency and the transfers cap the gain)" if f == 0
-            else f"every per-cell write energy (gate charging ~ ferroelectric area, channel conduction ~ W/L) "
-                 f"would have to fall {1 / f:.0f}x")
+    f, fa = b["required_write_scale"], b["required_area_scale"]
+    if f == 0:
+        need = ("no reduction of the cell's write energies suffices at this width (static power x the write "
+                "latency and the transfers cap the gain)")
+    elif fa > 0:
+        need = (f"the ferroelectric capacitor area (gate charging and switched charge) would have to shrink "
+                f"{1 / fa:.0f}x, e.g. {doc['ferro_area_m2'] * 1e12:g} um^2 -> {doc['ferro_area_m2'] * fa * 1e12:.2g} um^2 "
+                f"(all write energies, conduction included: {1 / f:.0f}x)")
+    else:
+        need = (f"every per-cell write energy would have to fall {1 / f:.0f}x; shrinking the ferroelectric area "
+                f"alone cannot do it (the channel conduction is left)")
     return (f"NO point in the explored space reaches {target:g}x: the best that writes {doc['levels_used']} levels "
             f"within the disturb budget is {b['scheme']} at {b['width_s']:.0e} s with "
             f"{b['gain_energy_vs_element_vgg8']:.2f}x vs element-sparse on VGG-8; {need}." + tail)
@@ -39,7 +45,7 @@ def format_table(doc: dict) -> str:
             f"{'x elem':>7s} {'x el ms':>7s} {'budget':>6s} {'need':>7s}")
     rows = [head, "-" * len(head)]
     for p in doc["points"]:
-        f = p["required_write_scale"]
+        f = p["required_area_scale"]
         need = "-" if f >= 1 else ("never" if f == 0 else f"/{1 / f:.0f}")
         rows.append(f"{p['scheme']:14s} {p['width_s']:8.1e} {p['amplitude_v']:6.2f} {p['bl_v']:6.2f} "
                     f"{p['write_energy_per_pulse_j']:9.2e} {p['half_select_gate_energy_j']:9.2e} "
@@ -49,7 +55,7 @@ def format_table(doc: dict) -> str:
                     f"{p['gain_energy_vs_element_msnet']:7.2f} {'yes' if p['meets_budget'] else 'no':>6s} {need:>7s}")
     rows.append("write: full-select energy per pulse; hs: half-selected cell per pulse (gate / channel); masked: pruned "
                 "cell in the selected column; dist: disturb after a VGG-8 training run [levels]; x dense / x elem: "
-                "index-free energy gain on VGG-8 (x el ms: MSNet); need: write-energy reduction for the target gain")
+                "index-free energy gain on VGG-8 (x el ms: MSNet); need: ferroelectric-area reduction for the target gain (never: impossible by area)")
     return "\n".join(rows)
 
 
@@ -57,11 +63,12 @@ def plot_schemes(doc: dict):
     """Two panels: index-free energy gain vs pulse width (solid: vs dense, dashed: vs element-sparse; open
     markers: the point does not write 16 levels or breaks the budget) and disturb in levels."""
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.4))
     names = list(dict.fromkeys(p["scheme"] for p in doc["points"]))
     for k, name in enumerate(names):
         pts = sorted((p for p in doc["points"] if p["scheme"] == name), key=lambda p: p["width_s"])
@@ -73,6 +80,10 @@ def plot_schemes(doc: dict):
             face = c if _valid(p) else "none"
             for key in ("gain_energy_vs_dense_vgg8", "gain_energy_vs_element_vgg8"):
                 ax1.plot(p["width_s"], p[key], "o", color=c, mfc=face)
+        need = [1 / p["required_area_scale"] if p["required_area_scale"] > 0 else np.nan for p in pts]
+        need_all = [1 / p["required_write_scale"] if p["required_write_scale"] > 0 else np.nan for p in pts]
+        ax3.plot(w, need, "-o", color=c, label=f"{name}: FE area")
+        ax3.plot(w, need_all, "--", color=c, label=f"{name}: all write energies")
         floor = 1e-6
         ax2.plot(w, [max(p["half_disturb_levels"], floor) for p in pts], "-o", color=c, label=f"{name} half-selected")
         ax2.plot(w, [max(p["masked_disturb_levels"], floor) for p in pts], ":s", color=c, label=f"{name} masked")
@@ -85,5 +96,13 @@ def plot_schemes(doc: dict):
     ax2.set(xscale="log", yscale="log", xlabel="pulse width [s]", ylabel="disturb after a VGG-8 run [levels]",
             title="disturb (floored at 1e-6; open markers left: not valid)")
     ax2.legend(fontsize=6)
+    ax3.axhline(1.0, color="grey", lw=0.6)
+    finite = any(0 < p["required_area_scale"] or 0 < p["required_write_scale"] for p in doc["points"])
+    if not finite:
+        ax3.text(0.5, 0.5, "no reduction reaches the target", ha="center", transform=ax3.transAxes)
+    ax3.set(xscale="log" if finite else "linear", yscale="log" if finite else "linear", xlabel="pulse width [s]",
+            ylabel=f"reduction needed for {doc['target_gain']:g}x vs element [x]",
+            title="device change needed (missing: impossible at that width)")
+    ax3.legend(fontsize=6)
     fig.tight_layout()
     return fig

@@ -32,15 +32,30 @@ def disturb_pulse_counts(network: str = "vgg8", arch: ArchParams = ArchParams(),
             "masked_half": float(u * (n - 1) * slots), "updates": float(u)}
 
 
-def point_device(base: DeviceEnergy, point: dict, scale_write: float = 1.0) -> DeviceEnergy:
-    """The device numbers of a measured point (write energies optionally scaled by ``scale_write``)."""
+PARTS = ("all", "gate")
+"""What :func:`required_write_scale` scales: every write energy, or only the non-conduction part (gate
+charging, switched polarization, lines: proportional to the ferroelectric capacitor area)."""
+
+
+def _scaled(point: dict, total: str, channel: str, f: float, part: str) -> float:
+    e, ch = point[total], point[channel]
+    return f * e if part == "all" else ch + f * (e - ch)
+
+
+def point_device(base: DeviceEnergy, point: dict, scale_write: float = 1.0, part: str = "all") -> DeviceEnergy:
+    """The device numbers of a measured point; write energies optionally scaled by ``scale_write``
+    (``part='gate'``: only their non-conduction share)."""
     f = float(scale_write)
+    half = point["half_select_gate_energy_j"] + point["half_select_channel_energy_j"]
     return replace(base,
-                   write_energy_per_pulse_j=f * point["write_energy_per_pulse_j"],
-                   write_energy_half_select_j=f * (point["half_select_gate_energy_j"]
-                                                   + point["half_select_channel_energy_j"]),
-                   write_energy_masked_select_j=f * point["masked_sel_energy_j"],
-                   write_energy_masked_half_j=f * point["masked_half_energy_j"],
+                   write_energy_per_pulse_j=_scaled(point, "write_energy_per_pulse_j", "write_channel_energy_j", f, part),
+                   write_energy_half_select_j=(f * half if part == "all" else
+                                               point["half_select_channel_energy_j"]
+                                               + f * point["half_select_gate_energy_j"]),
+                   write_energy_masked_select_j=_scaled(point, "masked_sel_energy_j", "masked_sel_channel_energy_j",
+                                                        f, part),
+                   write_energy_masked_half_j=_scaled(point, "masked_half_energy_j", "masked_half_channel_energy_j",
+                                                      f, part),
                    write_pulse_width_s=point["width_s"],
                    write_pulse_amplitude_v=max(abs(point["bl_v"]), abs(point["amplitude_v"])),
                    provenance={"source": "fefet-spice schemes", "scheme": point["scheme"],
@@ -63,12 +78,13 @@ def gains(dev: DeviceEnergy, arch: ArchParams = ArchParams()) -> dict[str, float
 
 
 def required_write_scale(base: DeviceEnergy, point: dict, target: float = 5.0,
-                         arch: ArchParams = ArchParams()) -> float:
-    """Factor (<= 1) by which every per-cell write energy of ``point`` must fall for index-free to reach
-    ``target`` x lower energy than element-sparse on VGG-8 (1.0 if it already does, 0.0 if no factor
-    down to 1e-9 does: then the non-device parts alone keep the gain below ``target``)."""
+                         arch: ArchParams = ArchParams(), part: str = "all") -> float:
+    """Factor (<= 1) by which the per-cell write energies of ``point`` (``part``: all of them, or only the
+    non-conduction share, see :data:`PARTS`) must fall for index-free to reach ``target`` x lower energy
+    than element-sparse on VGG-8 (1.0 if it already does, 0.0 if no factor down to 1e-9 does: then what
+    is left — conduction, static power x latency, transfers — keeps the gain below ``target``)."""
     def gain(f):
-        return gains(point_device(base, point, f), arch)["gain_energy_vs_element_vgg8"]
+        return gains(point_device(base, point, f, part), arch)["gain_energy_vs_element_vgg8"]
     if gain(1.0) >= target:
         return 1.0
     lo, hi = 1e-9, 1.0
