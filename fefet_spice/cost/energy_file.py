@@ -34,7 +34,7 @@ def device_from_dict(data: dict, where: str = "energy") -> DeviceEnergy:
     unknown = sorted(keys - names)
     if unknown:
         raise DataError(f"{where}: unknown key(s) {', '.join(unknown)}")
-    missing = sorted(names - keys - {"provenance"})
+    missing = sorted(names - keys - {"provenance", "write_energy_masked_select_j", "write_energy_masked_half_j"})
     if missing:
         raise DataError(f"{where}: missing key(s) {', '.join(missing)}")
     kwargs = {k: v for k, v in data.items() if k != "schema"}

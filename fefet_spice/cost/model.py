@@ -137,10 +137,13 @@ def _array_vau(layer: Layer, m: Mapping, d_dev: float, active_cells: float, dev:
     line_per_pulse = m.rows * m.cols * dev.line_capacitance_per_cell_f * v * v   # all BLs of an array
     inhibit_per_col_op = (m.cols - 1) * m.rows * dev.line_capacitance_per_cell_f * (v / 2) ** 2
     hs_per_col_op = m.rows * (m.cols - 1) * d_dev * dev.write_energy_half_select_j * slots
+    # pruned cells: masked, but a scheme may still let them draw (measured per scheme)
+    masked_per_col_op = m.rows * (1.0 - d_dev) * slots * (
+        dev.write_energy_masked_select_j + (m.cols - 1) * dev.write_energy_masked_half_j)
     verify_e, verify_t = _verify(cells, m, dev, arch)
     return {"pulses": active_cells * arch.mean_pulses_per_update * dev.write_energy_per_pulse_j,
             "lines": m.arrays * (ops * slots * line_per_pulse + m.cols * inhibit_per_col_op),
-            "half_select": m.arrays * m.cols * hs_per_col_op,
+            "half_select": m.arrays * m.cols * (hs_per_col_op + masked_per_col_op),
             "verify": verify_e,
             "write_time": ops * slots * (dev.write_pulse_width_s + arch.pulse_gap_s),
             "verify_time": verify_t}

@@ -30,6 +30,10 @@ ENERGY_SCHEMA = "fefet-energy/1"
 _EPS0 = 8.8541878128e-12
 
 
+OPTIONAL_ZERO = ("write_energy_half_select_j", "write_energy_masked_select_j", "write_energy_masked_half_j")
+"""Fields that may be 0; the two masked-cell energies may also be absent from a file."""
+
+
 @dataclass(frozen=True)
 class DeviceEnergy:
     """Per-cell device numbers of one FeFET cell (weight FeFET + its line share).
@@ -63,6 +67,12 @@ class DeviceEnergy:
     sparsity_write_energy_j: float = 4.5e-12
     """Energy to set or reset one sparsity FeFET (pruning / regrowth event) [J]. Default: 2 Ps A
     x 8.5 V (3.4 pJ, SPEC 1: 2x switching voltage) plus gate charging of a 20 nm FE layer (1.1 pJ)."""
+    write_energy_masked_select_j: float = 0.0
+    """Energy per pulse of a pruned (masked) cell in the selected column of a VAU column step [J].
+    Optional in the file (default 0: the sparsity FeFET masks perfectly); measured per programming
+    scheme by ``fefet-spice schemes``."""
+    write_energy_masked_half_j: float = 0.0
+    """Energy per pulse of a pruned cell in an unselected column of a VAU column step [J] (optional)."""
     provenance: dict | None = None
     """Where the numbers come from (free-form, copied from the energy file) [-]."""
 
@@ -72,7 +82,7 @@ class DeviceEnergy:
                 if self.provenance is not None and not isinstance(self.provenance, dict):
                     raise ParamError(f"provenance: expected an object, got {self.provenance!r}")
                 continue
-            _positive(f.name, getattr(self, f.name), allow_zero=f.name == "write_energy_half_select_j")
+            _positive(f.name, getattr(self, f.name), allow_zero=f.name in OPTIONAL_ZERO)
             hi = _DEVICE_MAX.get(f.name.rsplit("_", 1)[-1])
             if hi is not None and getattr(self, f.name) > hi:
                 raise ParamError(f"{f.name}: {getattr(self, f.name)!r} is not a physical device value (at most {hi:g})")

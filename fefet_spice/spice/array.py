@@ -110,7 +110,10 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
     edge = options.t_edge
     for i in range(m):
         lines.append(f"Vbl{i} bl{i} 0 {pwl(sched.bl[i], sched.dt, edge)}")
-        lines.append(f"Vdil{i} dil{i} 0 {pwl(sched.dil[i], sched.dt, edge)}")
+        if sched.dil_float:
+            lines += [f"Cdilf{i} dil{i} 0 {num(cfg.c_line * n)}", f"Rdilf{i} dil{i} 0 {num(cfg.r_leak)}"]
+        else:
+            lines.append(f"Vdil{i} dil{i} 0 {pwl(sched.dil[i], sched.dt, edge)}")
         if sched.spl is None:
             lines += [f"Cspl{i} spl{i} 0 {num(cfg.c_line * n)}", f"Rspl{i} spl{i} 0 {num(cfg.r_leak)}",
                       f"Bpre{i} 0 spl{i} I=1e-3*({num(sched.v_spl_pre)}-v(spl{i}))*(1-u(time-{num(sched.t_pre)}))"]
@@ -137,7 +140,7 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
     save = [f"v(x{kind}{i}_{j}.q{k})" for i in range(m) for j in range(n)
             for kind, dev in (("w", wdev), ("s", sdev)) for k in range(dev.n_bins)]
     if save_currents:
-        save += [f"i(vbl{i}) i(vdil{i}) v(bl{i}) v(dil{i})" for i in range(m)]
+        save += [f"i(vbl{i}) v(bl{i}) v(dil{i})" + ("" if sched.dil_float else f" i(vdil{i})") for i in range(m)]
         save += [f"i(vdol{j}) v(dol{j})" for j in range(n)]
         if sched.spl is not None:
             save += [f"i(vspl{i}) v(spl{i})" for i in range(m)]
@@ -186,7 +189,7 @@ def run_array(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sch
         for i in range(m):
             sub = Schedule(dt=sched.dt, bl=sched.bl[i:i + 1], dil=sched.dil[i:i + 1], dol=sched.dol,
                            spl=None if sched.spl is None else sched.spl[i:i + 1], v_spl_pre=sched.v_spl_pre,
-                           t_pre=sched.t_pre, pulse_of=sched.pulse_of)
+                           t_pre=sched.t_pre, pulse_of=sched.pulse_of, dil_float=sched.dil_float)
             part = ArrayState(state.weight[i:i + 1].copy(), state.sparsity[i:i + 1].copy())
             res = run_array(wparams, sparams, part, sub, cfg, options, False, backend, split_rows=False)
             new.weight[i], new.sparsity[i] = res.state.weight[0], res.state.sparsity[0]
