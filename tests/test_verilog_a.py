@@ -94,3 +94,18 @@ def test_committed_module_native_code_matches_numpy(kind, weight, sparsity):
         assert res.n_conducting >= 300
     assert res.n_points == 1000 and res.n_switching >= 1000
     assert res.ok(), res
+
+
+def test_cli_verilog_a_keeps_manifest_and_rejects_keyword_names(tmp_path, weight):
+    from fefet_spice.params import to_dict
+
+    (tmp_path / "netlists.json").write_text(json.dumps({"schema": "fefet-netlists/1", "files": {"a.lib": "00"}}))
+    assert main(["netlist", "--verilog-a", "-o", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "netlists.json").read_text())["files"]["a.lib"] == "00"
+    data = to_dict(weight)
+    data["params"]["name"] = "endmodule"  # a valid identifier, but a Verilog-A keyword
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    out = tmp_path / "va"
+    assert main(["netlist", "--verilog-a", "-o", str(out), "--weight", str(bad)]) == 2
+    assert not out.exists()
