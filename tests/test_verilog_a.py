@@ -94,3 +94,48 @@ def test_committed_module_native_code_matches_numpy(kind, weight, sparsity):
         assert res.n_conducting >= 300
     assert res.n_points == 1000 and res.n_switching >= 1000
     assert res.ok(), res
+
+
+def test_cli_verilog_a_keeps_manifest_and_rejects_keyword_names(tmp_path, weight):
+    from fefet_spice.params import to_dict
+
+    (tmp_path / "netlists.json").write_text(json.dumps({"schema": "fefet-netlists/1", "files": {"a.lib": "00"}}))
+    assert main(["netlist", "--verilog-a", "-o", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "netlists.json").read_text())["files"]["a.lib"] == "00"
+    data = to_dict(weight)
+    data["params"]["name"] = "endmodule"  # a valid identifier, but a Verilog-A keyword
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    out = tmp_path / "va"
+    assert main(["netlist", "--verilog-a", "-o", str(out), "--weight", str(bad)]) == 2
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["weight", "fecap"])
+def test_jacobian_matches_finite_differences(kind, weight):
+    """OpenVAF's derivatives (what a simulator's Newton uses) are finite and right, beta != 1 included."""
+    import numpy as np
+
+    from fefet_spice.model.channel import drain_current
+    from fefet_spice.spice.va_check import compile_file, jacobian_error
+    from fefet_spice.spice.verilog_a import fefet_param_values, ferro_param_values
+
+    rng = np.random.default_rng(8)
+    module = compile_file(NETS / ("fecap.va" if kind == "fecap" else "fefet_weight.va"))
+    worst = 0.0
+    for i in range(30):
+        p = replace(weight, ferro=replace(weight.ferro, beta=(1.0, 0.7, 1.8)[i % 3]))
+        s = rng.uniform(-0.99, 0.99, 12)
+        nv = {f"x{k}": float(x) for k, x in enumerate(s)}
+        init = {f"s0_{k}": -1.0 for k in range(12)} | {"kea": 1.0, "dsmax": 0.05}
+        if kind == "fecap":
+            nv |= {"p": rng.uniform(-6, 6), "n": rng.uniform(-1, 1)}
+            values = ferro_param_values(p.ferro) | init
+        else:
+            vg, vd, vs = rng.uniform(-6, 6), rng.uniform(-1, 1), rng.uniform(-0.3, 0.3)
+            cur = float(drain_current(p.channel, vg, vd, p.vt_mid - 0.5 * p.mw * s.mean(), vs))
+            hr = 0.5 * p.channel.r_contact
+            nv |= {"g": vg, "d": vd, "s": vs, "di": vd - cur * hr, "si": vs + cur * hr}
+            values = fefet_param_values(p) | init | {"dvt": 0.0}
+        worst = max(worst, jacobian_error(module, nv, values))
+    assert worst < 1e-5

@@ -56,8 +56,8 @@ def _given(value: float) -> float:
     return float(np.nextafter(value, np.inf))
 
 
-def evaluate(module, node_v: dict[str, float], values: dict[str, float]) -> dict[str, tuple[float, float]]:
-    """Residuals ``node -> (current, charge)`` of ``module`` at node voltages ``node_v`` (ground = 0)."""
+def _inputs(module, node_v: dict[str, float], values: dict[str, float]) -> dict[str, float]:
+    """The interpreter's inputs: branch voltages from node voltages (ground = 0), parameters, mfactor = 1."""
     inputs: dict[str, float] = {}
     for names, kinds in ((module.param_names, module.param_kinds),
                          (module.init_param_names, module.init_param_kinds)):
@@ -73,7 +73,12 @@ def evaluate(module, node_v: dict[str, float], values: dict[str, float]) -> dict
                 inputs[name] = _given(values[name])
             else:  # hidden_state, current: computed inside
                 inputs.setdefault(name, 0.0)
-    residuals, _ = module.run_init_eval(inputs)
+    return inputs
+
+
+def evaluate(module, node_v: dict[str, float], values: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """Residuals ``node -> (current, charge)`` of ``module`` at node voltages ``node_v`` (ground = 0)."""
+    residuals, _ = module.run_init_eval(_inputs(module, node_v, values))
     nodes = [n["name"] for n in module.get_osdi_descriptor()["nodes"]]
     return dict(zip(nodes, residuals))
 
@@ -214,3 +219,31 @@ def check_fecap(path: str | Path, fp: FerroParams, n_bins: int, n_points: int = 
         counts[1] += fast
         worst = np.maximum(worst, (i_err, q_err, ds))
     return CheckResult(module.name, n_points, *map(float, worst), *map(int, counts))
+
+
+def jacobian_error(module, node_v: dict[str, float], values: dict[str, float], rel_step: float = 1e-6) -> float:
+    """Worst mismatch of OpenVAF's analytic Jacobian (resistive and reactive) against central differences
+    of the residuals, each entry relative to the largest entry of its row; ``inf`` if any entry is not finite.
+
+    A simulator's Newton iteration uses this Jacobian, so a wrong or NaN derivative would break
+    convergence even where the residuals are right."""
+    nodes = [n["name"] for n in module.get_osdi_descriptor()["nodes"]]
+    base = _jacobian(module, node_v, values)
+    if not all(np.isfinite(v).all() for v in base.values()):
+        return float("inf")
+    worst = 0.0
+    for j, col in enumerate(nodes):
+        h = rel_step * max(1.0, abs(node_v[col]))
+        up = evaluate(module, node_v | {col: node_v[col] + h}, values)
+        dn = evaluate(module, node_v | {col: node_v[col] - h}, values)
+        for i, row in enumerate(nodes):
+            fd = (np.array(up[row]) - np.array(dn[row])) / (2 * h)
+            an = base.get((i, j), np.zeros(2))
+            scale = np.max([np.abs(v) for (r, _), v in base.items() if r == i] + [np.full(2, 1e-30)], axis=0)
+            worst = max(worst, float(np.max(np.abs(fd - an) / scale)))
+    return worst
+
+
+def _jacobian(module, node_v, values) -> dict[tuple[int, int], np.ndarray]:
+    _, jac = module.run_init_eval(_inputs(module, node_v, values))
+    return {(int(r), int(c)): np.array([res, rea]) for r, c, res, rea in jac}
