@@ -101,6 +101,20 @@ def _restore_signal_handlers(old: dict) -> None:
         signal.signal(sig, handler)
 
 
+def _exit_now(code: int) -> None:
+    """Flush, run the atexit handlers (they stop and reap helper processes), then leave at once."""
+    import atexit
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -124,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         what = "terminated" if isinstance(exc, Terminated) else "interrupted"
         print(f"fefet-spice {args.command}: {what} (finished results and caches are kept)", file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        code = 143 if isinstance(exc, Terminated) else 130
+        if argv is None:  # the program itself (not a caller in-process): exit now, skip slow finalizers
+            _exit_now(code)  # (a loaded libngspice takes seconds to unload)
+        return code
     except BaseException as exc:  # noqa: BLE001  every failure ends in one sentence unless --verbose
         if isinstance(exc, SystemExit):
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -89,6 +90,23 @@ def worker_init(parent_pid: int) -> None:
         os._exit(1)
 
 
+@contextmanager
+def _sigint_blocked():
+    """Block SIGINT in this thread while pool workers are spawned (a mask is inherited across exec), so
+    that Ctrl-C, which the terminal sends to the whole process group, reaches only the driver."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a Ctrl-C that came meanwhile is delivered now
+
+
 def kill_pool(pool) -> None:
     """Kill a ProcessPoolExecutor's workers at once and drop the jobs that have not started."""
     procs = list(getattr(pool, "_processes", {}).values())
@@ -121,16 +139,32 @@ def _reap_tracker_at_exit() -> None:
     from multiprocessing import util  # noqa: F401  its exit handler is registered first, so ours runs first
 
     def reap():
+        import threading
+        import time
+
         try:
             from multiprocessing import resource_tracker
 
+            deadline = time.monotonic() + 1.0  # let pool threads finish releasing their semaphores
+            for t in threading.enumerate():
+                if t is not threading.current_thread() and (type(t).__name__ == "_ExecutorManagerThread"
+                                                            or t.name == "QueueFeederThread"):
+                    t.join(max(0.0, deadline - time.monotonic()))
             util._exit_function()  # unregisters the pools' semaphores while the tracker still runs
-            resource_tracker._resource_tracker._stop()
+            tracker = resource_tracker._resource_tracker
+            tracker._stop()
+            tracker._send = lambda *a, **k: None  # exiting: a late release must neither fail nor restart it
         except Exception:  # noqa: BLE001  private API: best effort only
             pass
 
     atexit.register(reap)
     _REAP_REGISTERED = True
+    # the tracker (a separate process started from this environment) warns about semaphores of workers
+    # killed on Ctrl-C; they are cleaned up either way, so keep that notice off the user's terminal
+    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+    current = os.environ.get("PYTHONWARNINGS", "")
+    if quiet not in current:
+        os.environ["PYTHONWARNINGS"] = f"{current},{quiet}" if current else quiet
 
 
 def _client(scheduler):
@@ -170,7 +204,8 @@ def run_jobs(fn: Callable, jobs: Sequence, on_result: Callable, executor: str = 
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=worker_init, initargs=(os.getpid(),))
         try:
-            futures = {pool.submit(fn, job): job for job in jobs}
+            with _sigint_blocked():  # workers are started here: they inherit the mask and never see Ctrl-C
+                futures = {pool.submit(fn, job): job for job in jobs}
             for fut in as_completed(futures):
                 on_result(futures[fut], fut.result())
         except BaseException:
