@@ -47,6 +47,9 @@ def test_parameter_recovery(weight_fit):
         assert doc["metrics"][stage]["r2"] > 0.99, stage
     assert doc["parameters"]["vc_up"]["stderr"] is not None
     assert not any("alpha" in k for k in doc["held"])  # fitted, not held
+    for k in ("alpha", "beta", "log10_tau0", "ea_up"):  # the stated uncertainty covers the truth
+        err = doc["parameters"][k]["stderr"]
+        assert abs(fitted[k] - want[k]) <= 2 * err, f"{k}: {fitted[k]:.4g} +/- {err:.2g}, truth {want[k]:.4g}"
     assert any(w["kind"] == "correlated" and {"alpha", "log10_tau0"} == set(w["pair"]) for w in doc["warnings"])
     assert all(len(h) == 64 for h in doc["data_files"].values()) and len(doc["data_files"]) == 16
     for stage in ("channel", "loops", "kinetics"):

@@ -154,3 +154,25 @@ def test_stretch_exponent_matches_numpy(weight, beta):
     if beta != 1.0:  # and the stretch changes the response: beta = 1 would be far off
         flat = simulate(replace(p, ferro=replace(p.ferro, beta=1.0)), w, vd=vd).g_after_pulse[0]
         assert np.abs(flat - got).max() / np.ptp(ref) > 0.05
+
+
+def test_fitted_real_hzo_runs_in_ngspice_as_fitted(shared_dir):
+    # the one-pulse fit of real HZO lands at beta ~1.5: the subcircuit must carry it, not refuse or drop it
+    from dataclasses import replace
+
+    from fefet_spice import presets
+    from fefet_spice.fit.real import table_document, table_fit
+    from fefet_spice.model.ferro import one_pulse_polarization
+    from fefet_spice.params import from_dict
+
+    res, _, _ = table_fit(shared_dir / "external" / "scalable_fefet" / "P_pw_our_own.csv", "one_pulse")
+    p = from_dict(table_document(res, "one_pulse", presets.get("weight"), [], "hzo")["device"])
+    assert 1.2 < p.ferro.beta < 2.0
+    p = replace(p, ferro=replace(p.ferro, n_domains=12), sigma_ea_d2d=0.0, sigma_vt_d2d=0.0, sigma_c2c=0.0,
+                read_noise=0.0)
+    for amp, pw in ((1.5, 1e-5), (2.5, 1e-6), (2.5, 1e-5)):
+        w = wf.Waveform(np.array([-4.0, 0.0, amp, 0.0]), np.array([1e-3, 1e-6, pw, 1e-6]), np.zeros(4),
+                        np.full(4, wf.KINDS.index("hold"), np.int8), np.full(4, -1))
+        got = run_device(p, w, vd=0.0, n_bins=12).p_norm[2]
+        want = float(one_pulse_polarization(p.ferro, amp, pw)) / p.ferro.ps
+        assert abs(got - want) < 0.04, (amp, pw, got, want)

@@ -91,7 +91,7 @@ def stage_warnings(stages, missing: dict[str, str]) -> list[dict]:
     a correlated pair by the last stage varying both. Parameters in ``missing`` (undetermined by the data)
     get one ``undetermined`` record instead of stderr-based ones.
     """
-    from .warnings import fit_warnings, undetermined_warnings
+    from .warnings import fit_warnings, generalization_warning, undetermined_warnings
 
     last: dict[str, str] = {}
     for st in stages:
@@ -110,6 +110,12 @@ def stage_warnings(stages, missing: dict[str, str]) -> list[dict]:
                 continue
             seen.add(w["message"])
             out.append({**w, "stage": st.name})
+    for st in stages:
+        if "heldout_rmse" in st.metrics:
+            w = generalization_warning(float(st.metrics["rmse"]), float(st.metrics["heldout_rmse"]),
+                                       label=f"{st.name}: {st.metrics['heldout']}", unit="of the G range")
+            if w:
+                out.append({**w, "stage": st.name})
     return out + [{**w, "stage": None} for w in undetermined_warnings(missing)]
 
 

@@ -111,6 +111,8 @@ def _scan(evaluate, values, name, grid) -> float:
     return arg
 
 
+FREED = ("alpha", "beta")
+"""Kinetics parameters fitted when the pulse trains span widths or amplitudes."""
 ALPHA_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0)
 """Merz exponents of the coarse starting scan when alpha is fitted."""
 
@@ -142,7 +144,7 @@ def fit_device(measurements, base: FeFETParams, spec: Mapping[str, Mapping[str, 
     v = _initial(data, base)
     free_kin = bool(data.pulses) and (kinetics_span(data) if free_kinetics is None else free_kinetics)
     if free_kin:  # the data fix alpha and beta: fit them, never take them from the base
-        spec = {**spec, **{st: {**spec[st], **{k: replace(spec[st][k], vary=True) for k in ("alpha", "beta")}}
+        spec = {**spec, **{st: {**spec[st], **{k: replace(spec[st][k], vary=True) for k in FREED}}
                            for st in ("kinetics", "polish")}}
     stages: list[StageResult] = []
     say = report or (lambda *_: None)
@@ -180,8 +182,43 @@ def fit_device(measurements, base: FeFETParams, spec: Mapping[str, Mapping[str, 
             v["log10_tau0"] = _scan(kin, v, "log10_tau0", np.arange(-15.0, -7.0, 1.0))
         stage("kinetics", kin, "fraction of conductance range")
         stages[-1].metrics["g_range_S"] = g_range
+        jk = _leave_one_train_out(base, data.pulses, spec["kinetics"], v, g_range, max_nfev)
+        stages[-1].metrics.update(jk)
         stage("polish", _polish_eval(loops, kin), "weighted", nfev=max(60, max_nfev // 2))
+        _widen_stderr(stages[-1], jk.get("jackknife_stderr", {}))
     return FitOutcome(assemble(base, v), v, stages, data, free_kin)
+
+
+def _leave_one_train_out(base, runs, spec, values, g_range, max_nfev) -> dict:
+    """Refit the kinetics stage without each pulse train in turn (>= 3 trains).
+
+    Returns ``heldout_rmse`` (each left-out train predicted by the fit to the others, RMS over all of them,
+    as a fraction of the full conductance range) and ``jackknife_stderr`` of every varied kinetics
+    parameter: the spread across folds, which, unlike lmfit's covariance, sees model-data mismatch.
+    """
+    if len(runs) < 3:
+        return {}
+    est, sq = [], []
+    for i, run in enumerate(runs):
+        ev, _ = _pulse_eval(base, runs[:i] + runs[i + 1:])
+        res = run_stage(f"kinetics_without_{i}", spec, values, ev, max_nfev=max_nfev)
+        est.append(res.values)
+        sq.append(((fd.simulate_run(assemble(base, res.values), run) - run.y) / g_range) ** 2)
+    n = len(runs)
+    varied = [k for k, s in spec.items() if s.vary and not s.expr]
+    jk = {k: float(np.sqrt((n - 1) / n * np.sum((np.array([e[k] for e in est]) - np.mean([e[k] for e in est])) ** 2)))
+          for k in varied}
+    return {"heldout_rmse": float(np.sqrt(np.mean(np.concatenate(sq)))), "heldout": "leave one pulse train out",
+            "jackknife_stderr": jk}
+
+
+def _widen_stderr(stage: StageResult, jk: Mapping[str, float]) -> None:
+    """Use the jackknife spread where it exceeds lmfit's stderr (in the result and its lmfit Parameters)."""
+    for k, e in jk.items():
+        if k in stage.stderr and (stage.stderr[k] is None or e > stage.stderr[k]):
+            stage.stderr[k] = e
+            if stage.params is not None and k in stage.params:
+                stage.params[k].stderr = e
 
 
 def _polish_eval(loops, kin):

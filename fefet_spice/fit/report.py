@@ -51,7 +51,7 @@ def fit_document(outcome: FitOutcome, files, name: str, base_source: str = "--ba
         err = None
         if k in ("ea_up", "ea_dn", "ea_sigma"):
             src = {"ea_up": "vc_up", "ea_dn": "vc_dn", "ea_sigma": "vc_sigma"}[k]
-            err = None if stderr.get(src) is None else stderr[src] * f
+            err = None if stderr.get(src) is None else _ea_stderr(v, stderr[src] * f, outcome.values, stderr, corr)
         elif k == "ss" and stderr.get("n_ss") is not None:
             err = v * stderr["n_ss"] / p.channel.n_ss
         elif k in ("tau0", "mu0", "g_floor"):
@@ -65,6 +65,21 @@ def fit_document(outcome: FitOutcome, files, name: str, base_source: str = "--ba
             "correlations": corr, "held": held(outcome.data, outcome.kinetics_free, base_source),
             "warnings": stage_warnings(outcome.stages, missing),
             "data_files": {str(f): sha256(f) for f in sorted(set(map(str, files)))}}
+
+
+def _ea_stderr(ea: float, err_vc: float, values, stderr, corr) -> float:
+    """stderr of ``Ea = Vc ln(t_dc/tau0)^(1/alpha)`` with the uncertainty of tau0 and alpha propagated
+    (their correlation from the last stage that varied both)."""
+    a, lt = values["alpha"], values["log10_tau0"]
+    big_l = math.log(values["dc_dwell"]) - lt * math.log(10.0)
+    d_lt = -ea * math.log(10.0) / (a * big_l)  # dEa / dlog10_tau0
+    d_a = -ea * math.log(big_l) / a ** 2  # dEa / dalpha
+    s_lt, s_a = stderr.get("log10_tau0") or 0.0, stderr.get("alpha") or 0.0
+    rho = 0.0
+    for st in corr.values():
+        rho = st.get("alpha", {}).get("log10_tau0", rho)
+    var = err_vc ** 2 + (d_lt * s_lt) ** 2 + (d_a * s_a) ** 2 + 2 * rho * d_lt * s_lt * d_a * s_a
+    return float(math.sqrt(max(var, err_vc ** 2)))
 
 
 def stage_figures(outcome: FitOutcome) -> dict[str, object]:
