@@ -202,6 +202,7 @@ def test_patch_applies_with_patch_p1(exported, tmp_path, make):
         assert f"NL_LTP = {data['RealDevice']['NL_LTP']!r};" in cell
     else:
         train = (src / "Training_pytorch" / "train.py").read_text()
+        compile(train, "train.py", "exec")  # still Python
         assert f"args.max_level = {data['DNN_NeuroSim_V2_1']['train_py']['max_level']}   # max_level" in train
         param = (src / "Training_pytorch" / "NeuroSIM" / "Param.cpp").read_text()
         assert "\tcellBit = 1;" in param and param.count("= 7;") == 0
