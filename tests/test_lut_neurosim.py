@@ -88,13 +88,24 @@ def test_v30_constructor_in_harness_follows_the_lut(exported, tmp_path):
 
 
 @pytest.mark.skipif(GXX is None, reason="g++ not installed")
-def test_harness_catches_a_constructor_missing_a_field(exported, tmp_path):
-    _, out, _ = exported
-    text = (out / "neurosim_realdevice_constructor.cpp").read_text()
+@pytest.mark.parametrize("breakage", ["drop FeFET", "sigmaCtoC first"])
+def test_harness_catches_a_broken_constructor(exported, tmp_path, breakage):
+    """What a wrong paste does: a field left unset, or a derived value computed before its inputs."""
+    _, out, data = exported
+    lines = (out / "neurosim_realdevice_constructor.cpp").read_text().splitlines(keepends=True)
+    if breakage == "drop FeFET":
+        lines = [ln for ln in lines if not ln.lstrip().startswith("FeFET =")]
+    else:
+        moved = next(ln for ln in lines if ln.lstrip().startswith("sigmaCtoC ="))
+        lines.remove(moved)
+        lines.insert(next(i for i, ln in enumerate(lines) if "this->x" in ln) + 1, moved)
     broken = tmp_path / "broken.cpp"
-    broken.write_text("".join(ln for ln in text.splitlines(keepends=True) if not ln.lstrip().startswith("FeFET =")))
+    broken.write_text("".join(lines))
     fields, _, _ = _harness(broken, tmp_path, cells=10)
-    assert fields["FeFET"] == -1.0
+    if breakage == "drop FeFET":
+        assert fields["FeFET"] == -1.0
+    else:
+        assert fields["sigmaCtoC"] != pytest.approx(data["RealDevice"]["sigmaCtoC"], rel=1e-6)
 
 
 def test_labels_recover_neurosim_bins_and_index_the_table():
@@ -191,6 +202,7 @@ def test_patch_applies_with_patch_p1(exported, tmp_path, make):
         assert f"NL_LTP = {data['RealDevice']['NL_LTP']!r};" in cell
     else:
         train = (src / "Training_pytorch" / "train.py").read_text()
+        compile(train, "train.py", "exec")  # still Python
         assert f"args.max_level = {data['DNN_NeuroSim_V2_1']['train_py']['max_level']}   # max_level" in train
         param = (src / "Training_pytorch" / "NeuroSIM" / "Param.cpp").read_text()
         assert "\tcellBit = 1;" in param and param.count("= 7;") == 0
