@@ -83,7 +83,7 @@ def test_main_job_end_to_end_report_and_cache(tmp_path):
     first = time.perf_counter() - t0
     summary = json.loads((out / "summary.json").read_text())
     stages = summary["stages"]
-    assert set(stages) == {"model", "fit", "netlists", "characterize", "export", "train", "cost"}
+    assert set(stages) == {"model", "fit", "netlists", "characterize", "export", "train", "cost", "schemes"}
     report = (out / "report.html").read_text()
     for name, stage in stages.items():
         assert stage["key_figure"], name

@@ -135,3 +135,12 @@ def test_array_energy_adds_up_from_the_cell_roles(weight, sparsity):
     assert dg[0, 0] > 0.1 and dg[1, 2] < -0.1          # selected kept cells written, both polarities
     assert np.abs(dg[:, 1]).max() < 1e-3                # unselected column: no disturb
     assert np.abs(dg[~mask]).max() < 1e-3               # pruned cells masked
+
+
+
+def test_floating_dil_scheme_is_written_as_json():
+    """A floating DIL's drives are measured, not stated: the document holds null, not NaN."""
+    from fefet_spice.commands.schemes import scheme_record
+
+    rec = json.loads(json.dumps(scheme_record(SCHEMES["dil_float"]), allow_nan=False))
+    assert rec["drives"]["half"] is None and rec["col_dil"] is None

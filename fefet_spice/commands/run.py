@@ -39,6 +39,7 @@ def build_stages(args):
     from ..errors import DataError
     from ..pipeline import stages as st
     from ..pipeline.cache import Stage
+    from ..pipeline.stage_schemes import schemes_stage
 
     q = args.quick
     meas = Path(args.measurements)
@@ -67,6 +68,7 @@ def build_stages(args):
               config={"rules": ["vau", "cell", "float"], "dataset": args.dataset, "seed": args.seed,
                       "epochs": 14 if q else None}, estimate_s=3 if q else 15),
         Stage("cost", "Weight-update cost model", st.stage_cost, after=["netlists"], estimate_s=5),
+        schemes_stage(q),
     ]
 
 

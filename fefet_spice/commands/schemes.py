@@ -28,6 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--area-scale", type=float, default=1.0,
                    help="multiply the weight FeFET's ferroelectric capacitor area (gate capacitance and switched "
                         "charge; kinetics and memory window unchanged) — the what-if of the answer")
+    p.add_argument("--channel-scale", type=float, default=1.0,
+                   help="multiply the weight FeFET's channel width (conduction and read conductance with it)")
     p.add_argument("--backend", default="auto", choices=("auto", "shared", "subprocess"))
     p.add_argument("-o", "--out", default="out/schemes", help="output folder")
 
@@ -85,13 +87,14 @@ def run(args) -> int:
     amps = _amplitudes(args.amplitudes, len(widths))
     if args.budget_levels <= 0 or args.target <= 0 or args.n_train < 4:
         raise ParamError("--budget-levels and --target must be > 0, --n-train >= 4")
-    if not 0 < args.area_scale <= 100:
-        raise ParamError("--area-scale must be in (0, 100]")
+    if not (0 < args.area_scale <= 100 and 0 < args.channel_scale <= 100):
+        raise ParamError("--area-scale and --channel-scale must be in (0, 100]")
     weight = presets.nominal(resolve_params(args.params))
-    if args.area_scale != 1.0:
+    if args.area_scale != 1.0 or args.channel_scale != 1.0:
         from dataclasses import replace
 
-        weight = replace(weight, ferro=replace(weight.ferro, area=weight.ferro.area * args.area_scale))
+        weight = replace(weight, ferro=replace(weight.ferro, area=weight.ferro.area * args.area_scale),
+                         channel=replace(weight.channel, width=weight.channel.width * args.channel_scale))
     sparsity = presets.nominal(resolve_params(args.sparsity))
     out = Path(args.out)
     t0 = time.time()
@@ -134,10 +137,11 @@ def run(args) -> int:
                   f"gain vs element {pt['gain_energy_vs_element_vgg8']:.2f}x", flush=True)
     doc = {"schema": SCHEMA, "weight": weight.name, "sparsity": sparsity.name, "params": args.params,
            "area_scale": args.area_scale, "ferro_area_m2": weight.ferro.area,
+           "channel_scale": args.channel_scale, "channel_width_m": weight.channel.width,
            "widths_s": widths, "budget_levels": args.budget_levels, "target_gain": args.target,
            "disturb_pulses_vgg8_run": counts, "levels_used": LEVELS_USED,
            "base_energy": device_to_dict(base),
-           "schemes": {sc.name: {**sc.to_dict(), "drives": sc.drives()} for sc in schemes},
+           "schemes": {sc.name: scheme_record(sc) for sc in schemes},
            "points": points, "wall_time_s": time.time() - t0}
     doc["answer"] = answer(doc)
     table = format_table(doc)
@@ -148,6 +152,11 @@ def run(args) -> int:
     save_figure(plot_schemes(doc), out / "schemes.png")
     print(f"wrote {out / 'schemes.json'}, {out / 'schemes.txt'}, {out / 'schemes.png'}")
     return 0
+
+
+def scheme_record(sc) -> dict:
+    """A scheme's line voltages and kept-cell drives for the JSON (a floating DIL's drives: null)."""
+    return {**sc.to_dict(), "drives": {k: (None if v != v else v) for k, v in sc.drives().items()}}
 
 
 def base_arch():

@@ -82,8 +82,10 @@ def plot_schemes(doc: dict):
                 ax1.plot(p["width_s"], p[key], "o", color=c, mfc=face)
         need = [1 / p["required_area_scale"] if p["required_area_scale"] > 0 else np.nan for p in pts]
         need_all = [1 / p["required_write_scale"] if p["required_write_scale"] > 0 else np.nan for p in pts]
-        ax3.plot(w, need, "-o", color=c, label=f"{name}: FE area")
-        ax3.plot(w, need_all, "--", color=c, label=f"{name}: all write energies")
+        if np.isfinite(need).any():
+            ax3.plot(w, need, "-o", color=c, label=f"{name}: FE area")
+        if np.isfinite(need_all).any():
+            ax3.plot(w, need_all, "--", color=c, label=f"{name}: all write energies")
         floor = 1e-6
         ax2.plot(w, [max(p["half_disturb_levels"], floor) for p in pts], "-o", color=c, label=f"{name} half-selected")
         ax2.plot(w, [max(p["masked_disturb_levels"], floor) for p in pts], ":s", color=c, label=f"{name} masked")
@@ -100,9 +102,12 @@ def plot_schemes(doc: dict):
     finite = any(0 < p["required_area_scale"] or 0 < p["required_write_scale"] for p in doc["points"])
     if not finite:
         ax3.text(0.5, 0.5, "no reduction reaches the target", ha="center", transform=ax3.transAxes)
-    ax3.set(xscale="log" if finite else "linear", yscale="log" if finite else "linear", xlabel="pulse width [s]",
+    ws = [p["width_s"] for p in doc["points"]]
+    ax3.set_xlim(0.5 * min(ws), 2.0 * max(ws))
+    ax3.set(xscale="log", yscale="log" if finite else "linear", xlabel="pulse width [s]",
             ylabel=f"reduction needed for {doc['target_gain']:g}x vs element [x]",
             title="device change needed (missing: impossible at that width)")
-    ax3.legend(fontsize=6)
+    if finite:
+        ax3.legend(fontsize=6)
     fig.tight_layout()
     return fig
