@@ -51,6 +51,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "max_nfev": (1, 1_000_000), "min_r2": (-1e6, 1.0), "vd": (-100.0, 100.0), "vmax": (1e-6, 100.0),
     "rate": (1e-9, 1e12), "v_comp": (-100.0, 100.0), "dwell": (0.0, 1e6), "sim_timeout": (1e-3, 7 * 86400.0),
 }
+WORK_LIMITS = {"simulate": 2e5, "characterize": 1e7}
+"""Most device-pulses (--n-devices x --n-pulses) per command: memory and output size grow with it."""
 COMMAND_LIMITS: dict[tuple[str, str], tuple[float, float]] = {("simulate", "n_devices"): (1, 1000)}
 
 
@@ -69,6 +71,11 @@ def check_limits(command: str, args) -> None:
         lo, hi = COMMAND_LIMITS.get((command, dest), LIMITS.get(dest, (None, None)))
         if lo is not None and not lo <= value <= hi:
             raise LimitError(f"{flag} must be between {lo:g} and {hi:g}, got {value!r}")
+    most = WORK_LIMITS.get(command)
+    n_dev, n_pul = getattr(args, "n_devices", None), getattr(args, "n_pulses", None)
+    if most and isinstance(n_dev, int) and isinstance(n_pul, int) and n_dev * n_pul > most:
+        raise LimitError(f"--n-devices x --n-pulses = {n_dev * n_pul} is more than the {most:g} device-pulses "
+                         f"`fefet-spice {command}` runs at once; split the work")
 
 
 class Terminated(KeyboardInterrupt):

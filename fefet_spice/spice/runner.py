@@ -138,6 +138,17 @@ def parse_raw(data: bytes) -> dict[str, np.ndarray]:
     return out
 
 
+def _die_with_parent() -> None:
+    """In the ngspice child before exec: SIGKILL when this process dies (Linux), no orphaned ngspice."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def run_subprocess(deck: str, timeout: float | None = None) -> dict[str, np.ndarray]:
     """Run ``deck`` with ``ngspice -b -r`` and return its vectors (``time``, ``v(node)``, ``i(src)``...)."""
     timeout = sim_timeout(timeout)
@@ -150,7 +161,7 @@ def run_subprocess(deck: str, timeout: float | None = None) -> dict[str, np.ndar
         cir.write_text(deck, encoding="utf-8")
         try:
             proc = subprocess.run([exe, "-b", "-r", str(raw), str(cir)], capture_output=True, text=True,
-                                  timeout=timeout, cwd=tmp)
+                                  timeout=timeout, cwd=tmp, preexec_fn=_die_with_parent)
         except subprocess.TimeoutExpired:
             raise SimulatorError(f"ngspice run exceeded the wall-clock limit of {timeout:g} s (stopped; "
                                  "--sim-timeout or $FEFET_SPICE_SIM_TIMEOUT sets it)") from None
