@@ -36,6 +36,8 @@ class FitOutcome:
     data: fd.FitData
     kinetics_free: bool = False
     """Whether alpha and beta were fitted (the pulse trains span widths or amplitudes)."""
+    notes: dict = None
+    """Parameter -> why a fitted value was replaced (see :func:`_prefer_simple_beta`)."""
 
 
 def _initial(data: fd.FitData, base: FeFETParams) -> dict[str, float]:
@@ -147,6 +149,7 @@ def fit_device(measurements, base: FeFETParams, spec: Mapping[str, Mapping[str, 
         spec = {**spec, **{st: {**spec[st], **{k: replace(spec[st][k], vary=True) for k in FREED}}
                            for st in ("kinetics", "polish")}}
     stages: list[StageResult] = []
+    notes: dict[str, str] = {}
     say = report or (lambda *_: None)
 
     def stage(name, evaluate, unit, scale=1.0, nfev=max_nfev):
@@ -186,7 +189,9 @@ def fit_device(measurements, base: FeFETParams, spec: Mapping[str, Mapping[str, 
         stages[-1].metrics.update(jk)
         stage("polish", _polish_eval(loops, kin), "weighted", nfev=max(60, max_nfev // 2))
         _widen_stderr(stages[-1], jk.get("jackknife_stderr", {}))
-    return FitOutcome(assemble(base, v), v, stages, data, free_kin)
+        if free_kin and "beta" in stages[-1].stderr:
+            notes.update(_prefer_simple_beta(v, stages[-1], _polish_eval(loops, kin)))
+    return FitOutcome(assemble(base, v), v, stages, data, free_kin, notes)
 
 
 def _leave_one_train_out(base, runs, spec, values, g_range, max_nfev) -> dict:
@@ -219,6 +224,26 @@ def _widen_stderr(stage: StageResult, jk: Mapping[str, float]) -> None:
             stage.stderr[k] = e
             if stage.params is not None and k in stage.params:
                 stage.params[k].stderr = e
+
+
+BETA_SIGMAS = 2.0
+"""A fitted beta within this many stderr of 1 is set to 1 (the plain exponential law)."""
+
+
+def _prefer_simple_beta(values: dict, polish: StageResult, evaluate) -> dict:
+    """Keep beta = 1 when the data do not tell the fitted beta from 1 (within ``BETA_SIGMAS`` stderr).
+
+    A stretch the data cannot resolve buys nothing but two extra SPICE nodes per domain bin. The polish
+    RMSE with beta = 1 is stored in ``polish.metrics['rmse_beta_1']``.
+    """
+    beta, err = values["beta"], polish.stderr.get("beta")
+    if err is None or abs(beta - 1.0) > BETA_SIGMAS * err:
+        return {}
+    values["beta"] = 1.0
+    m, d = evaluate(values)
+    polish.metrics["rmse_beta_1"] = float(np.sqrt(np.mean((m - d) ** 2)))
+    return {"beta": f"1: the fitted {beta:.4g} +/- {err:.2g} does not differ from 1 by {BETA_SIGMAS:g} sigma, "
+                    "so the plain exponential law is kept"}
 
 
 def _polish_eval(loops, kin):

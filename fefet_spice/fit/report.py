@@ -62,7 +62,8 @@ def fit_document(outcome: FitOutcome, files, name: str, base_source: str = "--ba
     metrics = {st.name: {k: _clean(v) for k, v in st.metrics.items()} for st in outcome.stages}
     missing = undetermined(outcome.data, outcome.kinetics_free)
     return {"schema": SCHEMA, "name": name, "device": to_dict(p), "parameters": params, "metrics": metrics,
-            "correlations": corr, "held": held(outcome.data, outcome.kinetics_free, base_source),
+            "correlations": corr, "held": {**held(outcome.data, outcome.kinetics_free, base_source),
+                                           **(outcome.notes or {})},
             "warnings": stage_warnings(outcome.stages, missing),
             "data_files": {str(f): sha256(f) for f in sorted(set(map(str, files)))}}
 

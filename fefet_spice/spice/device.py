@@ -18,6 +18,7 @@ nodes per bin (:func:`domain_lines`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -93,23 +94,27 @@ def _u_node(node: str, drive: str, a_min: float, fp) -> str:
             f"{num(u_max)})")
 
 
-RESET_GAIN = 1e19
+RESET_LN_RATE = math.log(1e-12)
 """beta != 1: a reversal resets the switching progress of the other direction at the rate
-``min(RESET_GAIN (r_fast - r_floor), RESET_MAX)`` [1/s], with ``r_fast`` the rate of the fastest bin of the
-new direction and ``r_floor = exp(-EXP_CAP)/tau0`` the capped rate (so no reset without drive). The numpy
-model resets when a segment's largest progress ``r dt`` exceeds 1e-17; a gain of 1e19 removes all but
-exp(-100) of the old progress at that point and leaves it untouched below ~1e-21."""
+``RESET_MAX * sigmoid((ln r_fast - RESET_LN_RATE) / RESET_WIDTH)`` [1/s], ``r_fast`` the rate of the
+fastest bin of the new direction. The numpy model resets when a segment's largest progress ``r dt``
+exceeds 1e-17, i.e. at r above 1e-17/dt (1e-17 to 1e-8 /s for segments of 1 s to 1 ns): the sigmoid is
+centred at 1e-12 /s, complete above ~1e-11 /s and negligible below ~1e-20 /s. A sigmoid of the log-rate
+(rather than a gain on the rate) keeps the Jacobian bounded, which floating nodes need."""
+RESET_WIDTH = 0.5
+"""Width of the reset sigmoid in e-folds of the rate [-]."""
 RESET_MAX = 1e12
-"""Cap of the reset rate [1/s] (a 1 ps time constant). The old progress only matters once the drive
+"""Full reset rate [1/s] (a 1 ps time constant). The old progress only matters once the drive
 reverses again, so the reset needs to be complete, not fast; the cap keeps the state currents < 20 A."""
-STOP_POWER = 16
-"""beta != 1: progress ``h`` saturates smoothly at ``h_stop = (2 EXP_CAP)^(1/beta)`` (``dh/dt = r (1 -
-(h/h_stop)^16)``); where that differs from ``dh/dt = r`` by more than 1e-4 the switched fraction is
-within exp(-20) of 1, and it keeps ``beta h^(beta-1) r`` (the stiffness of the state) bounded."""
-H_FLOOR = 1e-10
-"""``h^(beta-1)`` (or its derivative, which ngspice evaluates) diverges at h = 0: it is evaluated at
-``max(h, H_FLOOR)``; the switched fraction is then off by at most |1 - beta| H_FLOOR^beta (5e-6 at
-beta = 0.5, 1e-15 at beta = 1.5)."""
+H_CAP_EXP = 2.0 * EXP_CAP
+"""beta != 1: the factor ``h^(beta-1)`` uses ``min(h, h_cap)``, ``h_cap = H_CAP_EXP^(1/beta)``: beyond it the
+switched fraction is 1 within exp(-160), and the cap keeps ``beta h^(beta-1) r`` (the stiffness of the
+state) bounded while ``h`` itself grows freely (a smooth stop on ``dh/dt`` made Newton fail on floating
+SPL nodes)."""
+H_SHIFT = 1e-6
+"""``h^(beta-1)`` is singular at h = 0 (its derivative for any beta < 2), which stalls Newton on floating
+nodes: the subcircuit uses ``(h + H_SHIFT)^(beta-1)``. The switched fraction is then off by at most
+``H_SHIFT^beta`` for beta < 1 (2.5e-4 at beta = 0.6) and ``beta H_SHIFT^beta`` for beta > 1 (1.5e-9 at 1.5)."""
 
 
 def binned_activation(fp: FerroParams, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -137,7 +142,7 @@ def domain_lines(fp: FerroParams, ea_up: np.ndarray, ea_dn: np.ndarray, drive: s
 
     ``beta = 1``: ``ds/dt = r_up (1 - s) - r_dn (1 + s)``, exactly the numpy update. ``beta != 1`` (SPEC
     1.1): per bin the progress since the last reversal in each direction, ``hu<k>`` and ``hd<k>``
-    (``dh/dt = r``, reset when the drive reverses, see :data:`RESET_GAIN`), and
+    (``dh/dt = r``, reset when the drive reverses, see :data:`RESET_LN_RATE`), and
     ``ds/dt = beta h^(beta-1) [r_up (1 - s)]`` (and down alike): the ODE form of the numpy model's
     ``s = s0 + (d - s0)(1 - exp(-h^beta))`` with ``s0`` the state at the reversal, exact for any drive.
     """
@@ -153,21 +158,19 @@ def domain_lines(fp: FerroParams, ea_up: np.ndarray, ea_dn: np.ndarray, drive: s
             lines.append(f"C{i} q{i} {sense} {c} ic={{s0_{i}}}")
             lines.append(f"B{i} 0 q{i} I={c}*({up}*(1-v(q{i}))-{dn}*(1+v(q{i})))")
         return lines
-    floor = num(np.exp(-EXP_CAP) / fp.tau0)
     for kn, u, a in (("kup", "uup", a_up), ("kdn", "udn", a_dn)):
-        fast = _rate(float(a.min()), u, fp)
-        lines.append(f"B{kn} {kn} 0 V=min({num(RESET_GAIN)}*max({fast}-{floor},0),{num(RESET_MAX)})")
+        ln_fast = f"{num(-np.log(fp.tau0) - RESET_LN_RATE)}-min({num(float(a.min()))}*v({u}),{num(EXP_CAP)})"
+        lines.append(f"B{kn} {kn} 0 V={num(RESET_MAX)}/(1+exp(-({ln_fast})*{num(1.0 / RESET_WIDTH)}))")
     beta, bm1 = num(fp.beta), num(fp.beta - 1.0)
-    h_stop = num((2.0 * EXP_CAP) ** (1.0 / fp.beta))
-    h_min = num(H_FLOOR)
+    h_cap = num(H_CAP_EXP ** (1.0 / fp.beta))
+    h0 = num(H_SHIFT)
     for i in range(k):
         up, dn = _rate(a_up[i], "uup", fp), _rate(a_dn[i], "udn", fp)
         for h, r, reset in ((f"hu{i}", up, "kdn"), (f"hd{i}", dn, "kup")):
             lines.append(f"C{h} {h} 0 {c} ic=0")
-            lines.append(f"B{h} 0 {h} I={c}*({r}*(1-pwr(min(max(v({h}),0)/{h_stop},1),{STOP_POWER}))"
-                         f"-v({reset})*v({h}))")
-        fu = f"{beta}*pwr(max(v(hu{i}),{h_min}),{bm1})"
-        fd = f"{beta}*pwr(max(v(hd{i}),{h_min}),{bm1})"
+            lines.append(f"B{h} 0 {h} I={c}*({r}-v({reset})*v({h}))")
+        fu = f"{beta}*pwr(min(max(v(hu{i}),0),{h_cap})+{h0},{bm1})"
+        fd = f"{beta}*pwr(min(max(v(hd{i}),0),{h_cap})+{h0},{bm1})"
         lines.append(f"C{i} q{i} {sense} {c} ic={{s0_{i}}}")
         lines.append(f"B{i} 0 q{i} I={c}*({fu}*{up}*(1-v(q{i}))-{fd}*{dn}*(1+v(q{i})))")
     return lines
