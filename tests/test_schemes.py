@@ -144,3 +144,19 @@ def test_floating_dil_scheme_is_written_as_json():
 
     rec = json.loads(json.dumps(scheme_record(SCHEMES["dil_float"]), allow_nan=False))
     assert rec["drives"]["half"] is None and rec["col_dil"] is None
+
+
+def test_cell_writes_and_pruning_follow_the_scheme():
+    from fefet_spice.array.schedule import prune_regrow, write_cells_scheme
+
+    sc = SCHEMES["v3"]
+    s = write_cells_scheme(3, 3, [(1, 2, 1)], 3.0, 1e-6, 1e-6, sc)
+    k = 1
+    assert s.bl[1, k] == 3.0 and np.allclose(s.bl[[0, 2], k], 1.0)      # other BLs at V/3
+    assert s.dol[2, k] == 0.0 and np.allclose(s.dol[:2, k], 4.0)         # other DOLs at 4V/3
+    drive = s.bl[:, k][:, None] - 0.5 * (s.dil[:, k][:, None] + s.dol[:, k][None, :])
+    assert drive[1, 2] == pytest.approx(3.0) and np.abs(np.delete(drive.ravel(), 5)).max() == pytest.approx(1.0)
+    ops = prune_regrow(3, 3, [(0, 1)], [2], 3.0, 1e-6, 10.0, 10e-6, 1e-6, sc, g_min_pulses=4)
+    assert len(ops) == 3
+    assert np.all(ops[0].bl[0, 1::2] < 0)                                  # weight to G_min first
+    assert ops[1].spl[0, 1] == -10.0 and ops[2].spl[2, 1] == 10.0         # then prune row 0, regrow row 2

@@ -29,10 +29,10 @@ def answer(doc: dict) -> str:
                 "latency and the transfers cap the gain)")
     elif fa > 0:
         need = (f"the ferroelectric capacitor area (gate charging and switched charge) would have to shrink "
-                f"{1 / fa:.0f}x, e.g. {doc['ferro_area_m2'] * 1e12:g} um^2 -> {doc['ferro_area_m2'] * fa * 1e12:.2g} um^2 "
-                f"(all write energies, conduction included: {1 / f:.0f}x)")
+                f"{1 / fa:.2g}x, e.g. {doc['ferro_area_m2'] * 1e12:g} um^2 -> {doc['ferro_area_m2'] * fa * 1e12:.2g} um^2 "
+                f"(all write energies, conduction included: {1 / f:.2g}x)")
     else:
-        need = (f"every per-cell write energy would have to fall {1 / f:.0f}x; shrinking the ferroelectric area "
+        need = (f"every per-cell write energy would have to fall {1 / f:.2g}x; shrinking the ferroelectric area "
                 f"alone cannot do it (the channel conduction is left)")
     return (f"NO point in the explored space reaches {target:g}x: the best that writes {doc['levels_used']} levels "
             f"within the disturb budget is {b['scheme']} at {b['width_s']:.0e} s with "

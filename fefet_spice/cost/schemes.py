@@ -14,10 +14,10 @@ from .model import evaluate
 from .networks import get_network, preset_sparsity
 from .params import ArchParams, DeviceEnergy
 
-TRAINING_UPDATES = {"vgg8": 45 * 50_000 // 200, "msnet": 47}
+TRAINING_UPDATES = {"vgg8": 45 * 50_000 // 200, "msnet": 47 * 5}
 """Weight updates of one training run: VGG-8 45 epochs of CIFAR-10 (50,000 images) at batch 200
-(DNN+NeuroSim V2.1's training default; our assumption for the paper's run); MSNet full-batch Adam
-on-chip from epoch 11 to 57 (SPEC 4), one update per epoch."""
+(DNN+NeuroSim V2.1's training default; our assumption for the paper's run); MSNet on-chip epochs 11
+to 57 (SPEC 4) with the trainer's default of 5 full-batch Adam updates per epoch."""
 
 
 def disturb_pulse_counts(network: str = "vgg8", arch: ArchParams = ArchParams(),

@@ -140,7 +140,8 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
     save = [f"v(x{kind}{i}_{j}.q{k})" for i in range(m) for j in range(n)
             for kind, dev in (("w", wdev), ("s", sdev)) for k in range(dev.n_bins)]
     if save_currents:
-        save += [f"i(vbl{i}) v(bl{i}) v(dil{i})" + ("" if sched.dil_float else f" i(vdil{i})") for i in range(m)]
+        save += [(f"i(vbl{i}) v(bl{i}) v(dil{i})" if sched.dil_float else f"i(vbl{i}) i(vdil{i}) v(bl{i}) v(dil{i})")
+                 for i in range(m)]
         save += [f"i(vdol{j}) v(dol{j})" for j in range(n)]
         if sched.spl is not None:
             save += [f"i(vspl{i}) v(spl{i})" for i in range(m)]

@@ -1,19 +1,21 @@
 """A VAU update of a small array under a programming scheme, in ngspice, against the cell-level roles.
 
-:func:`vau_update` runs one update (N column steps, one row step) of an M x N array in one deck,
-integrates the energy of every line source and returns the conductance change of kept and pruned
+:func:`vau_update` runs one update (N column steps, one row step) of an M x N array (one deck per
+row: with ideal lines the rows are independent), integrates the energy of every line source and returns the conductance change of kept and pruned
 cells. :func:`predicted_column_energy` adds up the cell-level role energies of
 :mod:`fefet_spice.spice.schemes` for the same column steps, which checks that the per-cell numbers the
 cost model is given add up to what a whole array draws.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..array.schedule import row_column_vau
 from ..array.schemes import Scheme
 from ..params import FeFETParams
-from .array import ArrayConfig, initial_state, run_array, weight_conductance
+from .array import ArrayConfig, ArrayState, initial_state, run_array, weight_conductance
 from .deck import energy
 from .schemes import OPTIONS, role_pulses
 
@@ -31,17 +33,26 @@ def vau_update(weight: FeFETParams, sparsity: FeFETParams, scheme: Scheme, mask,
     cfg = ArrayConfig(topology=scheme.topology)
     state = initial_state(m, n, mask, cfg)
     state.weight[:] = np.asarray(s0, dtype=float)[..., None]
-    run = run_array(weight, sparsity, state, sched, cfg, OPTIONS, save_currents=with_energy, backend=backend)
-    e = None
-    if with_energy:
-        vec = run.vectors
-        src = {f"bl{i}": (f"bl{i}", "0") for i in range(m)}
-        src.update({f"dol{j}": (f"dol{j}", "0") for j in range(n)})
-        if not sched.dil_float:
-            src.update({f"dil{i}": (f"dil{i}", "0") for i in range(m)})
-        e = energy(vec["time"], vec, src, 0.0, float(sched.dt.sum()))
-    return {"energy_j": e, "g0": weight_conductance(weight, state), "g1": weight_conductance(weight, run.state),
-            "state": run.state, "schedule": sched}
+    if not with_energy:
+        final = run_array(weight, sparsity, state, sched, cfg, OPTIONS, backend=backend).state
+        e = None
+    else:
+        # ideal lines: rows are independent and every line voltage is fixed, so the energy (linear in the
+        # source currents) of the whole array is the sum over one-row decks; ngspice time grows faster
+        # than linearly with the deck size, so this keeps 16 x 16 practical
+        final, e = state.copy(), 0.0
+        for i in range(m):
+            sub = replace(sched, bl=sched.bl[i:i + 1], dil=sched.dil[i:i + 1])
+            part = ArrayState(state.weight[i:i + 1].copy(), state.sparsity[i:i + 1].copy())
+            run = run_array(weight, sparsity, part, sub, cfg, OPTIONS, save_currents=True, backend=backend)
+            vec = run.vectors
+            src = {"bl0": ("bl0", "0"), **{f"dol{j}": (f"dol{j}", "0") for j in range(n)}}
+            if not sched.dil_float:
+                src["dil0"] = ("dil0", "0")
+            e += energy(vec["time"], vec, src, 0.0, float(sched.dt.sum()))
+            final.weight[i], final.sparsity[i] = run.state.weight[0], run.state.sparsity[0]
+    return {"energy_j": e, "g0": weight_conductance(weight, state), "g1": weight_conductance(weight, final),
+            "state": final, "schedule": sched}
 
 
 def role_energies(weight: FeFETParams, sparsity: FeFETParams, scheme: Scheme, amplitude: float, width: float,
