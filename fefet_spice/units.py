@@ -54,6 +54,8 @@ def si_pm(value, stderr, unit: str = "", digits: int = 3) -> str:
     if stderr is None or value is None or not math.isfinite(float(stderr)) or text == "n/a":
         return text
     num, _, u = text.partition(" ")
+    if unit in PREFIXED and 0 < abs(float(stderr)) < 1e-3 * abs(float(value)):
+        return f"{text} ± {si(stderr, unit, 2)}"  # a tiny error in its own prefix: 2.00 V ± 0.38 mV
     if unit in PREFIXED and float(value) != 0.0:
         prefix = u[: len(u) - len(unit)]
         scale = dict((p, s) for s, p in _PREFIXES).get(prefix, 1.0)

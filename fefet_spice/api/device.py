@@ -51,7 +51,7 @@ class Simulation:
         s = self.summary()
         name = self.params.name
         if self.waveform == "dc":
-            return [quantity(f"{name}: memory window at {I_REF:g} A", s["memory_window_v"], "V"),
+            return [quantity(f"{name}: memory window at {_si_text(I_REF, 'A')}", s["memory_window_v"], "V"),
                     quantity(f"{name}: sweep amplitude", s["vmax"], "V")]
         note = None
         g_min = s["g_min"]
@@ -197,9 +197,9 @@ class FitResult:
         rows = [("memory window MW", "mw", "V", 1.0), ("mid-window threshold V_t,mid", "vt_mid", "V", 1.0),
                 ("subthreshold swing SS", "ss", "V/dec", 1.0), ("DC switching voltage V_c,up", "vc_up", "V", 1.0),
                 ("DC switching voltage V_c,down", "vc_dn", "V", 1.0), ("activation voltage E_a,up", "ea_up", "V", 1.0),
-                ("attempt time tau0", "tau0", "s", 1.0), ("low-field mobility mu0", "mu0", "m²/(V·s)", 1.0),
+                ("attempt time tau0", "tau0", "s", 1.0), ("low-field mobility mu0", "mu0", "cm²/(V·s)", 1e4),
                 ("mobility degradation theta", "theta", "1/V", 1.0), ("contact resistance R_c", "r_contact", "Ω", 1.0),
-                ("off-state conductance floor", "g_floor", "S", 1.0), ("ideality n", "n_ss", "×", 1.0)]
+                ("off-state conductance floor", "g_floor", "S", 1.0)]
         bound = set(self.at_bounds())
         out = []
         for label, key, unit, f in rows:

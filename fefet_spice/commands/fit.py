@@ -35,28 +35,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _measurements(args):
-    from pathlib import Path
+    from .. import api
 
-    from ..errors import DataError
-    from ..readers import read_any
-
-    files = []
-    for item in args.inputs:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.glob("*.csv") if p.is_file())
-            if not found:
-                raise DataError(f"{path}: no *.csv files")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise DataError(f"{path}: no such file or folder")
     kw = {}
     if args.kind:
         kw = {"kind": args.kind, "x_unit": args.x_unit, "y_unit": args.y_unit,
               "metadata": {"vd": args.vd} if args.vd is not None else {}}
-    ms = [m for f in files for m in read_any(f, **kw)]
+    files, ms = api.read_measurements(args.inputs, **kw)
     if args.dwell is not None:
         from dataclasses import replace
 
@@ -69,9 +54,7 @@ def run(args) -> int:
     import time
     from pathlib import Path
 
-    from ..fit.extract import check_converged, fit_device
-    from ..fit.report import fit_document, stage_figures
-    from ..io.atomic import save_figure, write_json
+    from .. import api
     from ..io.params_file import resolve_params
     from ..params import check_name
 
@@ -104,19 +87,15 @@ def run(args) -> int:
             print(f"[fit] stage {stage}: rmse={m['rmse']:.4g} ({m['unit']}), r2={m['r2']:.5f}, "
                   f"nfev={m['nfev']}, {time.monotonic() - t0:.1f}s", flush=True)
 
-    outcome = fit_device(measurements, base, report=report, max_nfev=args.max_nfev)
-    check_converged(outcome, args.min_r2)
-    doc = fit_document(outcome, files, name)
-
-    doc["device"]["params"]["name"] = name
-    doc["wall_time_s"] = round(time.monotonic() - t0, 2)
-    figures = {} if args.no_plots else stage_figures(outcome)
-    pngs = [save_figure(fig, out.with_name(f"{out.stem}_{stage}.png"), dpi=80) for stage, fig in figures.items()]
-    write_json(out, doc)  # last: a failure anywhere above leaves no fit file
-    p = doc["parameters"]
+    fit = api.fit_device(measurements, base, name=name, files=files, max_nfev=args.max_nfev, min_r2=args.min_r2,
+                         report=report)
+    pngs = fit.save(out, plots=not args.no_plots)[1:]
+    p = fit.document["parameters"]
     print(f"wrote {out} ({len(pngs)} figures): MW={p['mw']['value']:.3f} V, Vt_mid={p['vt_mid']['value']:.3f} V, "
           f"SS={1e3 * p['ss']['value']:.1f} mV/dec, Vc_up={p['vc_up']['value']:.3f} V, "
           f"tau0={p['tau0']['value']:.3g} s")
+    for w in fit.warnings():
+        print(f"warning: {w}")
     return 0
 
 
