@@ -36,9 +36,16 @@ color:#555;font-weight:400}}a{color:#0b57d0}tr.warn-row td{background:#fff4e5}
 """
 
 # Marks <body> once every image has decoded: lets a headless browser test check the report renders.
-_LOAD_CHECK = ("<script>window.addEventListener('load',function(){var im=Array.from(document.images);"
-               "document.body.dataset.imageCount=im.length;document.body.dataset.imagesLoaded="
-               "im.every(function(i){return i.complete&&i.naturalWidth>0;})?'all':'missing';});</script>")
+# Also records what a browser test checks: the first table's id, how many comparison rows are laid out
+# visibly, images without alt text, and whether the page overflows the viewport sideways (phone check).
+_LOAD_CHECK = ("<script>window.addEventListener('load',function(){var im=Array.from(document.images),"
+               "d=document.body.dataset,t=document.querySelector('table');"
+               "d.imageCount=im.length;d.imagesLoaded="
+               "im.every(function(i){return i.complete&&i.naturalWidth>0&&i.offsetWidth>0;})?'all':'missing';"
+               "d.imagesWithoutAlt=im.filter(function(i){return !(i.alt||'').trim();}).length;"
+               "d.firstTable=t?t.id:'none';d.comparisonRows=Array.from(document.querySelectorAll("
+               "'#comparison tbody tr')).filter(function(r){return r.offsetHeight>0;}).length;"
+               "d.overflowX=document.documentElement.scrollWidth>window.innerWidth+1?'yes':'no';});</script>")
 
 e = html.escape
 
