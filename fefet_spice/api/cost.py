@@ -61,9 +61,10 @@ class CostResult:
         out = []
         for key, label in RATIO_LABELS.items():
             r = self.ratios.get(key)
-            if r:
-                out.append(quantity(f"{label}: energy", r["energy"], "×"))
-                out.append(quantity(f"{label}: latency", r["latency"], "×"))
+            for what in ("energy", "latency") if r else ():
+                note = None if r[what] >= 1 else (
+                    "element-sparse is cheaper" if key == "element_vs_dense" else "index-free costs more")
+                out.append(quantity(f"{label}: {what}", r[what], "×", note=note))
         d = self.report["designs"]["dense"]
         out.append(quantity("dense update: energy per weight update", d["energy_j"], "J"))
         out.append(quantity("dense update: latency per weight update", d["latency_s"], "s"))

@@ -63,7 +63,8 @@ def _accuracy_rows(train: dict | None) -> list[Row]:
             "data (--dataset) for a comparable figure.")
     return [Row("accuracy", "test accuracy (EMNIST letters a e p r s)",
                 f"{si(PAPER_ACCURACY, '%')} at {si(PAPER_SPARSITY, '%')} sparsity",
-                f"{si(acc, '%')} at {si(sp, '%')} sparsity", f"{diff:+.1f} percentage points", status, why)]
+                f"{si(acc, '%')} at {si(sp, '%')} sparsity",
+                f"{diff:+.1f} percentage points" if emnist else "– (other data)", status, why)]
 
 
 def _operations_rows(train: dict | None) -> list[Row]:
