@@ -22,7 +22,8 @@ n/c: not comparable in this run (different data set); missing: the stage did not
 
 TOPICS = {"vgg8_neurosim": "VGG-8 update-stage ratios with NeuroSim's FeFET",
           "vgg8_ours": "VGG-8 update-stage ratios with our device", "accuracy": "Test accuracy",
-          "operations": "Operations per update"}
+          "operations": "Operations per update", "levels": "Distinguishable levels", "range": "Conductance range",
+          "step": "Conductance per level", "masking": "Masking"}
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ def _device_rows(char: dict | None) -> list[Row]:
                     "mean noise-free range of the characterized cell at the fitted device's read bias."))
     d, s = _ratio_status(step, PAPER_STEP_S)
     rows.append(Row("step", "conductance per level", f"≈ {si(PAPER_STEP_S, 'S')}", si(step, "S"), d, s,
-                    "Range divided by the potentiation levels: how far apart the states the trainer uses are."))
+                    "The paper's step is what one identical pulse adds (16 pulses span its range); ours is the "
+                    "range divided by the potentiation levels. A smaller step means more levels over the same range "
+                    "(finer weights, more pulses per update), not a weaker device."))
     masked = char.get("masked_ratio")
     from ..api.lut import MASK_BUDGET
 
