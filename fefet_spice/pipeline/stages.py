@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import api, presets
+from ..api._common import quantity
+from ..api.lut import FORMATS
 from ..progress import Progress
 from .cache import StageResult, file_hash
 
@@ -70,9 +72,9 @@ def stage_fit(folder: Path, cfg: dict, upstream: dict) -> StageResult:
                         "ss_mv_dec": 1e3 * p["ss"]["value"], "vc_up_v": p["vc_up"]["value"],
                         "tau0_s": p["tau0"]["value"], "r2_min": fit.r2_min(), "at_bounds": fit.at_bounds()}
         parameters[dev] = fit.parameter_rows()
-        quantities.append(api._common.quantity(f"{dev}: worst stage R² (of {len(fit.outcome.stages)})", fit.r2_min(),
+        quantities.append(quantity(f"{dev}: worst stage R² (of {len(fit.outcome.stages)})", fit.r2_min(),
                                                "(R²)"))
-        quantities.append(api._common.quantity(f"{dev}: fit wall time", fit.wall_time_s, "s"))
+        quantities.append(quantity(f"{dev}: fit wall time", fit.wall_time_s, "s"))
         warnings.extend(fit.warnings())
         commands.append(f"fefet-spice fit {src} --base {dev} --name {dev}_fit --max-nfev {cfg['max_nfev']} -o {out}")
     summary.update(about="Compact-model parameters extracted from the measurements in stages (channel, loops, "
@@ -162,7 +164,7 @@ def stage_export(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     src = _lut_folder(upstream)
     lut = load_lut(src)
     summary, files, commands = {}, [], []
-    for fmt in api.lut.FORMATS:
+    for fmt in FORMATS:
         ex = api.export_lut(lut, fmt, folder / fmt, source=str(src))
         files.extend([*ex.files, ex.manifest])
         summary[fmt] = sorted(p.name for p in [*ex.files, ex.manifest])
@@ -171,7 +173,7 @@ def stage_export(folder: Path, cfg: dict, upstream: dict) -> StageResult:
             summary["neurosim_levels"] = {k: ex.info[k] for k in ("maxNumLevelLTP", "maxNumLevelLTD")}
         commands.append(f"fefet-spice export-lut {src} --format {fmt} -o {folder / fmt}")
     nl = summary.get("neurosim_nl", {})
-    q = api._common.quantity
+    q = quantity
     summary.update(about="The lookup table translated for IBM aihwkit (PiecewiseStepDevice), DNN+NeuroSim "
                          "(RealDevice) and CrossSim (DG_LOOKUP).", commands=commands,
                    quantities=[q("NeuroSim nonlinearity label, potentiation", nl.get("NL_LTP"), "(NL)"),
