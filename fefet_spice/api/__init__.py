@@ -9,12 +9,12 @@ The CLI subcommands and the main job (``fefet-spice run``) call these functions;
     print(result.final_accuracy, api.cost("vgg8", device="neurosim").ratios)
 """
 from .cost import CostResult, cost, device_energy
-from .device import FitResult, Simulation, fit_device, read_measurements, simulate
+from .device import FitResult, Simulation, TableFit, fit_device, fit_table, read_measurements, simulate
 from .lut import Characterization, Export, characterize, export_lut, with_variation_of
 from .spice import Energies, Netlists, energies, netlists
 from .train import TrainResult, load_dataset, make_schedule, train
 
 __all__ = ["Characterization", "CostResult", "Energies", "Export", "FitResult", "Netlists", "Simulation",
-           "TrainResult", "characterize", "cost", "device_energy", "energies", "export_lut", "fit_device",
-           "load_dataset", "make_schedule", "netlists", "read_measurements", "simulate", "train",
-           "with_variation_of"]
+           "TableFit", "TrainResult", "characterize", "cost", "device_energy", "energies", "export_lut",
+           "fit_device", "fit_table", "load_dataset", "make_schedule", "netlists", "read_measurements", "simulate",
+           "train", "with_variation_of"]

@@ -245,3 +245,56 @@ def fit_device(measurements, base: FeFETParams, *, name: str = "fit", files: Ite
     wall = round(time.monotonic() - t0, 2)
     doc["wall_time_s"] = wall
     return FitResult(replace(outcome.params, name=name), doc, outcome, name, wall)
+
+
+@dataclass
+class TableFit:
+    """Result of :func:`fit_table`: switching kinetics fitted to a one-pulse or memory-window table."""
+
+    result: object
+    kind: str
+    document: dict
+    table: object
+    names: object
+    path: Path
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        return "uC/cm^2" if self.kind == "one_pulse" else "V"
+
+    def figure(self):
+        from ..fit.real import table_figure
+
+        return table_figure(self.result, self.table, self.names, self.unit)
+
+    def save(self, path, plots: bool = True) -> list[Path]:
+        """Write the fit JSON at ``path`` (last; checked to serialize first) and the figure beside it."""
+        from ..io.atomic import dumps, save_figure, write_text
+
+        path = Path(path)
+        try:
+            text = dumps(self.document)  # the document must serialize (no NaN) before anything is written
+        except (ValueError, TypeError) as e:
+            raise DataError(f"{self.path}: the fit result cannot be written ({e})") from None
+        pngs = [save_figure(self.figure(), path.with_name(f"{path.stem}_{self.kind}.png"), dpi=80)] if plots else []
+        self.files = [write_text(path, text), *pngs]
+        return self.files
+
+
+def fit_table(path, kind: str, base: FeFETParams, *, name: str = "fit", dist: str = "lognormal",
+              beta_free: bool = True, min_r2: float = 0.9) -> TableFit:
+    """Fit switching kinetics to a table: ``kind`` ``one_pulse`` (pw, amp, Pr) or ``mw`` (PW, AMP, MW)."""
+    from ..fit.extract import FitNotConverged
+    from ..fit.real import table_document, table_fit
+    from ..progress import Progress
+
+    path = Path(path)
+    with Progress(1, f"fit {kind} table"):
+        res, table, names = table_fit(path, kind, dist=dist, beta_free=beta_free)
+    r2 = res.metrics.get("r2", float("nan"))
+    if not (r2 >= min_r2):
+        raise FitNotConverged(
+            f"the fit did not converge: the {kind} table fit of {path} ended with R^2 = {r2:.3g} "
+            f"(< {min_r2:g}); check the table or lower --min-r2")
+    return TableFit(res, kind, table_document(res, kind, base, [path], name), table, names, path)

@@ -100,34 +100,14 @@ def run(args) -> int:
 
 
 def _run_table(args, out, name, base) -> int:
-    from pathlib import Path
-
-    from ..fit.extract import FitNotConverged
-    from ..fit.real import table_document, table_figure, table_fit
-    from ..errors import DataError
-    from ..io.atomic import dumps, save_figure, write_text
-    from ..progress import Progress
+    from .. import api
 
     kind = "one_pulse" if args.one_pulse else "mw"
-    path = Path(args.one_pulse or args.mw_table)
-    with Progress(1, f"fit {kind} table"):
-        res, table, names = table_fit(path, kind, dist=args.dist, beta_free=not args.beta_fixed)
-    unit = "uC/cm^2" if kind == "one_pulse" else "V"
-    r2 = res.metrics.get("r2", float("nan"))
-    if not (r2 >= args.min_r2):
-        raise FitNotConverged(
-            f"the fit did not converge: the {kind} table fit of {path} ended with R^2 = {r2:.3g} "
-            f"(< {args.min_r2:g}); check the table or lower --min-r2")
-    doc = table_document(res, kind, base, [path], name)
-    try:
-        text = dumps(doc)  # the document must serialize (no NaN) before anything is written
-    except (ValueError, TypeError) as e:
-        raise DataError(f"{path}: the fit result cannot be written ({e})") from None
-    if not args.no_plots:
-        save_figure(table_figure(res, table, names, unit), out.with_name(f"{out.stem}_{kind}.png"), dpi=80)
-    write_text(out, text)  # last: a failure anywhere above leaves no fit file
-    v = res.values
-    print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {unit} (r2 {r2:.4f}) over "
+    fit = api.fit_table(args.one_pulse or args.mw_table, kind, base, name=name, dist=args.dist,
+                        beta_free=not args.beta_fixed, min_r2=args.min_r2)
+    fit.save(out, plots=not args.no_plots)
+    res, v = fit.result, fit.result.values
+    print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {fit.unit} (r2 {res.metrics['r2']:.4f}) over "
           f"{res.metrics['n_points']} points; Ea={v['ea_up']:.3g} V, sigma={v['ea_sigma']:.3g}, "
           f"tau0={10 ** v['log10_tau0']:.3g} s, alpha={v['alpha']:.3g}, beta={v['beta']:.3g}")
     return 0
