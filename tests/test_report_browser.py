@@ -1,4 +1,5 @@
-"""The report renders in headless Chromium (Debian's chromium) with every image loaded."""
+"""The report renders in headless Chromium (Debian's chromium): every image loaded and with alt text, the
+comparison with the paper first and laid out, nothing wider than a phone screen."""
 import os
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ def _chromium():
 
 
 @pytest.mark.slow
-def test_report_renders_with_all_images(tmp_path):
+def test_report_renders_comparison_and_all_images(tmp_path):
     from fefet_spice.cli import main
 
     exe = _chromium()
@@ -30,10 +31,18 @@ def test_report_renders_with_all_images(tmp_path):
                  "--measurements", str(root / "measurements")]) == 0
     url = (out / "report.html").resolve().as_uri()
     common = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
-    dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
     n_figures = sum(1 for _ in out.rglob("*.png"))
-    assert 'data-images-loaded="all"' in dom
-    assert f'data-image-count="{n_figures}"' in dom
+    n_rows = (out / "report.html").read_text().count("data-label='status'")
+    assert n_rows >= 10
+    for size in ("1200,2000", "390,844"):  # desktop and phone
+        dom = subprocess.run([*common, f"--window-size={size}", "--dump-dom", url], capture_output=True, text=True,
+                             timeout=120).stdout
+        assert 'data-images-loaded="all"' in dom, size
+        assert f'data-image-count="{n_figures}"' in dom, size
+        assert 'data-images-without-alt="0"' in dom, size
+        assert 'data-first-table="comparison"' in dom, size
+        assert f'data-comparison-rows="{n_rows}"' in dom, size
+        assert 'data-overflow-x="no"' in dom, size  # nothing wider than a phone screen
     shot = tmp_path / "report.png"
     subprocess.run([*common, "--window-size=1200,2000", f"--screenshot={shot}", url],
                    capture_output=True, timeout=120, check=True)

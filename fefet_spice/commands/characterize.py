@@ -48,63 +48,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-plots", action="store_true")
 
 
-def _summary(res, args, out: Path) -> dict:
-    lut = res.lut
-    m = lut.meta
-    return {"lut": str(out), "backend": args.backend, "seed": args.seed, "n_devices": args.n_devices,
-            "g_min_S": lut.g_min, "g_max_S": lut.g_max, "levels": m["levels"], "masked_ratio": m["masked_ratio"],
-            "disturb_ratio": m["disturb_ratio"], "provenance": m["provenance"],
-            "kinds": [{"polarity": k.polarity, "amplitude": k.amplitude, "width": k.width} for k in lut.kinds],
-            "mean_trajectory_S": {f"pair{j}": res.traj[:, j].mean(0) for j in range(res.traj.shape[1])},
-            "masked_mean_S": res.masked.mean(0), "disturb_mean_S": res.disturb.mean(0)}
-
-
-VARIATION_FIELDS = ("sigma_ea_d2d", "sigma_vt_d2d", "sigma_c2c", "read_noise")
-
-
-def with_variation_of(params, source):
-    """``params`` with the variation and noise fields of ``source``."""
-    from dataclasses import replace
-
-    return replace(params, **{f: getattr(source, f) for f in VARIATION_FIELDS})
-
-
 def run(args) -> int:
-    from ..characterize import CharConfig, characterize
-    from ..io.atomic import save_figure, write_json
+    from .. import api
     from ..io.params_file import resolve_params
-    from ..lut.native import save_lut
     from ..progress import Progress
 
     weight = resolve_params(args.params or args.preset)
-    if args.variation:
-        weight = with_variation_of(weight, resolve_params(args.variation))
-    sparsity = resolve_params(args.sparsity)
     out = Path(args.out)
     extra = {"params_file": args.params or f"preset:{args.preset}", "sparsity_file": args.sparsity,
              "variation_from": args.variation}
-    config = CharConfig(weight=weight, sparsity=sparsity, pulses=tuple(args.pulse or ()), n_pulses=args.n_pulses,
-                        n_devices=args.n_devices, seed=args.seed, n_probe=args.n_probe, backend=args.backend,
-                        topology=args.topology, v_comp=args.v_comp, extra=extra)
     executor = "serial" if args.serial else ("dask" if args.scheduler else "pool")
     cache = Path(args.cache) if args.cache else out / ".cache"
-    with Progress(config.n_devices, f"characterize {weight.name} ({args.backend}, {executor})") as prog:
-        res = characterize(config, executor=executor, workers=args.workers, scheduler=args.scheduler,
-                           cache=cache, n_g=args.n_g, progress=lambda n, total: prog.advance())
-    save_lut(out, res.lut)
-    summary = _summary(res, args, out)
-    write_json(out / "characterization.json", summary)
-    if not args.no_plots:
-        from ..characterize.plots import plot_dg_bands, plot_trajectories
-
-        save_figure(plot_trajectories(res, f"{weight.name}: conductance vs pulse number"), out / "g_vs_pulse.png")
-        save_figure(plot_dg_bands(res.lut, f"{weight.name}: ΔG per pulse vs G"), out / "dg_vs_g.png")
+    with Progress(args.n_devices, f"characterize {weight.name} ({args.backend}, {executor})") as prog:
+        char = api.characterize(weight, resolve_params(args.sparsity),
+                                variation_from=resolve_params(args.variation) if args.variation else None,
+                                backend=args.backend, n_devices=args.n_devices, n_pulses=args.n_pulses, seed=args.seed,
+                                n_probe=args.n_probe, pulses=args.pulse or (), topology=args.topology,
+                                v_comp=args.v_comp, n_g=args.n_g, executor=executor, workers=args.workers,
+                                scheduler=args.scheduler, cache=cache, extra=extra,
+                                progress=lambda n, total: prog.advance())
+    char.save(out, plots=not args.no_plots)
     if not args.cache:
         shutil.rmtree(cache, ignore_errors=True)
-    lv = res.lut.meta["levels"]
-    print(f"characterized {weight.name}: G {res.lut.g_min * 1e6:.3f}..{res.lut.g_max * 1e6:.3f} uS, levels "
-          f"up {lv['up']} / down {lv['down']}, masked_ratio {_fmt(res.lut.meta['masked_ratio'], '.3g')}, "
-          f"disturb_ratio {_fmt(res.lut.meta['disturb_ratio'], '.3g')}")
+    lut = char.lut
+    lv = lut.meta["levels"]
+    print(f"characterized {weight.name}: G {lut.g_min * 1e6:.3f}..{lut.g_max * 1e6:.3f} uS, levels "
+          f"up {lv['up']} / down {lv['down']}, masked_ratio {_fmt(lut.meta['masked_ratio'], '.3g')}, "
+          f"disturb_ratio {_fmt(lut.meta['disturb_ratio'], '.3g')}")
+    for w in char.warnings():
+        print(f"warning: {w}", file=sys.stderr)
     print(f"wrote {out}/lut.npz, lut.json, characterization.json" + ("" if args.no_plots else
           ", g_vs_pulse.png, dg_vs_g.png"), file=sys.stdout)
     return 0

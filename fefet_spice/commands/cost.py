@@ -59,31 +59,20 @@ def _sparsity(spec: str, network: str, layers):
 
 
 def run(args) -> int:
-    from ..cost.energy_file import device_to_dict, load_energy
+    from .. import api
     from ..cost.networks import get_network
-    from ..cost.params import ArchParams, DeviceEnergy, arch_from_dict, neurosim_reference_device
-    from ..cost.report import build_report, format_table
+    from ..cost.params import arch_from_dict
     from ..io.atomic import check_figure_path
     from ._outputs import write_outputs
 
     if args.plot:
         check_figure_path(args.plot, "--plot")
-    layers = get_network(args.network)
-    sparsity, source = _sparsity(args.sparsity, args.network, layers)
-    if args.energy:
-        dev, dev_src = load_energy(args.energy), args.energy
-    elif args.neurosim_device:
-        dev, dev_src = neurosim_reference_device(), "neurosim-v2.1-defaults"
-    else:
-        dev, dev_src = DeviceEnergy(), "defaults"
-    arch = arch_from_dict(_parse_overrides(args.set)) if args.set else ArchParams()
-    record = device_to_dict(dev)
-    record["from"] = dev_src
-    rep = build_report(args.network, layers, sparsity, dev, arch, record, source,
-                       with_schedule=args.network == "vgg8" and args.sparsity == "preset")
-    print(f"device: {dev_src}")
-    print(format_table(rep))
-    from ..cost.plot import plot_report
-
-    write_outputs(args.json, rep, args.plot, lambda: plot_report(rep, f"{args.network}, device: {dev_src}"))
+    sparsity, source = _sparsity(args.sparsity, args.network, get_network(args.network))
+    device = args.energy or ("neurosim" if args.neurosim_device else None)
+    arch = arch_from_dict(_parse_overrides(args.set)) if args.set else None
+    res = api.cost(args.network, sparsity, device, arch, sparsity_source=source,
+                   with_schedule=args.network == "vgg8" and args.sparsity == "preset")
+    print(f"device: {res.device_source}")
+    print(res.table())
+    write_outputs(args.json, res.report, args.plot, res.figure)
     return 0

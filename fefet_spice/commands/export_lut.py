@@ -21,32 +21,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..io.atomic import write_json
-    from ..lut.native import load_lut, save_lut
+    from .. import api
+    from ..lut.native import load_lut
 
     src = Path(args.lut)
     lut = load_lut(src)
     folder = src.parent if src.name == "lut.json" else src
     out = Path(args.out) if args.out else folder / f"export_{args.format}"
-    if args.format == "native":
-        files = [save_lut(out, lut) / "lut.npz", out / "lut.json"]
-    elif args.format == "aihwkit":
-        from ..lut.export_aihwkit import write_aihwkit
-
-        files = write_aihwkit(lut, out, n_nodes=args.nodes)
-    elif args.format == "neurosim":
-        from ..lut.export_neurosim import write_neurosim
-
-        files = write_neurosim(lut, out, source=args.neurosim_source, origin=str(folder))
-    else:
-        from ..lut.export_crosssim import write_crosssim
-
-        files = write_crosssim(lut, out, n_cdf=args.n_cdf)
-    manifest = out / f"export_{args.format}.json"
-    write_json(manifest, {"format": args.format, "source": str(folder), "files": [p.name for p in files],
-                          "source_npz_sha256": lut.meta.get("npz_sha256"),
-                          "docs": "docs/lut_exports.md"})
-    for p in files:
+    ex = api.export_lut(lut, args.format, out, source=str(folder), nodes=args.nodes, n_cdf=args.n_cdf,
+                        neurosim_source=args.neurosim_source)
+    for p in ex.files:
         print(f"wrote {p}")
-    print(f"wrote {manifest}")
+    print(f"wrote {ex.manifest}")
     return 0

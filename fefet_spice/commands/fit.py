@@ -35,30 +35,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _measurements(args):
-    from pathlib import Path
+    from .. import api
 
-    from ..errors import DataError
-    from ..readers import read_any
-
-    files = []
-    for item in args.inputs:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.glob("*.csv") if p.is_file())
-            if not found:
-                raise DataError(f"{path}: no *.csv files")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            from ..io.inputs import not_usable
-
-            raise DataError(f"{path}: {not_usable(path)}")
     kw = {}
     if args.kind:
         kw = {"kind": args.kind, "x_unit": args.x_unit, "y_unit": args.y_unit,
               "metadata": {"vd": args.vd} if args.vd is not None else {}}
-    ms = [m for f in files for m in read_any(f, **kw)]
+    files, ms = api.read_measurements(args.inputs, **kw)
     if args.dwell is not None:
         from dataclasses import replace
 
@@ -71,9 +54,7 @@ def run(args) -> int:
     import time
     from pathlib import Path
 
-    from ..fit.extract import check_converged, fit_device
-    from ..fit.report import fit_document, stage_figures
-    from ..io.atomic import save_figure, write_json
+    from .. import api
     from ..io.params_file import resolve_params
     from ..params import check_name
 
@@ -106,57 +87,32 @@ def run(args) -> int:
             print(f"[fit] stage {stage}: rmse={m['rmse']:.4g} ({m['unit']}), r2={m['r2']:.5f}, "
                   f"nfev={m['nfev']}, {time.monotonic() - t0:.1f}s", flush=True)
 
-    outcome = fit_device(measurements, base, report=report, max_nfev=args.max_nfev)
-    check_converged(outcome, args.min_r2)
-    doc = fit_document(outcome, files, name, base_source=f"--base {args.base}")
-
-    doc["device"]["params"]["name"] = name
-    doc["wall_time_s"] = round(time.monotonic() - t0, 2)
-    figures = {} if args.no_plots else stage_figures(outcome)
-    pngs = [save_figure(fig, out.with_name(f"{out.stem}_{stage}.png"), dpi=80) for stage, fig in figures.items()]
-    write_json(out, doc)  # last: a failure anywhere above leaves no fit file
-    p = doc["parameters"]
+    fit = api.fit_device(measurements, base, name=name, files=files, max_nfev=args.max_nfev, min_r2=args.min_r2,
+                         report=report, base_source=f"--base {args.base}")
+    pngs = fit.save(out, plots=not args.no_plots)[1:]
+    p = fit.document["parameters"]
     print(f"wrote {out} ({len(pngs)} figures): MW={p['mw']['value']:.3f} V, Vt_mid={p['vt_mid']['value']:.3f} V, "
           f"SS={1e3 * p['ss']['value']:.1f} mV/dec, Vc_up={p['vc_up']['value']:.3f} V, "
           f"tau0={p['tau0']['value']:.3g} s, alpha={p['alpha']['value']:.3g}, beta={p['beta']['value']:.3g}")
-    _print_warnings(doc)
+    _print_warnings(fit.document)
     return 0
 
 
 def _run_table(args, out, name, base) -> int:
-    from pathlib import Path
-
-    from ..fit.extract import FitNotConverged
-    from ..fit.real import table_document, table_figure, table_fit
-    from ..errors import DataError
-    from ..io.atomic import dumps, save_figure, write_text
-    from ..progress import Progress
+    from .. import api
 
     kind = "one_pulse" if args.one_pulse else "mw"
-    path = Path(args.one_pulse or args.mw_table)
-    with Progress(1, f"fit {kind} table"):
-        res, table, names = table_fit(path, kind, dist=args.dist, beta_free=not args.beta_fixed)
-    unit = "uC/cm^2" if kind == "one_pulse" else "V"
-    r2 = res.metrics.get("r2", float("nan"))
-    if not (r2 >= args.min_r2):
-        raise FitNotConverged(
-            f"the fit did not converge: the {kind} table fit of {path} ended with R^2 = {r2:.3g} "
-            f"(< {args.min_r2:g}); check the table or lower --min-r2")
-    doc = table_document(res, kind, base, [path], name, base_source=f"--base {args.base}")
-    try:
-        text = dumps(doc)  # the document must serialize (no NaN) before anything is written
-    except (ValueError, TypeError) as e:
-        raise DataError(f"{path}: the fit result cannot be written ({e})") from None
-    if not args.no_plots:
-        save_figure(table_figure(res, table, names, unit), out.with_name(f"{out.stem}_{kind}.png"), dpi=80)
-    write_text(out, text)  # last: a failure anywhere above leaves no fit file
-    v = res.values
-    print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {unit} (r2 {r2:.4f}) over "
+    fit = api.fit_table(args.one_pulse or args.mw_table, kind, base, name=name, dist=args.dist,
+                        beta_free=not args.beta_fixed, min_r2=args.min_r2,
+                        base_source=f"--base {args.base}")
+    fit.save(out, plots=not args.no_plots)
+    res, v = fit.result, fit.result.values
+    print(f"wrote {out}: RMSE {res.metrics['rmse']:.3f} {fit.unit} (r2 {res.metrics['r2']:.4f}) over "
           f"{res.metrics['n_points']} points; Ea={v['ea_up']:.3g} V, sigma={v['ea_sigma']:.3g}, "
           f"tau0={10 ** v['log10_tau0']:.3g} s, alpha={v['alpha']:.3g}, beta={v['beta']:.3g}"
-          + (f"; {res.metrics['cv_folds']}-fold cross-validated RMSE {res.metrics['cv_rmse']:.3f} {unit}"
+          + (f"; {res.metrics['cv_folds']}-fold cross-validated RMSE {res.metrics['cv_rmse']:.3f} {fit.unit}"
              if "cv_rmse" in res.metrics else ""))
-    _print_warnings(doc)
+    _print_warnings(fit.document)
     return 0
 
 

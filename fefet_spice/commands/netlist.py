@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
-from pathlib import Path
 
 NAME = "netlist"
 HELP = "write ngspice netlists and Verilog-A modules generated from the device parameters (and optionally measure energies)"
@@ -21,51 +19,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from .. import presets
+    from .. import api
     from ..errors import ParamError
-    from ..io.atomic import write_json, write_text
     from ..io.params_file import resolve_params
-    from ..spice.library import all_files
-    from ..spice.verilog_a import verilog_a_files
 
     if not args.all and not args.energy and not args.verilog_a:
         raise ParamError("nothing to do: pass --all, --verilog-a and/or --energy FILE")
-    weight = presets.nominal(resolve_params(args.weight))
-    sparsity = presets.nominal(resolve_params(args.sparsity))
-    summary: dict = {"schema": "fefet-netlists/1", "files": {}}
+    weight, sparsity = resolve_params(args.weight), resolve_params(args.sparsity)
     if args.all or args.verilog_a:
-        try:  # every text is validated before anything is written
-            files = dict(all_files(weight, sparsity)) if args.all else {}
-            files.update(verilog_a_files(weight, sparsity))
+        try:
+            nets = api.netlists(weight, sparsity, spice=args.all)  # every text is validated before any write
         except ParamError as exc:  # say which files the offending devices came from
             raise ParamError(f"--weight {args.weight} / --sparsity {args.sparsity}: {exc}") from None
-        out = Path(args.out)
-        if not args.all:  # keep the other files' entries of an existing manifest
-            summary["files"] = _manifest(out / "netlists.json")
-        for name, text in sorted(files.items()):
-            write_text(out / name, text)
-            summary["files"][name] = hashlib.sha256(text.encode()).hexdigest()
-            print(f"wrote {out / name} ({len(text.splitlines())} lines)")
-        write_json(out / "netlists.json", summary)
-        print(f"wrote {out / 'netlists.json'}")
+        for path in nets.save(args.out, keep_manifest=not args.all):
+            print(f"wrote {path}" + (f" ({len(nets.texts[path.name].splitlines())} lines)" if path.name in nets.texts
+                                     else ""))
     if args.energy:
-        from ..spice.energy import measure_energies
-
-        rec = measure_energies(weight, sparsity)
-        write_json(args.energy, rec)
+        energy = api.energies(weight, sparsity)
+        energy.save(args.energy)
+        rec = energy.record
         print(f"write {rec['write_energy_per_pulse_j']:.3e} J/pulse (half-select {rec['write_energy_half_select_j']:.3e} J), "
               f"read {rec['read_energy_per_cell_j']:.3e} J/cell, sparsity write {rec['sparsity_write_energy_j']:.3e} J")
         print(f"wrote {args.energy}")
     return 0
 
-
-def _manifest(path: Path) -> dict:
-    """File hashes of an existing ``netlists.json`` (empty when absent or not a manifest)."""
-    import json
-
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    files = data.get("files") if isinstance(data, dict) and data.get("schema") == "fefet-netlists/1" else None
-    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(files, dict) else {}

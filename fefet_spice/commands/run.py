@@ -86,11 +86,6 @@ def _code_hash() -> str:
 
 
 def run(args) -> int:
-    from .. import __version__
-    from ..io.atomic import write_json
-    from ..pipeline.cache import run_stages
-    from ..pipeline.report import key_figure_text, write_report
-
     from ..io.outdir import LOCK, OutputError, exclusive, marker_command, write_marker
 
     out = Path(args.out)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 NAME = "simulate"
 HELP = "simulate FeFETs (numpy model) under a DC double sweep or a pulse train"
 
@@ -26,45 +24,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def simulate_to_dict(args) -> tuple[dict, object, object]:
-    from .. import presets, simulate, waveforms as wf
+    """(JSON-ready result, the :class:`~fefet_spice.api.Simulation`, its parameters) for parsed arguments."""
+    from .. import api
     from ..io.params_file import load_params
-    from ..model import merz_switching_voltage
-    from ..params import to_dict
+    from .. import presets
 
-    from ..errors import ParamError
-
-    for flag, value in (("--n-devices", args.n_devices), ("--n-pulses", args.n_pulses), ("--rate", args.rate)):
-        if not value > 0:
-            raise ParamError(f"{flag} must be > 0, got {value!r}")
-    if args.vmax is not None and not args.vmax > 0:
-        raise ParamError(f"--vmax must be > 0, got {args.vmax!r}")
     params = load_params(args.params) if args.params else presets.get(args.preset)
-    if args.nominal:
-        params = presets.nominal(params)
-    vd = params.op.v_read_d if args.vd is None else args.vd
-    fp = params.ferro
-    if args.waveform == "dc":
-        vmax = args.vmax or 1.4 * float(merz_switching_voltage(max(fp.ea_up, fp.ea_dn), 1e-6, fp.alpha, fp.tau0))
-        waveform = wf.dc_double_sweep(-vmax, vmax, step=0.02, rate=args.rate)
-    else:
-        waveform = wf.potentiation_depression(params, args.n_pulses, args.n_pulses)
-    res = simulate(params, waveform, vd=vd, n_devices=args.n_devices, seed=args.seed)
-    out = {"params": to_dict(params), "waveform": args.waveform, "seed": args.seed, "vd": vd,
-           "t": res.t, "vg": res.vg, "id": res.id, "polarization": res.polarization}
-    if res.g_after_pulse is not None:
-        out["g_after_pulse"] = res.g_after_pulse
-        out["g_initial"] = res.g_initial
-        g = res.g_after_pulse
-        out["summary"] = {"g_min": float(g.min()), "g_max": float(g.max()), "n_pulses_per_polarity": args.n_pulses}
-    else:
-        from ..model.metrics import memory_window
-
-        mw = [memory_window(res.vg, res.id[i], 1e-8) for i in range(res.id.shape[0])]
-        mw = np.asarray(mw, float)
-        # no window at all (the sweep never crosses i_ref on both branches): null, not NaN
-        window = float(np.mean(mw[np.isfinite(mw)])) if np.isfinite(mw).any() else None
-        out["summary"] = {"memory_window_v": window, "i_ref": 1e-8, "vmax": float(waveform.vg.max())}
-    return out, res, params
+    sim = api.simulate(params, args.waveform, n_pulses=args.n_pulses, n_devices=args.n_devices, seed=args.seed,
+                       vmax=args.vmax, rate=args.rate, vd=args.vd, nominal=args.nominal)
+    return sim.to_dict(), sim, sim.params
 
 
 def run(args) -> int:
@@ -74,10 +42,8 @@ def run(args) -> int:
         from ..io.atomic import check_figure_path
 
         check_figure_path(args.plot)  # before any work
-    out, res, params = simulate_to_dict(args)
+    out, sim, params = simulate_to_dict(args)
     summary = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in out["summary"].items())
-    print(f"simulated {params.name} ({args.waveform}, {res.id.shape[0]} device(s)): {summary}")
-    from ..plotting import plot_simulation
-
-    write_outputs(args.json, out, args.plot, lambda: plot_simulation(res, args.waveform, f"{params.name}: {args.waveform}"))
+    print(f"simulated {params.name} ({args.waveform}, {sim.result.id.shape[0]} device(s)): {summary}")
+    write_outputs(args.json, out, args.plot, sim.figure)
     return 0

@@ -65,24 +65,14 @@ def _line(rec: dict) -> str:
 
 
 def run(args) -> int:
-    from dataclasses import replace
-
-    from ..errors import ParamError
+    from .. import api
     from ..io.atomic import check_figure_path
     from ._outputs import write_outputs
-    from ..train import data, schedule
-    from ..train.trainer import train
 
     if args.plot:
         check_figure_path(args.plot, "--plot")
-    sch = schedule.load(args.schedule) if args.schedule else schedule.Schedule()
-    if args.epochs is not None:
-        if args.epochs <= sch.pretrain_epochs:
-            raise ParamError(f"--epochs {args.epochs}: must exceed the {sch.pretrain_epochs} pretraining epochs")
-        sch = replace(sch, epochs=args.epochs)
-    if args.verify:
-        sch = replace(sch, verify=True)
-    ds = data.load(args.dataset, seed=args.seed, classes=_classes(args.classes, args.dataset))
+    sch = api.make_schedule(args.schedule, args.epochs, args.verify)
+    ds = api.load_dataset(args.dataset, seed=args.seed, classes=_classes(args.classes, args.dataset))
     lut, lut_name = _lut(args)
     total = sch.epochs
 
@@ -90,13 +80,11 @@ def run(args) -> int:
         if not args.quiet:
             print(f"[train {rec['epoch']}/{total}] {_line(rec)}", file=sys.stderr, flush=True)
 
-    res = train(ds, lut, args.update, sch, seed=args.seed, on_epoch=progress)
-    res.update({"dataset": ds.source, "classes": list(ds.classes), "lut": lut_name})
+    result = api.train(ds, lut, args.update, sch, seed=args.seed, on_epoch=progress, lut_name=lut_name)
+    res = result.record
     print(f"MSNet on {ds.source}, rule {args.update}, {lut_name}, seed {args.seed}: "
           f"final accuracy {100 * res['final_accuracy']:.1f} % at sparsity {100 * res['final_sparsity']:.1f} % "
           f"(per layer {', '.join(f'{100 * s:.0f} %' for s in res['final_layer_sparsity'])}); "
           f"{res['operations_total']} operations, {res['pulses_total']} pulses, {res['wall_time_s']:.1f} s")
-    from ..train.plots import plot_history
-
-    write_outputs(args.json, res, args.plot, lambda: plot_history(res, f"MSNet, {ds.source}"))
+    write_outputs(args.json, res, args.plot, result.figure)
     return 0

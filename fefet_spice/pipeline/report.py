@@ -1,26 +1,53 @@
-"""Self-contained HTML report: one section per stage, figures embedded as base64 PNG data URIs."""
+"""Self-contained HTML report of a run: first the comparison with the reference paper, then one section
+per stage (figures first, what they show, numbers with SI units, fitted parameters with uncertainties,
+warnings, the command that reproduces the stage alone), provenance last. Figures are embedded as base64
+PNG data URIs; the page works on a phone (responsive, tables scroll) and passes a basic accessibility check
+(alt text on every figure, headings in order, ``lang``)."""
 from __future__ import annotations
 
 import base64
 import html
 import json
+import platform
 from pathlib import Path
 
 from ..io.atomic import write_text
+from ..units import si, si_pm
+from .compare import PAPER, comparison_rows, explanations
 
 _CSS = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
-th{background:#f4f4f4}.key{font-size:1.15em;background:#eef6ee;padding:.4em .8em;display:inline-block}
-img{max-width:100%;border:1px solid #eee;margin:.4em 0}.meta{color:#777;font-size:.9em}
+*{box-sizing:border-box}body{font-family:system-ui,-apple-system,sans-serif;max-width:60rem;margin:0 auto;
+padding:0 1rem 3rem;color:#1b1b1b;line-height:1.45;font-size:16px}
+h1{font-size:1.5rem;margin:1.2rem 0 .2rem}h2{font-size:1.25rem;border-bottom:2px solid #ccd;padding-bottom:.2rem;
+margin-top:2.2rem}h3{font-size:1.05rem;margin:1.2rem 0 .4rem}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}table{border-collapse:collapse;margin:.4rem 0;min-width:100%}
+td,th{border:1px solid #d6d6de;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f1f2f6}
+td.num{font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:.3rem 0}
+.status{font-weight:700;white-space:nowrap}.s-match{color:#176b2c}.s-close{color:#8a5a00}.s-differs{color:#b3261e}
+.s-nc,.s-missing{color:#555}.warn{background:#fff4e5;border-left:4px solid #d97706;padding:.5rem .8rem;margin:.6rem 0}
+.warn strong{color:#8a3b00}figure{margin:.8rem 0}figure img{max-width:100%;height:auto;border:1px solid #e4e4ea}
+figcaption{font-size:.92rem;color:#333}.meta{color:#555;font-size:.9rem}
+pre{background:#f6f6f9;padding:.5rem;overflow-x:auto;font-size:.85rem;white-space:pre-wrap;word-break:break-all}
+nav ol{padding-left:1.2rem}
+@media (max-width:40rem){#comparison,#comparison tbody,#comparison tr,#comparison td,#comparison th{display:block;
+min-width:0}#comparison thead{position:absolute;left:-9999px}#comparison caption{display:block}#comparison tr{border:1px solid #d6d6de;margin:.5rem 0}
+#comparison td,#comparison th{border:0;padding:.15rem .5rem}#comparison td::before{content:attr(data-label) ": ";
+color:#555;font-weight:400}}a{color:#0b57d0}tr.warn-row td{background:#fff4e5}
 """
 
-
 # Marks <body> once every image has decoded: lets a headless browser test check the report renders.
-_LOAD_CHECK = ("<script>window.addEventListener('load',function(){var im=Array.from(document.images);"
-               "document.body.dataset.imageCount=im.length;document.body.dataset.imagesLoaded="
-               "im.every(function(i){return i.complete&&i.naturalWidth>0;})?'all':'missing';});</script>")
+# Also records what a browser test checks: the first table's id, how many comparison rows are laid out
+# visibly, images without alt text, and whether the page overflows the viewport sideways (phone check).
+_LOAD_CHECK = ("<script>window.addEventListener('load',function(){var im=Array.from(document.images),"
+               "d=document.body.dataset,t=document.querySelector('table');"
+               "d.imageCount=im.length;d.imagesLoaded="
+               "im.every(function(i){return i.complete&&i.naturalWidth>0&&i.offsetWidth>0;})?'all':'missing';"
+               "d.imagesWithoutAlt=im.filter(function(i){return !(i.alt||'').trim();}).length;"
+               "d.firstTable=t?t.id:'none';d.comparisonRows=Array.from(document.querySelectorAll("
+               "'#comparison tbody tr')).filter(function(r){return r.offsetHeight>0;}).length;"
+               "d.overflowX=document.documentElement.scrollWidth>window.innerWidth+1?'yes':'no';});</script>")
+
+e = html.escape
 
 
 def _fmt(value) -> str:
@@ -32,56 +59,156 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _flatten(summary: dict, prefix: str = "") -> list[tuple[str, object]]:
-    rows = []
-    for k, v in summary.items():
-        if k == "key_figure":
-            continue
-        name = f"{prefix}{k}"
-        if isinstance(v, dict) and len(v) <= 12 and all(not isinstance(x, dict) for x in v.values()):
-            rows.extend(_flatten(v, prefix=f"{name}."))
-        else:
-            rows.append((name, v))
-    return rows
-
-
-def _img(path: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(Path(path).name)}" src="data:image/png;base64,{data}">'
-
-
 def key_figure_text(record) -> str:
+    """The stage's one-line key figure (also written to summary.json by the main job)."""
     kf = record.summary.get("key_figure")
     if not kf:
         return ""
     return f"{kf['label']}: {_fmt(kf['value'])}{(' ' + kf['unit']) if kf.get('unit') else ''}"
 
 
+def _status_class(status: str) -> str:
+    return "s-" + status.replace("/", "")
+
+
+def _comparison(records) -> list[str]:
+    rows = comparison_rows({r.name: r.summary for r in records})
+    out = ["<section aria-labelledby='vs-paper'><h2 id='vs-paper'>This run against the paper</h2>",
+           f"<p>Reference: {e(PAPER)}. Status: <b>match</b> within 25 %, <b>close</b> within 2×, <b>differs</b> "
+           "beyond, <b>n/c</b> not comparable in this run; each status links to its explanation.</p>",
+           "<div class='scroll'><table id='comparison'><caption>Paper figures against this run</caption>",
+           "<thead><tr><th scope='col'>quantity</th><th scope='col'>paper</th><th scope='col'>this run</th>"
+           "<th scope='col'>ratio or difference</th><th scope='col'>status</th></tr></thead><tbody>"]
+    for r in rows:
+        out.append(f"<tr><th scope='row'>{e(r.quantity)}</th><td class='num' data-label='paper'>{e(r.paper)}</td>"
+                   f"<td class='num' data-label='this run'>{e(r.ours)}</td>"
+                   f"<td class='num' data-label='ratio or difference'>{e(r.delta)}</td>"
+                   f"<td class='status {_status_class(r.status)}' data-label='status'>"
+                   f"<a href='#why-{e(r.key)}'>{e(r.status)}</a></td></tr>")
+    out.append("</tbody></table></div>")
+    out.append("<h3 id='why'>Why the figures differ or match</h3><dl>")
+    for anchor, title, text in explanations(rows):
+        out.append(f"<dt id='{e(anchor)}'><b>{e(title)}</b></dt><dd>{e(text)}</dd>")
+    out.append("</dl></section>")
+    return out
+
+
+def _img(path: str, alt: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img alt="{e(alt)}" loading="eager" src="data:image/png;base64,{data}">'
+
+
+def _figures(r) -> list[str]:
+    captions = r.summary.get("captions", {})
+    out = []
+    for f in r.figures:
+        cap = captions.get(Path(f).name) or f"{r.title}: {Path(f).stem.replace('_', ' ')}."
+        out.append(f"<figure>{_img(f, cap)}<figcaption>{e(cap)}</figcaption></figure>")
+    return out
+
+
+def _quantity_cell(q: dict) -> str:
+    text = si_pm(q.get("value"), q.get("stderr"), q.get("unit", ""))
+    if q.get("unit", "").startswith("("):
+        text = f"{_fmt_plain(q.get('value'))} {q['unit']}"
+    return text + (f" ({q['note']})" if q.get("note") else "")
+
+
+def _fmt_plain(v) -> str:
+    return "n/a" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _quantity_table(rows: list[dict], caption: str, head=("quantity", "value")) -> list[str]:
+    if not rows:
+        return []
+    out = [f"<div class='scroll'><table><caption>{e(caption)}</caption><thead><tr><th scope='col'>{e(head[0])}</th>"
+           f"<th scope='col'>{e(head[1])}</th></tr></thead><tbody>"]
+    for q in rows:
+        cls = " class='warn-row'" if q.get("warn") else ""
+        out.append(f"<tr{cls}><th scope='row'>{e(q['label'])}</th><td class='num'>{e(_quantity_cell(q))}</td></tr>")
+    out.append("</tbody></table></div>")
+    return out
+
+
+def _stage(r) -> list[str]:
+    s = r.summary
+    when = "reused from the cache" if r.cached else f"ran in {si(r.seconds, 's')}"
+    out = [f"<section aria-labelledby='{e(r.name)}'><h2 id='{e(r.name)}'>{e(r.title)}</h2>",
+           f"<p class='meta'>Stage {e(r.name)}, {when}.</p>"]
+    for w in s.get("warnings", []):
+        out.append(f"<p class='warn' role='note'><strong>Warning:</strong> {e(w)}</p>")
+    figs = _figures(r)
+    if figs:
+        out.append(f"<h3 id='{e(r.name)}-figures'>Figures</h3>")
+        out.extend(figs)
+    if s.get("about"):
+        out.append(f"<p>{e(s['about'])}</p>")
+    if s.get("quantities"):
+        out.append(f"<h3 id='{e(r.name)}-numbers'>Numbers</h3>")
+        out.extend(_quantity_table(s["quantities"], f"{r.title}: results"))
+    for dev, rows in (s.get("parameters") or {}).items():
+        out.append(f"<h3 id='{e(r.name)}-{e(dev)}-params'>Fitted parameters: {e(dev)} FeFET</h3>")
+        out.extend(_quantity_table(rows, f"{dev} FeFET: fitted value ± standard error", ("parameter", "value ± error")))
+    if s.get("commands"):
+        out.append(f"<h3 id='{e(r.name)}-reproduce'>Reproduce this stage alone</h3>")
+        out.append("<pre><code>" + e("\n".join(s["commands"])) + "</code></pre>")
+    if r.files:
+        out.append(f"<details><summary>Files written ({len(r.files)})</summary><p class='meta'>"
+                   + ", ".join(e(str(f)) for f in r.files) + "</p></details>")
+    out.append("</section>")
+    return out
+
+
+def _versions(records) -> dict[str, str]:
+    import numpy
+
+    out = {"python": platform.python_version(), "numpy": numpy.__version__}
+    for mod in ("scipy", "lmfit", "matplotlib"):
+        try:
+            out[mod] = __import__(mod).__version__
+        except ImportError:
+            pass
+    for r in records:
+        sim, ver = r.summary.get("simulator"), r.summary.get("simulator_version")
+        if sim and ver:
+            out[str(sim)] = str(ver)
+    return out
+
+
+def _provenance(records, meta: dict) -> list[str]:
+    out = ["<section aria-labelledby='provenance'><h2 id='provenance'>Provenance</h2>",
+           "<h3 id='prov-versions'>Versions and configuration</h3><div class='scroll'><table><tbody>"]
+    for k, v in {**{k: _fmt(v) for k, v in meta.items()}, **_versions(records)}.items():
+        out.append(f"<tr><th scope='row'>{e(k)}</th><td>{e(str(v))}</td></tr>")
+    out.append("</tbody></table></div><h3 id='prov-inputs'>Inputs (SHA-256)</h3><div class='scroll'><table><tbody>")
+    for r in records:
+        for path, digest in (r.summary.get("inputs") or {}).items():
+            out.append(f"<tr><th scope='row'>{e(path)}</th><td><code>{e(str(digest))}</code></td></tr>")
+    out.append("</tbody></table></div><h3 id='prov-seeds'>Seeds and stage keys</h3><div class='scroll'><table><tbody>")
+    for r in records:
+        seeds = ", ".join(f"{k} {v}" for k, v in (r.summary.get("seeds") or {}).items()) or "no randomness"
+        out.append(f"<tr><th scope='row'>{e(r.title)}</th><td>seed: {e(seeds)}; cache key "
+                   f"<code>{e(r.key[:16])}</code></td></tr>")
+    out.append("</tbody></table></div></section>")
+    return out
+
+
 def render(records, title: str, meta: dict) -> str:
     """HTML text of the report for the given stage records."""
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"]
-    parts.append("<p class='meta'>" + " · ".join(f"{html.escape(k)}: {html.escape(_fmt(v))}"
-                                                 for k, v in meta.items()) + "</p>")
-    parts.append("<h2>Key figures</h2><table><tr><th>stage</th><th>key figure</th><th>time</th></tr>")
+    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             f"<title>{e(title)}</title><style>{_CSS}</style></head><body><main>",
+             f"<h1>{e(title)}</h1>",
+             "<p class='meta'>" + " · ".join(f"{e(k)}: {e(_fmt(v))}" for k, v in meta.items()) + "</p>"]
+    parts.extend(_comparison(records))
+    parts.append("<nav aria-label='stages'><h2 id='contents'>Stages</h2><ol>")
     for r in records:
-        when = "cached" if r.cached else f"{r.seconds:.1f} s"
-        parts.append(f"<tr><td>{html.escape(r.title)}</td><td>{html.escape(key_figure_text(r))}</td>"
-                     f"<td>{when}</td></tr>")
-    parts.append("</table>")
+        parts.append(f"<li><a href='#{e(r.name)}'>{e(r.title)}</a>: {e(key_figure_text(r))}</li>")
+    parts.append("</ol></nav>")
     for r in records:
-        parts.append(f"<h2 id='{html.escape(r.name)}'>{html.escape(r.title)}</h2>")
-        if key_figure_text(r):
-            parts.append(f"<p class='key'>{html.escape(key_figure_text(r))}</p>")
-        rows = _flatten(r.summary)
-        if rows:
-            parts.append("<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td></tr>"
-                                             for k, v in rows) + "</table>")
-        parts.extend(_img(f) for f in r.figures)
-        if r.files:
-            parts.append("<p class='meta'>files: " + ", ".join(html.escape(f) for f in r.files) + "</p>")
-    parts.append(_LOAD_CHECK)
-    parts.append("</body></html>\n")
+        parts.extend(_stage(r))
+    parts.extend(_provenance(records, meta))
+    parts.append("</main>" + _LOAD_CHECK + "</body></html>\n")
     return "\n".join(parts)
 
 

@@ -1,104 +1,156 @@
-"""Stage functions of the main job: each runs the user-facing subcommand for its stage into the stage
-folder, then reads back the JSON that command wrote. Signature: (folder, config, upstream) -> StageResult.
+"""Stage functions of the main job: each calls the Python API (:mod:`fefet_spice.api`) on typed inputs,
+saves the result objects into the stage folder and reports what the report shows. Signature:
+``(folder, config, upstream) -> StageResult``. Upstream outputs are read from disk only because a cached
+stage has nothing else to hand over.
+
+Every summary carries, beside its raw numbers: ``about`` (what the stage does), ``quantities`` (labelled
+numbers with SI units), ``warnings``, ``captions`` (one sentence per figure), ``commands`` (the CLI
+commands that reproduce the stage alone), ``seeds`` and ``inputs`` (file hashes) for provenance.
 """
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
-import json
 from pathlib import Path
 
-from ..errors import FefetError
-from .cache import StageResult
+from .. import api, presets
+from ..api._common import quantity
+from ..api.lut import FORMATS
+from ..progress import Progress
+from .cache import StageResult, file_hash
 
 
-def _cli(args: list[str]) -> str:
-    """Run a subcommand in-process; its stdout is captured and returned (errors propagate)."""
-    from ..cli import build_parser
-
-    ns = build_parser().parse_args([str(a) for a in args])
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        rc = ns._run(ns)
-    if rc:
-        raise FefetError(f"fefet-spice {args[0]} exited with status {rc}")
-    return buf.getvalue()
-
-
-def _load(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
+def _fig(path: Path, caption: str, captions: dict) -> Path:
+    captions[Path(path).name] = caption
+    return Path(path)
 
 
 def stage_model(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """The compact model on both presets: Id-Vg loops and identical-pulse conductance updates."""
-    from ..commands.simulate import simulate_to_dict
-    from ..io.atomic import save_figure, write_json
-    from ..plotting import plot_simulation
-
-    summary, figures, files = {}, [], []
+    summary, figures, files, quantities, captions, commands = {}, [], [], [], {}, []
     for preset in ("weight", "sparsity"):
         for waveform in ("dc", "pulses"):
-            ns = argparse.Namespace(preset=preset, params=None, waveform=waveform, vmax=None, rate=1.0,
-                                    n_pulses=cfg["n_pulses"], n_devices=cfg["n_devices"], vd=None,
-                                    seed=cfg["seed"], nominal=False)
-            data, res, params = simulate_to_dict(ns)
+            sim = api.simulate(presets.get(preset), waveform, n_pulses=cfg["n_pulses"], n_devices=cfg["n_devices"],
+                               seed=cfg["seed"])
             stem = folder / f"{preset}_{waveform}"
-            files.append(write_json(stem.with_suffix(".json"), data))
-            figures.append(save_figure(plot_simulation(res, waveform, f"{params.name}: {waveform}"),
-                                       stem.with_suffix(".png")))
-            summary[f"{preset}_{waveform}"] = data["summary"]
-    summary["key_figure"] = {"label": "weight FeFET memory window (DC, preset)",
-                             "value": summary["weight_dc"]["memory_window_v"], "unit": "V"}
+            j, png = sim.save(stem.with_suffix(".json"), stem.with_suffix(".png"))
+            files.append(j)
+            what = ("drain current during a DC double sweep of the gate: the counter-clockwise loop is the memory "
+                    "window" if waveform == "dc" else
+                    f"conductance read after each of {cfg['n_pulses']} identical potentiating, then depressing pulses")
+            figures.append(_fig(png, f"{preset} FeFET preset, {cfg['n_devices']} devices: {what}.", captions))
+            summary[f"{preset}_{waveform}"] = sim.summary()
+            quantities.extend(sim.quantities())
+            commands.append(f"fefet-spice simulate --preset {preset} --waveform {waveform} --n-devices "
+                            f"{cfg['n_devices']} --n-pulses {cfg['n_pulses']} --seed {cfg['seed']} "
+                            f"--json {stem}.json --plot {stem}.png")
+    summary.update(about="The numpy compact model (multi-domain Preisach ferroelectric, charge-based MoS2 channel) "
+                         "on the two preset devices, before any fit.",
+                   quantities=quantities, captions=captions, commands=commands, seeds={"model": cfg["seed"]},
+                   key_figure={"label": "weight FeFET memory window (DC, preset)",
+                               "value": summary["weight_dc"]["memory_window_v"], "unit": "V"})
     return StageResult(summary=summary, figures=figures, files=files)
 
 
 def stage_fit(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """Staged lmfit extraction of the weight (and sparsity) FeFET from the reference measurements."""
-    summary, figures, files = {}, [], []
+    summary, figures, files, warnings, captions, commands, inputs = {}, [], [], [], {}, [], {}
+    parameters, quantities = {}, []
     for dev in cfg["devices"]:
+        src = Path(cfg["measurements"]) / dev
+        inputs[str(src)] = file_hash(src)
+        paths, ms = api.read_measurements([src])
         out = folder / f"{dev}_fit.json"
-        _cli(["fit", Path(cfg["measurements"]) / dev, "--base", dev, "--name", f"{dev}_fit",
-              "--max-nfev", cfg["max_nfev"], "-o", out])
-        doc = _load(out)
-        p, m = doc["parameters"], doc["metrics"]
+        with Progress(1, f"fit {dev} ({len(ms)} measurements)"):
+            fit = api.fit_device(ms, presets.get(dev), name=f"{dev}_fit", files=paths, max_nfev=cfg["max_nfev"])
+        saved = fit.save(out)
+        files.append(out)
+        for png in saved[1:]:
+            stage = png.stem.rsplit("_fit_", 1)[-1]
+            figures.append(_fig(png, f"{dev} FeFET, {stage} stage: measured data (dots) against the fitted model "
+                                     "(lines).", captions))
+        p = fit.document["parameters"]
         summary[dev] = {"mw_v": p["mw"]["value"], "vt_mid_v": p["vt_mid"]["value"],
                         "ss_mv_dec": 1e3 * p["ss"]["value"], "vc_up_v": p["vc_up"]["value"],
-                        "tau0_s": p["tau0"]["value"],
-                        "r2_min": min(s["r2"] for s in m.values() if isinstance(s, dict) and "r2" in s)}
-        files.append(out)
-        figures.extend(sorted(folder.glob(f"{dev}_fit_*.png")))
-    w = summary["weight"]
-    summary["key_figure"] = {"label": "fitted weight FeFET memory window", "value": w["mw_v"], "unit": "V"}
+                        "tau0_s": p["tau0"]["value"], "r2_min": fit.r2_min(), "at_bounds": fit.at_bounds()}
+        parameters[dev] = fit.parameter_rows()
+        quantities.append(quantity(f"{dev}: worst stage R² (of {len(fit.outcome.stages)})", fit.r2_min(),
+                                               "(R²)"))
+        quantities.append(quantity(f"{dev}: fit wall time", fit.wall_time_s, "s"))
+        warnings.extend(fit.warnings())
+        commands.append(f"fefet-spice fit {src} --base {dev} --name {dev}_fit --max-nfev {cfg['max_nfev']} -o {out}")
+    summary.update(about="Compact-model parameters extracted from the measurements in stages (channel, loops, "
+                         "kinetics, joint polish); uncertainties are lmfit's standard errors.",
+                   parameters=parameters, quantities=quantities, warnings=warnings, captions=captions,
+                   commands=commands, inputs=inputs,
+                   key_figure={"label": "fitted weight FeFET memory window", "value": summary["weight"]["mw_v"],
+                               "unit": "V"})
     return StageResult(summary=summary, figures=figures, files=files)
 
 
-def _device_file(upstream: dict, dev: str) -> str:
+def _device(upstream: dict, dev: str):
+    """The fitted device of the fit stage (its saved file: the stage may have come from the cache), else
+    the preset; returns (params, how the CLI names it)."""
+    from ..io.params_file import load_params
+
     fit = upstream.get("fit")
-    if fit is not None:
-        for f in fit.files:
-            if Path(f).name == f"{dev}_fit.json":
-                return f
-    return dev  # a preset name
+    for f in (fit.files if fit is not None else []):
+        if Path(f).name == f"{dev}_fit.json":
+            return load_params(f), str(f)
+    return presets.get(dev), dev
+
+
+def stage_netlists(folder: Path, cfg: dict, upstream: dict) -> StageResult:
+    """ngspice netlists of the fitted devices (libraries, cell testbench, 8x8 VAU deck) and the write and
+    read energies measured in ngspice (the cost model's device numbers)."""
+    (weight, wname), (sparsity, sname) = _device(upstream, "weight"), _device(upstream, "sparsity")
+    files = api.netlists(weight, sparsity).save(folder)
+    energy = api.energies(weight, sparsity)
+    files += energy.save(folder / "energy.json")
+    e = energy.record
+    summary = {k: v for k, v in e.items() if isinstance(v, (int, float))}
+    summary.update(about="ngspice netlists generated from the same parameter objects as the numpy model, and the "
+                         "cell's write and read energies measured in ngspice (the cost model's device numbers).",
+                   quantities=energy.quantities(), simulator=e["provenance"].get("simulator"),
+                   commands=[f"fefet-spice netlist --all -o {folder} --weight {wname} --sparsity {sname} "
+                             f"--energy {folder / 'energy.json'}"],
+                   key_figure={"label": "write energy per pulse (ngspice, full select)",
+                               "value": 1e12 * e["write_energy_per_pulse_j"], "unit": "pJ"})
+    return StageResult(summary=summary, files=sorted(files))
 
 
 def stage_characterize(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """Monte Carlo conductance-update characterization of the fitted weight FeFET in its cell -> LUT."""
+    (weight, wname), (sparsity, sname) = _device(upstream, "weight"), _device(upstream, "sparsity")
+    serial = cfg["backend"] == "numpy"
+    with Progress(cfg["n_devices"], f"characterize {weight.name} ({cfg['backend']})") as prog:
+        char = api.characterize(weight, sparsity, variation_from=presets.get("weight"), backend=cfg["backend"],
+                                n_devices=cfg["n_devices"], n_pulses=cfg["n_pulses"], seed=cfg["seed"],
+                                executor="serial" if serial else "pool", workers=2,
+                                progress=lambda n, total: prog.advance(),
+                                extra={"params_file": wname, "sparsity_file": sname, "variation_from": "weight"})
     out = folder / "lut"
-    _cli(["characterize", "--params", _device_file(upstream, "weight"), "--variation", "weight",
-          "--sparsity", _device_file(upstream, "sparsity"), "--backend", cfg["backend"],
-          "--n-devices", cfg["n_devices"], "--n-pulses", cfg["n_pulses"], "--seed", cfg["seed"],
-          "--serial" if cfg["backend"] == "numpy" else "--workers=2", "-o", out])
-    side = _load(out / "lut.json")
-    summary = {"backend": cfg["backend"], "n_devices": cfg["n_devices"], "g_min_s": side["g_min"],
-               "g_max_s": side["g_max"], "levels_up": side["levels"]["up"], "levels_down": side["levels"]["down"],
-               "masked_ratio": side["masked_ratio"], "disturb_ratio": side.get("disturb_ratio"),
-               "simulator": side["provenance"].get("simulator")}
+    char.save(out)
+    lut, m = char.lut, char.lut.meta
+    captions = {}
+    _fig(char.figures[0], f"Conductance of each of {cfg['n_devices']} Monte Carlo devices against pulse number "
+                          "(potentiation, then depression), with the masked and half-selected cells.", captions)
+    _fig(char.figures[1], "Conductance change per pulse against conductance: mean and spread, the table the "
+                          "trainer and the exports use.", captions)
+    summary = {"backend": cfg["backend"], "n_devices": cfg["n_devices"], "g_min_s": lut.g_min, "g_max_s": lut.g_max,
+               "levels_up": m["levels"]["up"], "levels_down": m["levels"]["down"], "masked_ratio": m["masked_ratio"],
+               "disturb_ratio": m["disturb_ratio"], "simulator": m["provenance"].get("simulator"),
+               "simulator_version": m["provenance"].get("simulator_version"),
+               "about": "Monte Carlo pulse response of the fitted weight FeFET in its cell (device-to-device, "
+                        "cycle-to-cycle and read-noise fields from the weight preset: one device's fit cannot "
+                        "measure them), assembled into the synapse lookup table.",
+               "quantities": char.quantities(), "warnings": char.warnings(), "captions": captions,
+               "seeds": {"characterize": cfg["seed"]},
+               "commands": [f"fefet-spice characterize --params {wname} --variation weight --sparsity {sname} "
+                            f"--backend {cfg['backend']} --n-devices {cfg['n_devices']} --n-pulses {cfg['n_pulses']} "
+                            f"--seed {cfg['seed']} {'--serial' if serial else '--workers 2'} -o {out}"]}
     summary["key_figure"] = {"label": "distinguishable levels up/down",
-                             "value": f"{side['levels']['up']}/{side['levels']['down']}",
-                             "unit": f"over {1e6 * (side['g_max'] - side['g_min']):.2f} uS"}
-    return StageResult(summary=summary, figures=sorted(out.glob("*.png")),
-                       files=[out / "lut.json", out / "lut.npz", out / "characterization.json"])
+                             "value": f"{m['levels']['up']}/{m['levels']['down']}",
+                             "unit": f"over {1e6 * (lut.g_max - lut.g_min):.2f} uS"}
+    return StageResult(summary=summary, figures=char.figures, files=char.files)
 
 
 def _lut_folder(upstream: dict) -> Path:
@@ -107,67 +159,103 @@ def _lut_folder(upstream: dict) -> Path:
 
 def stage_export(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """The LUT in every format: native copy, aihwkit, NeuroSim and CrossSim."""
-    lut = _lut_folder(upstream)
-    summary, files = {}, []
-    for fmt in ("native", "aihwkit", "neurosim", "crosssim"):
-        out = folder / fmt
-        _cli(["export-lut", lut, "--format", fmt, "-o", out])
-        files.extend(sorted(p for p in out.rglob("*") if p.is_file()))
-        summary[fmt] = sorted(p.name for p in out.iterdir())
-    ns = next((f for f in files if f.name.endswith(".json") and f.parent.name == "neurosim"
-               and "export" not in f.name), None)
-    if ns is not None:
-        doc = _load(ns)
-        flat = doc.get("RealDevice", doc)
-        summary["neurosim_nl"] = {k: flat[k] for k in ("NL_LTP", "NL_LTD") if k in flat}
+    from ..lut.native import load_lut
+
+    src = _lut_folder(upstream)
+    lut = load_lut(src)
+    summary, files, commands = {}, [], []
+    for fmt in FORMATS:
+        ex = api.export_lut(lut, fmt, folder / fmt, source=str(src))
+        files.extend([*ex.files, ex.manifest])
+        summary[fmt] = sorted(p.name for p in [*ex.files, ex.manifest])
+        if ex.info:
+            summary["neurosim_nl"] = {k: ex.info[k] for k in ("NL_LTP", "NL_LTD")}
+            summary["neurosim_levels"] = {k: ex.info[k] for k in ("maxNumLevelLTP", "maxNumLevelLTD")}
+        commands.append(f"fefet-spice export-lut {src} --format {fmt} -o {folder / fmt}")
     nl = summary.get("neurosim_nl", {})
-    summary["key_figure"] = {"label": "NeuroSim nonlinearity labels LTP/LTD",
-                             "value": f"{nl.get('NL_LTP', float('nan')):.2f}/{nl.get('NL_LTD', float('nan')):.2f}"}
-    return StageResult(summary=summary, files=files)
+    q = quantity
+    summary.update(about="The lookup table translated for IBM aihwkit (PiecewiseStepDevice), DNN+NeuroSim "
+                         "(RealDevice) and CrossSim (DG_LOOKUP).", commands=commands,
+                   quantities=[q("NeuroSim nonlinearity label, potentiation", nl.get("NL_LTP"), "(NL)"),
+                               q("NeuroSim nonlinearity label, depression", nl.get("NL_LTD"), "(NL)"),
+                               q("NeuroSim levels, potentiation", summary.get("neurosim_levels", {}).get("maxNumLevelLTP"),
+                                 "levels"),
+                               q("files written", len(files), "files")],
+                   key_figure={"label": "NeuroSim nonlinearity labels LTP/LTD",
+                               "value": f"{nl.get('NL_LTP', float('nan')):.2f}/{nl.get('NL_LTD', float('nan')):.2f}",
+                               "unit": "(NeuroSim NL labels)"})
+    return StageResult(summary=summary, files=sorted(files))
 
 
 def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """MSNet trained on-chip through the LUT: vau against cell and float."""
-    lut = _lut_folder(upstream)
-    summary, figures, files = {}, [], []
+    from ..lut.native import load_lut
+    from ..train.msnet import SHAPES
+
+    src = _lut_folder(upstream)
+    lut = load_lut(src)
+    ds = api.load_dataset(cfg["dataset"], seed=cfg["seed"])
+    sch = api.make_schedule(epochs=cfg.get("epochs"))
+    summary, figures, files, quantities, captions, commands = {}, [], [], [], {}, []
     for rule in cfg["rules"]:
         j, png = folder / f"train_{rule}.json", folder / f"train_{rule}.png"
-        args = ["train", "--lut", lut, "--update", rule, "--dataset", cfg["dataset"], "--seed", cfg["seed"],
-                "--json", j, "--plot", png, "--quiet"]
-        if cfg.get("epochs"):
-            args += ["--epochs", cfg["epochs"]]
-        _cli(args)
-        doc = _load(j)
-        summary[rule] = {"final_accuracy": doc["final_accuracy"], "final_sparsity": doc["final_sparsity"],
-                         "operations": sum(e.get("operations", 0) for e in doc["epochs"])}
+        with Progress(1, f"train MSNet ({rule}, {sch.epochs} epochs)"):
+            res = api.train(ds, lut, rule, sch, seed=cfg["seed"], lut_name=f"lut {src}")
+        res.save(j, png)
+        summary[rule] = {"final_accuracy": res.final_accuracy, "final_sparsity": res.final_sparsity,
+                         "operations": res.record["operations_total"],
+                         "operations_per_update": res.operations_per_step()}
+        quantities.extend(res.quantities())
         files.append(j)
-        figures.append(png)
+        figures.append(_fig(png, f"Update rule {rule}: test accuracy, loss and sparsity against epoch (pretraining "
+                                 "off-chip, then on-chip through the LUT with pruning events).", captions))
+        epochs = f" --epochs {cfg['epochs']}" if cfg.get("epochs") else ""
+        commands.append(f"fefet-spice train --lut {src} --update {rule} --dataset {cfg['dataset']} --seed {cfg['seed']}"
+                        f"{epochs} --json {j} --plot {png}")
     acc = {r: summary[r]["final_accuracy"] for r in cfg["rules"]}
-    summary["key_figure"] = {"label": "final test accuracy vau / cell / float",
-                             "value": " / ".join(f"{100 * acc[r]:.1f}%" for r in cfg["rules"]),
-                             "unit": f"at {100 * summary['vau']['final_sparsity']:.1f}% sparsity"}
+    summary.update(about=f"MSNet (1,060 weights) trained on {ds.source}: pretrained off-chip, then on-chip through "
+                         "the lookup table with magnitude pruning; the VAU rule against cell-by-cell device updates and "
+                         "exact float updates.",
+                   dataset=ds.source, epochs=sch.epochs, quantities=quantities, captions=captions, commands=commands,
+                   seeds={"train": cfg["seed"]}, inputs=_dataset_hashes(cfg["dataset"]),
+                   vau_formula={"n_plus_1": sum(n + 1 for _, n in SHAPES), "m_times_n": sum(m * n for m, n in SHAPES)},
+                   key_figure={"label": "final test accuracy vau / cell / float",
+                               "value": " / ".join(f"{100 * acc[r]:.1f}%" for r in cfg["rules"]),
+                               "unit": f"at {100 * summary['vau']['final_sparsity']:.1f}% sparsity"})
     return StageResult(summary=summary, figures=figures, files=files)
+
+
+def _dataset_hashes(spec: str) -> dict:
+    _, _, path = spec.partition(":")
+    return {path: file_hash(path)} if path else {spec: "scikit-learn's bundled digits"}
 
 
 def stage_cost(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """Weight-update energy and latency (VGG-8 and MSNet): device numbers measured in our ngspice run,
     and, for comparison with the paper, DNN+NeuroSim V2.1's FeFET defaults."""
-    energy = None
     spice = upstream.get("netlists")
-    if spice is not None:
-        energy = next((f for f in spice.files if Path(f).name == "energy.json"), None)
-    summary, figures, files = {"energy_file": energy or "documented defaults"}, [], []
-    runs = [("vgg8", "ours", ["--energy", energy] if energy else []), ("vgg8", "neurosim", ["--neurosim-device"]),
-            ("msnet", "ours", ["--energy", energy] if energy else [])]
-    for net, device, extra in runs:
+    energy = next((f for f in (spice.files if spice is not None else []) if Path(f).name == "energy.json"), None)
+    summary, figures, files, captions, commands, quantities = {"energy_file": energy or "documented defaults"}, [], [], {}, [], []
+    runs = [("vgg8", "ours", energy), ("vgg8", "neurosim", "neurosim"), ("msnet", "ours", energy)]
+    for net, device, source in runs:
         j, png = folder / f"cost_{net}_{device}.json", folder / f"cost_{net}_{device}.png"
-        _cli(["cost", "--network", net, "--sparsity", "preset", "--json", j, "--plot", png, *extra])
-        doc = _load(j)
+        res = api.cost(net, "preset", source)
+        res.save(j, png)
         summary[f"{net}_{device}"] = {name: {"energy_rel_dense": d["energy_rel_dense"],
                                              "latency_rel_dense": d["latency_rel_dense"]}
-                                      for name, d in doc["designs"].items()}
+                                      for name, d in res.report["designs"].items()}
+        summary[f"{net}_{device}_ratios"] = res.ratios
+        summary[f"{net}_{device}_half_select_share"] = res.half_select_share()
+        who = "DNN+NeuroSim V2.1's FeFET" if device == "neurosim" else "our ngspice-measured device"
+        quantities.extend({**q, "label": f"{net.upper()}, {who}: {q['label']}"} for q in res.quantities())
         files.append(j)
-        figures.append(png)
+        figures.append(_fig(png, f"{net.upper()} weight-update stage with {who}: energy and latency of each design "
+                                 "normalized to dense, and the index-free gain against sparsity.", captions))
+        dev_flag = "--neurosim-device" if device == "neurosim" else (f"--energy {energy}" if energy else "")
+        commands.append(f"fefet-spice cost --network {net} --sparsity preset {dev_flag} --json {j} --plot {png}")
+    summary.update(about="Energy and latency of the weight-update stage for dense, block-, vector- and element-sparse "
+                         "(external index) and index-free arrays, normalized to dense.",
+                   quantities=quantities, captions=captions, commands=commands)
 
     def gain(key):
         d = summary[key]
@@ -177,17 +265,3 @@ def stage_cost(folder: Path, cfg: dict, upstream: dict) -> StageResult:
                              "value": f"{gain('vgg8_ours'):.2f}x / {gain('vgg8_neurosim'):.1f}x",
                              "unit": "(paper 13.6x)"}
     return StageResult(summary=summary, figures=figures, files=files)
-
-
-def stage_netlists(folder: Path, cfg: dict, upstream: dict) -> StageResult:
-    """ngspice netlists of the fitted devices (libraries, cell testbench, 8x8 VAU deck) and the write and
-    read energies measured in ngspice (the cost model's device numbers)."""
-    energy = folder / "energy.json"
-    _cli(["netlist", "--all", "-o", folder, "--weight", _device_file(upstream, "weight"),
-          "--sparsity", _device_file(upstream, "sparsity"), "--energy", energy])
-    e = _load(energy)
-    summary = {k: v for k, v in e.items() if isinstance(v, (int, float))}
-    summary["key_figure"] = {"label": "write energy per pulse (ngspice, full select)",
-                             "value": 1e12 * e["write_energy_per_pulse_j"], "unit": "pJ"}
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != "manifest.json")
-    return StageResult(summary=summary, files=files)

@@ -1,0 +1,161 @@
+"""The Python API and the report: SI units, no impossible quantities, fit warnings, the comparison table
+first, accessibility (alt text, heading order), a unit on every number, and the README's API example."""
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from fefet_spice import api, presets
+from fefet_spice.pipeline.cache import StageRecord
+from fefet_spice.pipeline.compare import STATUS
+from fefet_spice.pipeline.report import render
+from fefet_spice.units import si, si_pm
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_si_prefixes_and_uncertainties():
+    assert si(6.44e-6, "S") == "6.44 µS"
+    assert si(0.41e-12, "J") == "0.410 pJ"
+    assert si(19.7, "s") == "19.7 s"
+    assert si(0.0892, "V/dec") == "89.2 mV/dec"
+    assert si(0.924, "%") == "92.4 %"
+    assert si(None, "S") == "n/a" and si(float("nan"), "S") == "n/a"
+    assert si_pm(3.2127, 0.0123, "V") == "3.21 ± 0.012 V"
+    assert si_pm(2.0, 3.8e-4, "V") == "2.00 V ± 0.38 mV"
+
+
+def test_conductance_read_with_noise_is_never_negative():
+    sim = api.simulate(presets.get("weight"), "pulses", n_pulses=32, n_devices=2, seed=0)
+    s = sim.summary()
+    assert s["g_min"] < 0 < s["g_min_noise_free"]  # this configuration exercises the clipping
+    g_min = next(q for q in sim.quantities() if "G_min" in q["label"])
+    assert g_min["value"] == 0.0 and "noise-free" in g_min["note"]
+    assert all(q["value"] >= 0 for q in sim.quantities() if q["unit"] == "S")
+
+
+def _fit_result(values):
+    outcome = SimpleNamespace(stages=[SimpleNamespace(name="channel_sub", metrics={"r2": 0.99})], values=values)
+    return api.FitResult(params=None, document={"parameters": {}}, outcome=outcome, name="w", wall_time_s=1.0)
+
+
+def test_fit_parameter_at_a_bound_is_a_warning():
+    fit = _fit_result({"n_ss": 1.0, "vt_hi": 0.5, "vt_lo": -0.5, "log10_g_floor": -12.0})
+    assert fit.at_bounds() == ["n_ss"]
+    assert "n_ss" in fit.warnings()[0] and "bound" in fit.warnings()[0]
+    assert _fit_result({"n_ss": 1.4, "vt_hi": 0.5, "vt_lo": -0.5, "log10_g_floor": -12.0}).warnings() == []
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables, self.imgs, self.headings, self.ids, self.links, self.num_cells = [], [], [], set(), [], []
+        self.lang, self._num, self.warn_blocks = None, None, 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "table":
+            self.tables.append(a.get("id"))
+        if tag == "img":
+            self.imgs.append(a.get("alt", ""))
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if tag == "a" and a.get("href", "").startswith("#"):
+            self.links.append(a["href"][1:])
+        if tag == "td" and "num" in (a.get("class") or ""):
+            self._num = ""
+        if {"warn", "warn-row"} & set((a.get("class") or "").split()):
+            self.warn_blocks += 1
+
+    def handle_data(self, data):
+        if self._num is not None:
+            self._num += data
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._num is not None:
+            self.num_cells.append(self._num.strip())
+            self._num = None
+
+
+def _records(tmp_path):
+    from fefet_spice.io.atomic import save_figure
+    from fefet_spice.plotting import new_figure
+
+    fig, ax = new_figure()
+    ax[0, 0].plot([0, 1], [1, 0])
+    png = save_figure(fig, tmp_path / "fig.png")
+    q = api._common.quantity
+    char = {"backend": "numpy", "n_devices": 4, "g_min_s": 1e-9, "g_max_s": 5.1e-6, "levels_up": 26, "levels_down": 23,
+            "masked_ratio": 1e-8, "disturb_ratio": 0.2, "simulator": "fefet_spice numpy compact model",
+            "warnings": ["disturb over budget: a half-selected cell moves 20 % of a selected step per pulse"],
+            "quantities": [q("G_max", 5.1e-6, "S"), q("levels", 26, "levels"), q("disturb", 0.2, "%", warn=True)],
+            "captions": {"fig.png": "Conductance against pulse number."}, "commands": ["fefet-spice characterize"],
+            "key_figure": {"label": "levels", "value": "26/23"}}
+    train = {"vau": {"final_accuracy": 0.92, "final_sparsity": 0.52, "operations_per_update": 20.0},
+             "cell": {"final_accuracy": 0.95, "final_sparsity": 0.52, "operations_per_update": 1060.0},
+             "dataset": "npz:emnist_letters_aeprs.npz", "epochs": 57, "seeds": {"train": 0},
+             "quantities": [q("vau: final test accuracy", 0.92, "%"), q("operations", 21200, "operations")]}
+    ratios = {"index_free_vs_element": {"energy": 15.2, "latency": 19.2},
+              "index_free_vs_dense": {"energy": 9.2, "latency": 5.96}}
+    cost = {"vgg8_neurosim_ratios": ratios, "vgg8_ours_ratios": {"index_free_vs_element": {"energy": 0.33, "latency": 3.5}},
+            "vgg8_ours_half_select_share": 0.97}
+    fit = {"parameters": {"weight": [q("memory window MW", 2.0, "V", 3.8e-4), q("tau0", 1.06e-12, "s", 5e-15,
+                                                                               note="at a bound", warn=True)]},
+           "warnings": ["weight: fit parameter log10_tau0 = -16 ended at a bound of its range"]}
+    net = {"write_energy_per_pulse_j": 4.07e-13, "write_energy_half_select_j": 1.94e-11}
+    rec = lambda n, s, figs=(): StageRecord(n, n.title(), "k" * 64, False, 1.5, s, [str(f) for f in figs], [])  # noqa: E731
+    return [rec("fit", fit), rec("netlists", net), rec("characterize", char, [png]), rec("train", train),
+            rec("cost", cost)]
+
+
+def test_report_comparison_first_accessible_units_and_warnings(tmp_path):
+    text = render(_records(tmp_path), "t", {"seed": 0})
+    page = _Page()
+    page.feed(text)
+    assert page.tables[0] == "comparison"
+    assert page.lang == "en" and "width=device-width" in text
+    assert page.imgs and all(alt.strip() for alt in page.imgs)
+    assert page.headings[0] == 1 and all(b - a <= 1 for a, b in zip(page.headings, page.headings[1:]))
+    assert all(link in page.ids for link in page.links), set(page.links) - page.ids
+    assert page.warn_blocks >= 4  # two stage warnings, two highlighted rows
+    for cell in page.num_cells:  # every number carries a unit
+        m = re.match(r"[≈<>]?\s*[-+−]?\d[\d .]*(×10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?", cell)
+        if m:
+            rest = cell[m.end():].strip()
+            assert rest and not rest[0].isdigit(), cell
+    assert "2.00 V ± 0.38 mV" in text and "Conductance against pulse number." in text
+    statuses = re.findall(r"<a href='#why-[\w-]+'>([^<]+)</a>", text)
+    assert len(statuses) >= 10 and set(statuses) <= set(STATUS)
+    assert "-6.4 percentage points" in text and "#why-accuracy'>close<" in text  # EMNIST data: comparable
+    assert "#why-vgg8_ours'>differs<" in text and "3.03 × higher" in text  # index-free costlier with our device
+
+
+def test_pipeline_runs_no_command_line():
+    for path in (ROOT / "fefet_spice" / "pipeline").glob("*.py"):
+        src = path.read_text()
+        for word in ("argparse", "parse_args", "build_parser", "Namespace(", "redirect_stdout"):
+            assert word not in src, f"{path.name} uses {word}"
+
+
+def _readme_api_snippet() -> str:
+    text = (ROOT / "README.md").read_text().split("## Python API", 1)[1]
+    return re.search(r"```python\n(.*?)```", text, re.S).group(1)
+
+
+@pytest.mark.slow
+def test_readme_python_api_example_runs(tmp_path, monkeypatch, capsys):
+    code = _readme_api_snippet()
+    assert len([ln for ln in code.splitlines() if ln.strip()]) <= 20
+    (tmp_path / "measurements").symlink_to(ROOT / "measurements")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert re.search(r"\d+\.\d % at \d+\.\d % sparsity", out)
+    assert (tmp_path / "out_api" / "weight_fit.json").is_file() and (tmp_path / "out_api" / "lut" / "lut.npz").is_file()
+    assert (tmp_path / "out_api" / "train.png").stat().st_size > 1000
