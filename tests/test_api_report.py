@@ -36,16 +36,20 @@ def test_conductance_read_with_noise_is_never_negative():
     assert all(q["value"] >= 0 for q in sim.quantities() if q["unit"] == "S")
 
 
-def _fit_result(values):
-    outcome = SimpleNamespace(stages=[SimpleNamespace(name="channel_sub", metrics={"r2": 0.99})], values=values)
-    return api.FitResult(params=None, document={"parameters": {}}, outcome=outcome, name="w", wall_time_s=1.0)
+def _fit_result(warnings):
+    outcome = SimpleNamespace(stages=[SimpleNamespace(name="channel_sub", metrics={"r2": 0.99})], values={})
+    return api.FitResult(params=None, document={"parameters": {}, "warnings": warnings}, outcome=outcome, name="w",
+                         wall_time_s=1.0)
 
 
 def test_fit_parameter_at_a_bound_is_a_warning():
-    fit = _fit_result({"n_ss": 1.0, "vt_hi": 0.5, "vt_lo": -0.5, "log10_g_floor": -12.0})
+    """The result surfaces the fit file's warnings (found by fefet_spice.fit.warnings, tested there)."""
+    at = {"parameter": "n_ss", "kind": "at_bound", "message": "n_ss = 1 ended at its lower bound 1"}
+    loose = {"parameter": "tau0", "kind": "uncertain", "message": "tau0 has a relative stderr of 80 %"}
+    fit = _fit_result([at, loose])
     assert fit.at_bounds() == ["n_ss"]
-    assert "n_ss" in fit.warnings()[0] and "bound" in fit.warnings()[0]
-    assert _fit_result({"n_ss": 1.4, "vt_hi": 0.5, "vt_lo": -0.5, "log10_g_floor": -12.0}).warnings() == []
+    assert "n_ss" in fit.warnings()[0] and "bound" in fit.warnings()[0] and "tau0" in fit.warnings()[1]
+    assert _fit_result([]).warnings() == [] and _fit_result([]).at_bounds() == []
 
 
 class _Page(HTMLParser):

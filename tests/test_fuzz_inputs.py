@@ -269,9 +269,9 @@ def test_one_pulse_accepts_the_header_its_help_documents(tmp_path):
     f = tmp_path / "t.csv"
     f.write_text("pw [s],amp [V],Pr [uC/cm^2]\n" + "\n".join(rows) + "\n")
     assert cli("fit", "--one-pulse", f, "-o", tmp_path / "k.json", "--no-plots")[0] == 0
-    f.write_text("pw [ms],amp [V],Pr [uC/cm^2]\n" + "\n".join(rows) + "\n")
+    f.write_text("pw [fortnight],amp [V],Pr [uC/cm^2]\n" + "\n".join(rows) + "\n")
     rc, _, msg = cli("fit", "--one-pulse", f, "-o", tmp_path / "k2.json", "--no-plots")
-    assert rc == 2 and "[ms]" in msg
+    assert rc == 2 and "[fortnight]" in msg
 
 
 def test_header_check_handles_100k_columns(tmp_path):

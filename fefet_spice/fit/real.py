@@ -21,7 +21,6 @@ from ..params import FerroParams
 from .stages import goodness
 
 EPS0 = 8.8541878128e-12  # [F/m]
-TABLE_UNITS = {"pw": "s", "amp": "V", "pr": "uC/cm^2", "mw": "V"}
 """Units of the table columns (a header may state them: ``pw [s],amp [V],Pr [uC/cm^2]``)."""
 
 
