@@ -147,7 +147,9 @@ def domain_lines(fp: FerroParams, ea_up: np.ndarray, ea_dn: np.ndarray, drive: s
     (``dh/dt = r``, stored as ``h / h_cap`` (:data:`G_SAT`), reset when the drive reverses, see
     :data:`RESET_LN_RATE`), and
     ``ds/dt = beta h^(beta-1) [r_up (1 - s)]`` (and down alike): the ODE form of the numpy model's
-    ``s = s0 + (d - s0)(1 - exp(-h^beta))`` with ``s0`` the state at the reversal, exact for any drive.
+    ``s = s0 + (d - s0)(1 - exp(-h^beta))`` with ``s0`` the state at the reversal, for any drive; the
+    guards :data:`G_SAT`, :data:`H_SHIFT` and the finite reset keep it within 0.2 % of the numpy model
+    (beta 1.5 and 3, ``bench/bench_beta.py``).
     """
     k = len(ea_up)
     vimp = num(fp.v_imp)
