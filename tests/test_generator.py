@@ -34,7 +34,7 @@ def test_discrete_domains_switch_stochastically():
     wave = dc_double_sweep(-5, 5, step=0.05, rate=1.0)
     p1 = run(draw_device(p, cfg, np.random.default_rng(0)), wave, np.random.default_rng(1))[0]
     p2 = run(draw_device(p, cfg, np.random.default_rng(0)), wave, np.random.default_rng(2))[0]
-    assert p1[0] == -1.0 and p1.max() == 1.0  # saturates both ways
+    assert abs(p1[0] + 1.0) < 1e-12 and abs(p1.max() - 1.0) < 1e-12  # saturates both ways (float sum of 500)
     assert not np.array_equal(p1, p2)  # same device, different flip times
     assert np.unique(np.round(np.diff(p1), 12)).size > 5  # discrete jumps of various domain sizes
 
