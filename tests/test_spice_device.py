@@ -176,3 +176,14 @@ def test_fitted_real_hzo_runs_in_ngspice_as_fitted(shared_dir):
         got = run_device(p, w, vd=0.0, n_bins=12).p_norm[2]
         want = float(one_pulse_polarization(p.ferro, amp, pw)) / p.ferro.ps
         assert abs(got - want) < 0.04, (amp, pw, got, want)
+
+
+def test_stretched_device_converges_in_a_floating_cell(weight, sparsity):
+    # a long up phase then a reversal in the two-FeFET cell (floating SPL): the progress nodes stay bounded
+    from dataclasses import replace
+
+    p = replace(weight, ferro=replace(weight.ferro, beta=1.5, alpha=2.11, tau0=3.3e-12, ea_up=14.28, ea_dn=14.25,
+                                      ea_sigma=0.437))
+    amps = np.array([p.op.v_pulse_up] * 32 + [p.op.v_pulse_dn] * 4)
+    g = cell_pulse_response(p, sparsity, amps, p.op.t_pulse)["g"]
+    assert g[31] > 10 * g[0] and np.all(np.diff(g[31:]) < 0)

@@ -172,17 +172,27 @@ def _best(make, x, y, start, free, base, max_nfev, starts) -> KineticsFit:
     return best
 
 
-def _cross_validate(make, x, y, fit: KineticsFit, free, base, max_nfev, folds: int = CV_FOLDS) -> float:
-    """RMSE on held-out rows of ``folds``-fold cross-validation, each fold refitted from the full fit."""
+def _cross_validate(make, x, y, fit: KineticsFit, free, base, max_nfev,
+                    folds: int = CV_FOLDS) -> tuple[float, dict[str, float]]:
+    """``folds``-fold cross-validation, each fold refitted from the full fit.
+
+    Returns the RMSE on held-out rows and the delete-a-group jackknife stderr of every varied parameter,
+    ``sqrt((g-1)/g sum (theta_i - mean)^2)``: unlike lmfit's covariance it sees model-data mismatch.
+    """
     n = len(y)
     fold = np.empty(n, dtype=int)
     fold[np.random.default_rng(0).permutation(n)] = np.arange(n) % folds
     sq = np.empty(n)
+    est = []
     for f in range(folds):
         train = fold != f
         res = _fit(make, tuple(a[train] for a in x), y[train], fit.values, free, base, max_nfev)
         sq[~train] = (make(*(a[~train] for a in x))(res.values) - y[~train]) ** 2
-    return float(np.sqrt(np.mean(sq)))
+        est.append(res.values)
+    varied = [k for k in fit.stderr]
+    jk = {k: float(np.sqrt((folds - 1) / folds * np.sum((np.array([e[k] for e in est]) -
+                                                           np.mean([e[k] for e in est])) ** 2))) for k in varied}
+    return float(np.sqrt(np.mean(sq))), jk
 
 
 def coverage(pw, amp) -> dict[str, str]:
@@ -197,15 +207,20 @@ def coverage(pw, amp) -> dict[str, str]:
 
 
 def _finish(res: KineticsFit, make, x, y, free, base, max_nfev, cv: bool) -> KineticsFit:
+    """Cross-validate (widening stderrs to the fold spread where larger), then attach the warnings."""
     from .warnings import fit_warnings, generalization_warning
 
-    res.warnings = fit_warnings(res.params, undetermined=coverage(x[0], x[1]), scales=SCALES)
+    extra = []
     if cv and len(y) >= 4 * CV_FOLDS:
-        res.metrics["cv_rmse"] = _cross_validate(make, x, y, res, free, base, max_nfev)
+        res.metrics["cv_rmse"], jk = _cross_validate(make, x, y, res, free, base, max_nfev)
         res.metrics["cv_folds"] = CV_FOLDS
+        for k, e in jk.items():
+            if res.stderr.get(k) is None or e > res.stderr[k]:
+                res.stderr[k] = e
+                res.params[k].stderr = e
         w = generalization_warning(res.metrics["rmse"], res.metrics["cv_rmse"])
-        if w:
-            res.warnings.append(w)
+        extra = [w] if w else []
+    res.warnings = fit_warnings(res.params, undetermined=coverage(x[0], x[1]), scales=SCALES) + extra
     return res
 
 
