@@ -1,5 +1,8 @@
-"""Array operations: line schedules (shared by ngspice and numpy) and the numpy fast path."""
-from .schedule import Schedule, mac_read, row_column_vau, sparsity_write, write_cells
+"""Array operations: line schedules (shared by ngspice and numpy), programming schemes and the numpy fast path."""
+from .schedule import (Schedule, mac_read, prune_regrow, row_column_vau, sparsity_write, write_cells,
+                       write_cells_scheme)
+from .schemes import SCHEMES, Scheme, get_scheme
 from .fast import FastArray
 
-__all__ = ["FastArray", "Schedule", "mac_read", "row_column_vau", "sparsity_write", "write_cells"]
+__all__ = ["FastArray", "SCHEMES", "Schedule", "Scheme", "get_scheme", "mac_read", "prune_regrow", "row_column_vau",
+           "sparsity_write", "write_cells", "write_cells_scheme"]
