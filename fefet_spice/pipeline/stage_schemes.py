@@ -1,12 +1,7 @@
 """Main-job stage: programming schemes x pulse widths in ngspice through the cost model
-(``fefet-spice schemes`` on the fitted weight FeFET). Self-contained: it runs the subcommand's own
-parser and ``run`` in-process and reads back ``schemes.json``."""
+(:func:`fefet_spice.api.schemes` on the fitted FeFETs, as ``fefet-spice schemes`` does)."""
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
-import json
 from pathlib import Path
 
 from .cache import Stage, StageResult
@@ -22,17 +17,17 @@ def _device(upstream: dict, dev: str) -> str:
 
 def stage_schemes(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """Cell-level scheme sweep (law amplitudes, few schemes and widths: a quick what-if for the report)."""
-    from ..commands import schemes as cmd
+    from .. import api
+    from ..commands.schemes import parse_widths
+    from ..io.params_file import resolve_params
 
-    p = argparse.ArgumentParser()
-    cmd.add_arguments(p)
-    ns = p.parse_args(["--params", _device(upstream, "weight"), "--sparsity", _device(upstream, "sparsity"),
-                       "--schemes", cfg["schemes"], "--widths", cfg["widths"], "--amplitudes", cfg["amplitudes"],
-                       "--n-train", str(cfg["n_train"]), "-o", str(folder)])
-    with contextlib.redirect_stdout(io.StringIO()):
-        cmd.run(ns)
-    doc = json.loads((folder / "schemes.json").read_text())
-    best = max(doc["points"], key=lambda q: q["gain_energy_vs_element_vgg8"])
+    weight, sparsity = _device(upstream, "weight"), _device(upstream, "sparsity")
+    res = api.schemes(resolve_params(weight), resolve_params(sparsity), cfg["schemes"].split(","),
+                      parse_widths(cfg["widths"]), amplitudes=cfg["amplitudes"], n_train=cfg["n_train"],
+                      source=weight)
+    res.save(folder)
+    doc = res.document
+    best = res.best()
     summary = {"answer": doc["answer"], "points": [
         {k: q[k] for k in ("scheme", "width_s", "amplitude_v", "write_energy_per_pulse_j", "half_select_gate_energy_j",
                            "half_select_channel_energy_j", "disturb_levels", "levels", "gain_energy_vs_dense_vgg8",
