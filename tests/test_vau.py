@@ -57,7 +57,7 @@ def test_masked_fit_error_falls_as_sparsity_rises_on_msnet_gradients():
     ratios = []
     for seed in range(3):
         ds = data.load("digits", seed=seed)
-        w, _ = trainer.pretrain(ds, sch, np.random.default_rng(seed))
+        w, _, _ = trainer.pretrain(ds, sch, np.random.default_rng(seed))
         errors = []
         for target in (0.523, 0.742):
             layers = [FloatLayer(a, np.abs(a).max(), 0.01) for a in w]

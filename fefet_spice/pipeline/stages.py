@@ -128,11 +128,15 @@ def stage_export(folder: Path, cfg: dict, upstream: dict) -> StageResult:
 
 def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """MSNet trained on-chip through the LUT: vau against cell and float."""
+    from ..train.data import default_dataset
+
     lut = _lut_folder(upstream)
-    summary, figures, files = {}, [], []
+    # the default (digits) becomes the real EMNIST letters whenever ../shared/data holds them
+    dataset = default_dataset() if cfg["dataset"] in ("digits", "auto") else cfg["dataset"]
+    summary, figures, files = {"dataset": dataset}, [], []
     for rule in cfg["rules"]:
         j, png = folder / f"train_{rule}.json", folder / f"train_{rule}.png"
-        args = ["train", "--lut", lut, "--update", rule, "--dataset", cfg["dataset"], "--seed", cfg["seed"],
+        args = ["train", "--lut", lut, "--update", rule, "--dataset", dataset, "--seed", cfg["seed"],
                 "--json", j, "--plot", png, "--quiet"]
         if cfg.get("epochs"):
             args += ["--epochs", cfg["epochs"]]
@@ -143,7 +147,7 @@ def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
         files.append(j)
         figures.append(png)
     acc = {r: summary[r]["final_accuracy"] for r in cfg["rules"]}
-    summary["key_figure"] = {"label": "final test accuracy vau / cell / float",
+    summary["key_figure"] = {"label": f"final test accuracy vau / cell / float ({dataset})",
                              "value": " / ".join(f"{100 * acc[r]:.1f}%" for r in cfg["rules"]),
                              "unit": f"at {100 * summary['vau']['final_sparsity']:.1f}% sparsity"}
     return StageResult(summary=summary, figures=figures, files=files)

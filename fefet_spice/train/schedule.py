@@ -35,6 +35,13 @@ class Schedule:
     """Adam step of the pretraining [weight units]."""
     pretrain_batch: int = 10
     """Mini-batch size of the pretraining [images]."""
+    pretrain_passes: int = 10
+    """Passes over the training images per pretraining epoch (10 x 10 = 100 passes: converged) [-]."""
+    pretrain_cosine: bool = True
+    """Cosine decay of the pretraining step from pretrain_lr to 0 over all pretraining steps [-]."""
+    augment_shift: int = 1
+    """Random whole-pixel shift of every training image, each pass and each on-chip step, in
+    [-k, k] per axis (0: off) [pixels]."""
     l1: float = 1e-4
     """L1 regularization weight of the pretraining [-]."""
     l2: float = 1e-4
@@ -46,6 +53,18 @@ class Schedule:
     each pruning step on the harder MNIST stand-in) [-]."""
     lr: float = 2.0
     """On-chip Adam step (tuned for vau over 0.5 / 1 / 2 / 3 on the MNIST stand-in) [nominal device pulses]."""
+    lr_final: float = 2.0
+    """On-chip Adam step at the last epoch; cosine from ``lr`` at the first on-chip epoch [pulses]."""
+    onchip_augment: bool = False
+    """Shift-augment the images of every on-chip full-batch step too (``augment_shift``) [-]."""
+    transfer_clip: float = 1.0
+    """Per-layer weight range mapped onto the pair's full swing: this quantile of |w| (1: the max;
+    larger weights saturate) [fraction]."""
+    adam_mode: str = "element"
+    """Adam's second moment per weight (``element``) or one per layer (``layer``: the update keeps the
+    momentum's direction, so its VAU projection is still a descent direction) [-]."""
+    feedback_clip: float = 8.0
+    """Clip of the VAU error-feedback residual per weight [pulses]."""
     beta1: float = 0.9
     """Adam first-moment decay (also the gradient momentum used for regrowth) [-]."""
     beta2: float = 0.999
@@ -77,6 +96,9 @@ class Schedule:
     vau_feedback: bool = False
     """VAU error feedback: the part of the desired update the operators missed is added to the next
     desired update (a digital residual per weight, beside Adam's moments), clipped to ±max_pulses [-]."""
+    vau_split: bool = False
+    """Polarity-split VAU: the G+ and G- arrays get their own row/column operators (own masked fits)
+    in the same N + 1 steps [-]."""
     vau_conflict: float = 1.0
     """Cost of one pair of opposing pulses in the VAU gauge choice [pulses²]."""
     vau_stochastic: bool = False
@@ -110,7 +132,11 @@ class Schedule:
         for name in ("prune_targets", "layer_shares"):
             if any(not 0 <= v < 1 for v in getattr(self, name)):
                 raise ParamError(f"schedule: {name} must be fractions in [0, 1)")
-        for name in ("steps_per_epoch", "max_pulses", "rank1_bits", "pretrain_batch"):
+        if self.adam_mode not in ("element", "layer"):
+            raise ParamError(f"schedule: adam_mode must be 'element' or 'layer', got {self.adam_mode!r}")
+        if self.augment_shift < 0:
+            raise ParamError(f"schedule: augment_shift must be >= 0 (0: off), got {self.augment_shift}")
+        for name in ("steps_per_epoch", "max_pulses", "rank1_bits", "pretrain_batch", "pretrain_passes"):
             if getattr(self, name) < 1:
                 raise ParamError(f"schedule: {name} must be >= 1")
         if self.levels < 2:
@@ -124,6 +150,12 @@ class Schedule:
         for name in ("overprune_epoch", "regrow_epoch"):
             if getattr(self, name) < 0:
                 raise ParamError(f"schedule: {name} must be >= 0 (0: none)")
+
+    def onchip_lr(self, epoch: int) -> float:
+        """On-chip Adam step of ``epoch``: cosine from ``lr`` (first on-chip epoch) to ``lr_final``."""
+        span = max(self.epochs - self.pretrain_epochs - 1, 1)
+        frac = (epoch - self.pretrain_epochs - 1) / span
+        return self.lr_final + (self.lr - self.lr_final) * 0.5 * (1 + math.cos(math.pi * frac))
 
     def layer_targets(self, overall: float) -> list[float]:
         """Per-layer sparsity for an overall target (see the module docstring)."""
@@ -144,6 +176,9 @@ def _check_types(sch: Schedule) -> None:
         if isinstance(default, bool):
             if not isinstance(v, bool):
                 raise ParamError(f"schedule: {name} must be true or false, got {v!r}")
+        elif isinstance(default, str):
+            if not isinstance(v, str):
+                raise ParamError(f"schedule: {name} must be a string, got {v!r}")
         elif isinstance(default, int):
             if isinstance(v, bool) or not isinstance(v, int):
                 raise ParamError(f"schedule: {name} must be a whole number, got {v!r}")
