@@ -43,7 +43,7 @@ def _record(epoch, losses, wq, data) -> dict:
             "sparsity": 0.0, "layer_sparsity": [0.0, 0.0, 0.0], "device_sparsity": None,
             "operations": 0, "pulses": 0,
             "verify_reads": 0, "verify_operations": 0, "index_reads": 0, "index_reads_external": 0,
-            "fit_error_active": None, "fit_error_all": None, "lr": None, "events": []}
+            "fit_error_active": None, "fit_error_all": None, "fit_error_dense": None, "lr": None, "events": []}
 
 
 def pretrain(data, sch, rng: np.random.Generator, on_epoch=None) -> tuple[list, list, list]:

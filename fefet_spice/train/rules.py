@@ -28,9 +28,10 @@ from . import vau
 RULES = ("float", "cell", "vau", "vau-const", "manhattan", "rank1")
 
 
-def _stats(layer, ops: int, pulses: int, err=(None, None)) -> dict:
+def _stats(layer, ops: int, pulses: int, err=(None, None, None)) -> dict:
     return {"operations": int(ops), "pulses": int(pulses), "fit_error_active": err[0],
-            "fit_error_all": err[1], "index_reads": 0, "index_reads_external": int(layer.mask.sum()),
+            "fit_error_all": err[1], "fit_error_dense": err[2], "index_reads": 0,
+            "index_reads_external": int(layer.mask.sum()),
             "verify_reads": 0, "verify_operations": 0}
 
 
@@ -49,7 +50,7 @@ def _vau_counts(d: np.ndarray, mask: np.ndarray, rule: str, ridge: float, max_pu
     only nominally: on an asymmetric device they drift the cell)."""
     r, c = vau.fit_masked(d, mask, ridge) if rule == "vau" else vau.fit_constant(d)
     rr, cc = _round_operators(d, mask, r, c, max_pulses, conflict, rng)
-    err = vau.fit_errors(d, mask, vau.compose(r, c))
+    err = (*vau.fit_errors(d, mask, vau.compose(r, c)), vau.fit_error_dense(d, mask, vau.compose(r, c)))
     return rr, cc, tuple(_nan_to_none(e) for e in err)
 
 
@@ -89,7 +90,8 @@ def _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic):
         ops.append(_round_operators(d, sel, r, c, max_pulses, conflict, rng if stochastic else None))
         cont.append(vau.compose(r, c))
     (rp, cp), (rm, cm) = ops
-    err = vau.fit_errors(d, layer.mask, combine_sides(*cont, plus, minus))
+    approx = combine_sides(*cont, plus, minus)
+    err = (*vau.fit_errors(d, layer.mask, approx), vau.fit_error_dense(d, layer.mask, approx))
     intended = combine_sides(vau.compose(rp, cp), vau.compose(rm, cm), plus, minus)
     pulses = layer.apply_pair(np.broadcast_to(cp[None, :], (m, n)), np.broadcast_to(cm[None, :], (m, n)), rng)
     pulses += layer.apply_pair(np.broadcast_to(rp[:, None], (m, n)), np.broadcast_to(rm[:, None], (m, n)), rng)

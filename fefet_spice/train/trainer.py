@@ -119,7 +119,7 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
         notes, event_pulses = _run_events(layers, sch, epoch, m, rng)
         acc = {"operations": 0, "pulses": event_pulses, "index_reads": 0, "index_reads_external": 0,
                "verify_reads": 0, "verify_operations": 0}
-        fit_a, fit_all, losses = [], [], []
+        fit_a, fit_all, fit_dense, losses = [], [], [], []
         lr = sch.onchip_lr(epoch)
         for _ in range(sch.steps_per_epoch):
             x = shift_images(data.x_train, sch.augment_shift, rng) if sch.onchip_augment else data.x_train
@@ -144,6 +144,8 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
                     fit_a.append(st["fit_error_active"])
                 if st["fit_error_all"] is not None:
                     fit_all.append(st["fit_error_all"])
+                if st["fit_error_dense"] is not None:
+                    fit_dense.append(st["fit_error_dense"])
         sp, per = _sparsity(layers)
         test_w = [l.read(rng) for l in layers]
         rec = {"epoch": epoch, "phase": "onchip", "loss": float(np.mean(losses)),
@@ -151,7 +153,8 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
                "train_accuracy": msnet.accuracy(test_w, data.x_train, data.y_train),
                "sparsity": sp, "layer_sparsity": per, "device_sparsity": _device_sparsity(layers), **acc,
                "fit_error_active": float(np.mean(fit_a)) if fit_a else None,
-               "fit_error_all": float(np.mean(fit_all)) if fit_all else None, "lr": lr, "events": notes}
+               "fit_error_all": float(np.mean(fit_all)) if fit_all else None,
+               "fit_error_dense": float(np.mean(fit_dense)) if fit_dense else None, "lr": lr, "events": notes}
         records.append(rec)
         if on_epoch:
             on_epoch(rec)
