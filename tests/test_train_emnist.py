@@ -67,6 +67,10 @@ def test_schedule_new_fields_checked():
         schedule.from_dict({"adam_mode": 3})
     with pytest.raises(ParamError, match="augment_shift"):
         schedule.from_dict({"augment_shift": -1})
+    from dataclasses import replace
+
+    old = replace(schedule.Schedule(), **schedule.PAPER_AS_FIRST_REPRODUCED)
+    assert old.overprune_epoch == 29 and old.regrow_epoch == 38 and old.onchip_lr(40) == 2.0
     sch = schedule.Schedule()
     assert sch.onchip_lr(sch.pretrain_epochs + 1) == pytest.approx(sch.lr)
     assert sch.onchip_lr(sch.epochs) == pytest.approx(sch.lr_final)

@@ -174,6 +174,12 @@ class Schedule:
         return {"schema": SCHEMA, **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}}
 
 
+PAPER_AS_FIRST_REPRODUCED = {"pretrain_passes": 1, "pretrain_cosine": False, "augment_shift": 0, "l1": 1e-4,
+                             "lr": 2.0, "lr_final": 2.0, "onchip_augment": False, "overprune_epoch": 29,
+                             "regrow_epoch": 38}
+"""The defaults before issue 12 (the paper's schedule as first reproduced, on the MNIST stand-in):
+``replace(Schedule(), **PAPER_AS_FIRST_REPRODUCED)``; ``bench/bench_train.py`` measures it."""
+
 _INT_LISTS = ("prune_epochs",)
 
 
