@@ -1,6 +1,7 @@
 """Issue 12: EMNIST letters from an .npz, validation splits that never touch the test split, the dense
 software reference in every run, shift augmentation, the polarity-split VAU, the pipeline's dataset."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,3 +120,17 @@ def test_pipeline_default_dataset_is_emnist_when_shared(shared_dir):
     spec = data.default_dataset()
     assert spec.startswith("emnist-npz:") and spec.endswith("emnist_letters_aeprs.npz")
     assert data.default_dataset(root="/nonexistent").endswith("/../shared/data/emnist_letters_aeprs.npz")
+
+
+def test_pipeline_training_stage_uses_emnist_and_says_so(tmp_path, shared_dir):
+    from fefet_spice.pipeline.cache import StageResult
+    from fefet_spice.pipeline.stages import stage_train
+
+    _emnist(shared_dir)
+    lut = Path(__file__).resolve().parents[1] / "luts" / "weight_ref" / "lut.json"
+    res = stage_train(tmp_path, {"rules": ["vau"], "dataset": "digits", "seed": 0, "epochs": 11},
+                      {"characterize": StageResult(summary={}, files=[str(lut)])})
+    assert res.summary["dataset"].startswith("emnist-npz:")
+    assert "emnist-npz" in res.summary["key_figure"]["label"]
+    doc = json.loads((tmp_path / "train_vau.json").read_text())
+    assert doc["classes"] == list("aeprs") and doc["dense_software_accuracy"] > 0.6
