@@ -10,7 +10,7 @@ training images. Two protocols:
 
 Per case: final accuracy of vau and float (mean, std, per seed), final sparsity, dense software accuracy,
 RBF-SVM and logistic-regression references on the same training images (raw and with the same shift
-augmentation as MSNet: the 9 one-pixel shifts), the VAU fit error by pruning level, and the wall time of
+augmentation as MSNet: every whole-pixel shift within ``augment_shift``), the VAU fit error by pruning level, and the wall time of
 one vau run on one core (median of 3). Run:
 ``nice .venv/bin/python bench/bench_train_emnist.py [--validation] [--quick] [--json F]``.
 """
@@ -45,9 +45,11 @@ def references(ds) -> dict:
     def flat(x):
         return x.reshape(len(x), -1)
 
-    pad = np.pad(ds.x_train, ((0, 0), (1, 1), (1, 1)))
-    shifted = np.concatenate([pad[:, 1 + dy: 21 + dy, 1 + dx: 21 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
-    y9 = np.tile(ds.y_train, 9)
+    k = Schedule().augment_shift
+    pad = np.pad(ds.x_train, ((0, 0), (k, k), (k, k)))
+    moves = range(-k, k + 1)
+    shifted = np.concatenate([pad[:, k + dy: k + dy + 20, k + dx: k + dx + 20] for dy in moves for dx in moves])
+    y9 = np.tile(ds.y_train, len(moves) ** 2)
     out = {}
     for name, make in (("svm_rbf", lambda: SVC()), ("logreg", lambda: LogisticRegression(max_iter=2000))):
         out[name] = float(make().fit(flat(ds.x_train), ds.y_train).score(flat(ds.x_test), ds.y_test))
