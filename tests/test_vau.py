@@ -55,8 +55,10 @@ def _pooled_fit_error(grads, masks, dense=False):
 def test_masked_fit_error_falls_as_sparsity_rises_on_msnet_gradients():
     from fefet_spice.train import data, trainer
 
-    # the paper's short pretraining (10 passes, no augmentation): gradients of a network not yet converged
-    sch = Schedule(pretrain_passes=1, augment_shift=0, pretrain_cosine=False)
+    # the paper's short pretraining (10 passes, no augmentation, weak L1: the pre-issue-12 defaults)
+    from fefet_spice.train.schedule import PAPER_AS_FIRST_REPRODUCED
+
+    sch = Schedule(**PAPER_AS_FIRST_REPRODUCED)
     ratios = []
     for seed in range(3):
         ds = data.load("digits", seed=seed)
@@ -70,7 +72,7 @@ def test_masked_fit_error_falls_as_sparsity_rises_on_msnet_gradients():
             errors.append(_pooled_fit_error([-g for g in grads], [l.mask for l in layers]))
             dense.append(_pooled_fit_error([-g for g in grads], [l.mask for l in layers], dense=True))
         assert errors[1] < errors[0]
-        assert dense[-1] < 0.8 * dense[-2]
+        assert dense[-1] < 0.9 * dense[-2]
         ratios.append(errors[1] / errors[0])
     assert np.mean(ratios) < 0.92
 
