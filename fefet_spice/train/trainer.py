@@ -2,9 +2,12 @@
 
 On-chip, every epoch runs ``steps_per_epoch`` full-batch updates: the array is read (with read noise),
 the float backward pass gives the gradient of the effective weights ``S ⊙ W``, Adam turns it into a
-desired update of ``lr`` nominal pulses per step, and the update rule (:mod:`.rules`) turns that into
-pulses through the LUT. Pruning, over-pruning and regrowth run at the start of their epochs
-(:mod:`.schedule`). Pure numpy: no IO; progress goes through the optional ``on_epoch`` callback.
+desired update of about ``lr`` nominal pulses per step (the epoch's step, :meth:`Schedule.onchip_lr`;
+second moment per weight or, ``adam_mode="layer"``, one per layer), and the update rule
+(:mod:`.rules`) turns that into pulses through the LUT. Pruning, over-pruning and regrowth run at the
+start of their epochs (:mod:`.schedule`). The result holds ``dense_software_accuracy``: the
+pretraining's float weights (MSNet trained dense in software on the same images) on the same
+evaluation images. Pure numpy: no IO; progress goes through the optional ``on_epoch`` callback.
 """
 from __future__ import annotations
 
