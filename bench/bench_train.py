@@ -4,7 +4,8 @@ On the MNIST stand-in (``../shared/data/mnist.npz``, classes 2, 3, 5, 6, 8, 50 +
 weight-preset LUT (numpy-model characterization) and the full schedule (10 + 47 epochs, pruning to
 74.2 %, over-pruning, regrowth), for seeds 0..4: final test accuracy of float, cell, vau, vau-const,
 manhattan, rank1, plus vau and cell with write-and-verify. Then the wall time of one full vau run on
-one core (median of 3). Run: ``.venv/bin/python bench/bench_train.py [--quick] [--json F]``.
+one core (median of 3). Schedule: the defaults before issue 12
+(``schedule.PAPER_AS_FIRST_REPRODUCED``; ``bench/bench_train_emnist.py`` measures the current ones). Run: ``.venv/bin/python bench/bench_train.py [--quick] [--json F]``.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import numpy as np  # noqa: E402
 from fefet_spice import presets  # noqa: E402
 from fefet_spice.characterize import lut_from_model  # noqa: E402
 from fefet_spice.train import data, trainer  # noqa: E402
-from fefet_spice.train.schedule import Schedule  # noqa: E402
+from fefet_spice.train.schedule import PAPER_AS_FIRST_REPRODUCED, Schedule  # noqa: E402
 
 NPZ = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
 CASES = (("float", {}), ("cell", {}), ("vau", {}), ("vau-const", {}), ("manhattan", {}), ("rank1", {}),
@@ -36,7 +37,7 @@ def accuracy_table(seeds, dataset: str) -> list[dict]:
     sets = {s: data.load(dataset, seed=s) for s in seeds}
     rows = []
     for rule, extra in CASES:
-        sch = replace(Schedule(), **extra)
+        sch = replace(Schedule(), **PAPER_AS_FIRST_REPRODUCED, **extra)
         res = [trainer.train(sets[s], lut, rule, sch, seed=s) for s in seeds]
         acc = np.array([r["final_accuracy"] for r in res])
         e28 = np.array([r["epochs"][27]["accuracy"] for r in res])
@@ -61,7 +62,7 @@ def wall_time(dataset: str, repeats: int = 3) -> dict:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        trainer.train(ds, lut, "vau", Schedule(), seed=0)
+        trainer.train(ds, lut, "vau", replace(Schedule(), **PAPER_AS_FIRST_REPRODUCED), seed=0)
         times.append(time.perf_counter() - t0)
     return {"rule": "vau", "epochs": Schedule().epochs, "median_s": statistics.median(times),
             "times_s": times, "target_s": 20.0}

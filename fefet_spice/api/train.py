@@ -8,11 +8,14 @@ from typing import Callable
 from ._common import quantity
 
 
-def load_dataset(spec: str = "digits", seed: int = 0, classes=None):
-    """``digits``, ``npz:PATH`` or ``emnist:FOLDER`` -> :class:`fefet_spice.train.data.Dataset`."""
+def load_dataset(spec: str = "digits", seed: int = 0, classes=None, **kw):
+    """``digits``, ``npz:PATH``, ``emnist:FOLDER`` or ``emnist-npz:PATH`` -> :class:`fefet_spice.train.data.Dataset`.
+
+    Keywords (``n_train``, ``n_test`` per class, ``validation``) go to :func:`fefet_spice.train.data.load`.
+    """
     from ..train import data
 
-    return data.load(spec, seed=seed, classes=classes)
+    return data.load(spec, seed=seed, classes=classes, **kw)
 
 
 def make_schedule(path=None, epochs: int | None = None, verify: bool = False):
@@ -56,7 +59,10 @@ class TrainResult:
     def quantities(self) -> list[dict]:
         r = self.record
         rule = r["rule"]
+        dense = r.get("dense_software_accuracy")
         return [quantity(f"{rule}: final test accuracy", r["final_accuracy"], "%"),
+                *([quantity("dense MSNet trained in software (float) on the same images", dense, "%")]
+                  if dense is not None else []),
                 quantity(f"{rule}: final weight sparsity", r["final_sparsity"], "%"),
                 quantity(f"{rule}: array operations per update", self.operations_per_step(), "operations"),
                 quantity(f"{rule}: write pulses in total", r["pulses_total"], "pulses"),

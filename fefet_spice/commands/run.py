@@ -14,7 +14,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="reduced configuration (small Monte Carlo, few epochs)")
     p.add_argument("--measurements", default="measurements",
                    help="folder with weight/ and sparsity/ measurement folders (default measurements/)")
-    p.add_argument("--dataset", default="digits", help="training data: digits | npz:PATH | emnist:FOLDER")
+    p.add_argument("--dataset", default="auto",
+                   help="training data: auto (the shared EMNIST letters ../shared/data/emnist_letters_aeprs.npz "
+                        "when present, else digits) | digits | npz:PATH | emnist:FOLDER | emnist-npz:PATH")
     p.add_argument("--backend", choices=("ngspice", "numpy"), default="ngspice",
                    help="simulator of the characterization stage (default ngspice)")
 
@@ -26,8 +28,8 @@ def _dataset_inputs(spec: str) -> list[Path]:
     kind, _, path = spec.partition(":")
     if kind == "digits" and not path:
         return []
-    if kind not in ("npz", "emnist") or not path:
-        raise ParamError(f"--dataset: expected digits, npz:PATH or emnist:FOLDER, got {spec!r}")
+    if kind not in ("npz", "emnist", "emnist-npz") or not path:
+        raise ParamError(f"--dataset: expected auto, digits, npz:PATH, emnist:FOLDER or emnist-npz:PATH, got {spec!r}")
     from ..io.inputs import kind_of, not_usable
 
     if kind_of(path) not in ("file", "folder"):
@@ -49,7 +51,10 @@ def build_stages(args):
         if not path.is_dir():
             raise DataError(f"{path}: no such measurement folder (give --measurements DIR with weight/ "
                             "and sparsity/ inside; see measurements/README.md)")
-    data_inputs = _dataset_inputs(args.dataset)
+    from ..train.data import default_dataset
+
+    dataset = default_dataset() if args.dataset == "auto" else args.dataset
+    data_inputs = _dataset_inputs(dataset)
     return [
         Stage("model", "Compact model on the presets", st.stage_model,
               config={"seed": args.seed, "n_devices": 2 if q else 4, "n_pulses": 32 if q else 64}, estimate_s=3),
@@ -65,7 +70,7 @@ def build_stages(args):
               after=["characterize"], estimate_s=3),
         Stage("train", "On-chip training of MSNet (vau vs cell vs float)", st.stage_train,
               after=["characterize"], inputs=data_inputs,
-              config={"rules": ["vau", "cell", "float"], "dataset": args.dataset, "seed": args.seed,
+              config={"rules": ["vau", "cell", "float"], "dataset": dataset, "seed": args.seed,
                       "epochs": 14 if q else None}, estimate_s=3 if q else 15),
         Stage("cost", "Weight-update cost model", st.stage_cost, after=["netlists"], estimate_s=5),
         schemes_stage(q),

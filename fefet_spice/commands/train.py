@@ -16,8 +16,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--preset", default="weight",
                      help="device preset characterized with the numpy model (default weight)")
     p.add_argument("--update", choices=RULES, default="vau", help="update rule (default vau)")
-    p.add_argument("--dataset", default="digits", help="digits | npz:PATH | emnist:FOLDER (default digits)")
-    p.add_argument("--classes", help="comma-separated classes (digits/npz: labels; emnist: letters)")
+    p.add_argument("--dataset", default="digits",
+                   help="digits | npz:PATH | emnist:FOLDER | emnist-npz:PATH (default digits)")
+    p.add_argument("--classes", help="comma-separated classes (digits/npz: labels; emnist, emnist-npz: letters)")
+    p.add_argument("--n-train", type=int, default=50, help="training images per class (default 50)")
+    p.add_argument("--n-test", type=int,
+                   help="test images per class (default 100; with --validation all left, at most 100)")
+    p.add_argument("--validation", action="store_true",
+                   help="evaluate on held-out training images, not the test split (for model selection)")
     p.add_argument("--schedule", help="schedule JSON (fefet-train-schedule/1); default: the paper's")
     p.add_argument("--epochs", type=int, help="last epoch (overrides the schedule)")
     p.add_argument("--verify", action="store_true", help="write-and-verify after every layer update")
@@ -72,7 +78,8 @@ def run(args) -> int:
     if args.plot:
         check_figure_path(args.plot, "--plot")
     sch = api.make_schedule(args.schedule, args.epochs, args.verify)
-    ds = api.load_dataset(args.dataset, seed=args.seed, classes=_classes(args.classes, args.dataset))
+    ds = api.load_dataset(args.dataset, seed=args.seed, classes=_classes(args.classes, args.dataset),
+                          n_train=args.n_train, n_test=args.n_test, validation=args.validation)
     lut, lut_name = _lut(args)
     total = sch.epochs
 
@@ -82,8 +89,10 @@ def run(args) -> int:
 
     result = api.train(ds, lut, args.update, sch, seed=args.seed, on_epoch=progress, lut_name=lut_name)
     res = result.record
+    res.update({"n_train": args.n_train, "n_test": args.n_test, "validation": args.validation})
     print(f"MSNet on {ds.source}, rule {args.update}, {lut_name}, seed {args.seed}: "
           f"final accuracy {100 * res['final_accuracy']:.1f} % at sparsity {100 * res['final_sparsity']:.1f} % "
+          f"(dense software {100 * res['dense_software_accuracy']:.1f} %) "
           f"(per layer {', '.join(f'{100 * s:.0f} %' for s in res['final_layer_sparsity'])}); "
           f"{res['operations_total']} operations, {res['pulses_total']} pulses, {res['wall_time_s']:.1f} s")
     write_outputs(args.json, res, args.plot, result.figure)

@@ -192,9 +192,13 @@ def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     from ..lut.native import load_lut
     from ..train.msnet import SHAPES
 
+    from ..train.data import default_dataset
+
     src = _lut_folder(upstream)
     lut = load_lut(src)
-    ds = api.load_dataset(cfg["dataset"], seed=cfg["seed"])
+    # 'auto': the real EMNIST letters whenever ../shared/data holds them, else the embedded digits
+    dataset = default_dataset() if cfg["dataset"] == "auto" else cfg["dataset"]
+    ds = api.load_dataset(dataset, seed=cfg["seed"])
     sch = api.make_schedule(epochs=cfg.get("epochs"))
     summary, figures, files, quantities, captions, commands = {}, [], [], [], {}, []
     for rule in cfg["rules"]:
@@ -203,6 +207,7 @@ def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
             res = api.train(ds, lut, rule, sch, seed=cfg["seed"], lut_name=f"lut {src}")
         res.save(j, png)
         summary[rule] = {"final_accuracy": res.final_accuracy, "final_sparsity": res.final_sparsity,
+                         "dense_software_accuracy": res.record.get("dense_software_accuracy"),
                          "operations": res.record["operations_total"],
                          "operations_per_update": res.operations_per_step()}
         quantities.extend(res.quantities())
@@ -210,16 +215,16 @@ def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
         figures.append(_fig(png, f"Update rule {rule}: test accuracy, loss and sparsity against epoch (pretraining "
                                  "off-chip, then on-chip through the LUT with pruning events).", captions))
         epochs = f" --epochs {cfg['epochs']}" if cfg.get("epochs") else ""
-        commands.append(f"fefet-spice train --lut {src} --update {rule} --dataset {cfg['dataset']} --seed {cfg['seed']}"
+        commands.append(f"fefet-spice train --lut {src} --update {rule} --dataset {dataset} --seed {cfg['seed']}"
                         f"{epochs} --json {j} --plot {png}")
     acc = {r: summary[r]["final_accuracy"] for r in cfg["rules"]}
     summary.update(about=f"MSNet (1,060 weights) trained on {ds.source}: pretrained off-chip, then on-chip through "
                          "the lookup table with magnitude pruning; the VAU rule against cell-by-cell device updates and "
                          "exact float updates.",
                    dataset=ds.source, epochs=sch.epochs, quantities=quantities, captions=captions, commands=commands,
-                   seeds={"train": cfg["seed"]}, inputs=_dataset_hashes(cfg["dataset"]),
+                   seeds={"train": cfg["seed"]}, inputs=_dataset_hashes(dataset),
                    vau_formula={"n_plus_1": sum(n + 1 for _, n in SHAPES), "m_times_n": sum(m * n for m, n in SHAPES)},
-                   key_figure={"label": "final test accuracy vau / cell / float",
+                   key_figure={"label": f"final test accuracy vau / cell / float ({ds.source})",
                                "value": " / ".join(f"{100 * acc[r]:.1f}%" for r in cfg["rules"]),
                                "unit": f"at {100 * summary['vau']['final_sparsity']:.1f}% sparsity"})
     return StageResult(summary=summary, figures=figures, files=files)

@@ -13,6 +13,11 @@ Sources:
   classes 2, 3, 5, 6, 8 by default.
 * ``emnist:FOLDER`` — the standard EMNIST letters files ``emnist-letters-{train,test}-images-idx3-ubyte.gz``
   and ``-labels-idx1-ubyte.gz`` (gzip IDX; images stored transposed; labels 1..26); letters a, e, p, r, s.
+* ``emnist-npz:PATH`` — EMNIST letters in an ``.npz`` (x_train, y_train, x_test, y_test; raw IDX
+  orientation, labels 1..26), e.g. ``../shared/data/emnist_letters_aeprs.npz``; letters as class names.
+
+``validation=True`` (model selection) never touches the test split: the held-out images are drawn
+from the training pool, disjoint from the ``n_train`` training images of the same seed.
 """
 from __future__ import annotations
 
@@ -82,7 +87,8 @@ def _pick(labels: np.ndarray, classes, n_per_class: int, rng: np.random.Generato
     for c in classes:
         idx = np.flatnonzero(labels == c)
         if idx.size < skip + n_per_class:
-            raise DataError(f"{where}: class {c!r} has {idx.size} images, need {skip + n_per_class}")
+            raise DataError(f"{where}: class {c!r} has {idx.size} images, need {skip + n_per_class} "
+                            "(fewer images per class, or another split)")
         out.append(rng.permutation(idx)[skip: skip + n_per_class])
     return np.concatenate(out)
 
@@ -93,8 +99,21 @@ def _relabel(labels: np.ndarray, classes) -> np.ndarray:
 
 
 def from_arrays(x_train, y_train, x_test, y_test, classes, seed: int, source: str,
-                n_train: int = 50, n_test: int = 100) -> Dataset:
-    """Apply the protocol to separate train/test pools (``x_test is None``: split one pool)."""
+                n_train: int = 50, n_test: int | None = None, validation: bool = False) -> Dataset:
+    """Apply the protocol to separate train/test pools (``x_test is None``: split one pool).
+    ``validation``: the "test" images are held-out images of the training pool (test split unused).
+    ``n_test`` None: 100 per class, or with ``validation`` as many as every class has left (<= 100)."""
+    if n_test is None:
+        n_test = 100
+        if validation:
+            left = min(int((y_train == c).sum()) for c in classes) - n_train
+            n_test = min(100, left) if left >= 1 else 1
+    for name, val in (("n_train", n_train), ("n_test", n_test)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
+            raise DataError(f"{source}: {name} must be a whole number >= 1 per class, got {val!r}")
+    if validation:
+        x_test = y_test = None
+        source = f"{source} (validation: held-out training images)"
     rng = np.random.default_rng(seed)
     tr = _pick(y_train, classes, n_train, rng, source)
     if x_test is None:
@@ -122,6 +141,13 @@ def load_digits(seed: int = 0, classes=DEFAULT_DIGITS, **kw) -> Dataset:
 def load_npz(path: str | os.PathLike, seed: int = 0, classes=DEFAULT_DIGITS, **kw) -> Dataset:
     """An MNIST-style ``.npz`` (x_train, y_train, x_test, y_test)."""
     path = Path(path)
+    arr = _read_npz(path)
+    return from_arrays(arr["x_train"], arr["y_train"], arr["x_test"], arr["y_test"], tuple(classes), seed,
+                       f"npz:{path}", **kw)
+
+
+def _read_npz(path: Path) -> dict:
+    """The four arrays of an image ``.npz``; labels as int64; images checked to be (n, h, w)."""
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z.files]
@@ -135,8 +161,9 @@ def load_npz(path: str | os.PathLike, seed: int = 0, classes=DEFAULT_DIGITS, **k
     for k in ("x_train", "x_test"):
         if arr[k].ndim != 3:
             raise DataError(f"{path}: {k} must be (n, h, w) images, got shape {arr[k].shape}")
-    return from_arrays(arr["x_train"], arr["y_train"].astype(np.int64), arr["x_test"],
-                       arr["y_test"].astype(np.int64), tuple(classes), seed, f"npz:{path}", **kw)
+    for k in ("y_train", "y_test"):
+        arr[k] = arr[k].astype(np.int64)
+    return arr
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -175,6 +202,30 @@ def load_emnist(folder: str | os.PathLike, seed: int = 0, letters: str = DEFAULT
     return Dataset(ds.x_train, ds.y_train, ds.x_test, ds.y_test, tuple(letters.lower()), ds.source)
 
 
+def load_emnist_npz(path: str | os.PathLike, seed: int = 0, letters: str = DEFAULT_LETTERS, **kw) -> Dataset:
+    """EMNIST letters in an ``.npz`` (raw IDX orientation, labels 1..26); classes are letters."""
+    arr = _read_npz(Path(path))
+    for k in ("x_train", "x_test"):
+        arr[k] = np.ascontiguousarray(arr[k].transpose(0, 2, 1))
+    classes = tuple(ord(ch) - ord("a") + 1 for ch in letters.lower())
+    ds = from_arrays(arr["x_train"], arr["y_train"], arr["x_test"], arr["y_test"], classes, seed,
+                     f"emnist-npz:{path}", **kw)
+    return Dataset(ds.x_train, ds.y_train, ds.x_test, ds.y_test, tuple(letters.lower()), ds.source)
+
+
+SHARED_EMNIST = Path("..") / "shared" / "data" / "emnist_letters_aeprs.npz"
+"""The shared EMNIST letters file, relative to the repository root."""
+
+
+def default_dataset(root: str | os.PathLike = ".") -> str:
+    """``emnist-npz:../shared/data/emnist_letters_aeprs.npz`` when that file exists (seen from
+    ``root``, else from this package's checkout), else the embedded ``digits``."""
+    for base in (Path(root), Path(__file__).resolve().parents[2]):
+        if (base / SHARED_EMNIST).is_file():
+            return f"emnist-npz:{base / SHARED_EMNIST}"
+    return "digits"
+
+
 def check_classes(classes, letters: bool, name: str = "classes") -> tuple:
     """Validate a class choice: MSNet's number of outputs, no duplicates, integer labels (digits/npz) or
     letters a..z (emnist). Raises :class:`ParamError` naming ``name``; returns the classes as a tuple."""
@@ -201,14 +252,17 @@ def check_classes(classes, letters: bool, name: str = "classes") -> tuple:
 
 
 def load(spec: str, seed: int = 0, classes=None, **kw) -> Dataset:
-    """``digits``, ``npz:PATH`` or ``emnist:FOLDER``; ``classes`` overrides the default classes."""
+    """``digits``, ``npz:PATH``, ``emnist:FOLDER`` or ``emnist-npz:PATH``; ``classes`` overrides the
+    default classes; ``kw``: ``n_train``, ``n_test`` (per class), ``validation``."""
     kind, _, path = spec.partition(":")
     if classes is not None:
-        classes = check_classes(classes, kind == "emnist")
+        classes = check_classes(classes, kind.startswith("emnist"))
     if kind == "digits" and not path:
         return load_digits(seed, classes or DEFAULT_DIGITS, **kw)
     if kind == "npz" and path:
         return load_npz(path, seed, classes or DEFAULT_DIGITS, **kw)
     if kind == "emnist" and path:
         return load_emnist(path, seed, "".join(classes) if classes else DEFAULT_LETTERS, **kw)
-    raise DataError(f"dataset {spec!r}: use digits, npz:PATH or emnist:FOLDER")
+    if kind == "emnist-npz" and path:
+        return load_emnist_npz(path, seed, "".join(classes) if classes else DEFAULT_LETTERS, **kw)
+    raise DataError(f"dataset {spec!r}: use digits, npz:PATH, emnist:FOLDER or emnist-npz:PATH")

@@ -86,10 +86,27 @@ class DeviceLayer:
         n = np.where(self.mask, n, 0)
         return np.stack([np.where(d >= -half, n, 0), np.where(d <= half, -n, 0)]).astype(np.int64)
 
+    def sides(self) -> tuple[np.ndarray, np.ndarray]:
+        """Active cells whose G+ responds (``w >= -half level``) and whose G- responds (``w <= half``);
+        pairs within half a level of zero are in both."""
+        d = self.gp - self.gn
+        half = 0.5 * self.g_level
+        return self.mask & (d >= -half), self.mask & (d <= half)
+
+    def apply_pair(self, n_plus: np.ndarray, n_minus: np.ndarray, rng: np.random.Generator) -> int:
+        """Apply separate weight-direction counts to the G+ array (``n_plus``) and the G- array
+        (``n_minus``, fired with inverted polarity) in the same step; only the responding cell of each
+        active pair moves (:meth:`sides`). Returns the number of cell pulses fired."""
+        plus, minus = self.sides()
+        counts = np.stack([np.where(plus, n_plus, 0), np.where(minus, -np.asarray(n_minus), 0)]).astype(np.int64)
+        return self._fire(counts, rng)
+
     def apply(self, n: np.ndarray, rng: np.random.Generator) -> int:
         """Apply signed weight-direction pulse counts ``n`` (M, N) through the LUT; returns the number
         of cell pulses fired."""
-        counts = self._split(np.asarray(n))
+        return self._fire(self._split(np.asarray(n)), rng)
+
+    def _fire(self, counts: np.ndarray, rng: np.random.Generator) -> int:
         if not counts.any():
             return 0
         g = apply_pulses(self.lut, np.stack([self.gp, self.gn]), counts, rng, noise=self.write_noise,

@@ -28,9 +28,10 @@ from . import vau
 RULES = ("float", "cell", "vau", "vau-const", "manhattan", "rank1")
 
 
-def _stats(layer, ops: int, pulses: int, err=(None, None)) -> dict:
+def _stats(layer, ops: int, pulses: int, err=(None, None, None)) -> dict:
     return {"operations": int(ops), "pulses": int(pulses), "fit_error_active": err[0],
-            "fit_error_all": err[1], "index_reads": 0, "index_reads_external": int(layer.mask.sum()),
+            "fit_error_all": err[1], "fit_error_dense": err[2], "index_reads": 0,
+            "index_reads_external": int(layer.mask.sum()),
             "verify_reads": 0, "verify_operations": 0}
 
 
@@ -48,7 +49,13 @@ def _vau_counts(d: np.ndarray, mask: np.ndarray, rule: str, ridge: float, max_pu
     the active cells plus ``conflict`` per pair of opposing pulses (an up and a down pulse that cancel
     only nominally: on an asymmetric device they drift the cell)."""
     r, c = vau.fit_masked(d, mask, ridge) if rule == "vau" else vau.fit_constant(d)
-    err = vau.fit_errors(d, mask, vau.compose(r, c))
+    rr, cc = _round_operators(d, mask, r, c, max_pulses, conflict, rng)
+    err = (*vau.fit_errors(d, mask, vau.compose(r, c)), vau.fit_error_dense(d, mask, vau.compose(r, c)))
+    return rr, cc, tuple(_nan_to_none(e) for e in err)
+
+
+def _round_operators(d, mask, r, c, max_pulses, conflict, rng):
+    """Integer pulse counts for the operators: best gauge shift, then nearest or stochastic rounding."""
     rr = np.clip(np.rint(r[None, :] + GAUGE[:, None]), -max_pulses, max_pulses)      # (K, M)
     cc = np.clip(np.rint(c[None, :] - GAUGE[:, None]), -max_pulses, max_pulses)      # (K, N)
     a, b = rr[:, :, None], cc[:, None, :]
@@ -60,7 +67,35 @@ def _vau_counts(d: np.ndarray, mask: np.ndarray, rule: str, ridge: float, max_pu
             return np.clip(np.floor(x + rng.random(x.shape)), -max_pulses, max_pulses)
         rr, cc = sround(r + GAUGE[best])[None], sround(c - GAUGE[best])[None]
         best = 0
-    return rr[best].astype(np.int64), cc[best].astype(np.int64), tuple(_nan_to_none(e) for e in err)
+    return rr[best].astype(np.int64), cc[best].astype(np.int64)
+
+
+def combine_sides(a_plus: np.ndarray, a_minus: np.ndarray, plus: np.ndarray, minus: np.ndarray) -> np.ndarray:
+    """Weight-direction change of a pair when the G+ array gets ``a_plus`` and the G- array ``a_minus``:
+    the responding cell's count; a pair near zero (both respond, the other cell at G_min) moves by the
+    potentiating part of each; cells in neither set (pruned) get the mean (reported fit only)."""
+    both = plus & minus
+    near = np.maximum(a_plus, 0) + np.minimum(a_minus, 0)
+    return np.where(both, near, np.where(plus, a_plus, np.where(minus, a_minus, 0.5 * (a_plus + a_minus))))
+
+
+def _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic):
+    """Polarity-split VAU: the G+ and G- arrays (own bit and data lines) get their own masked fits, each
+    over the pairs whose cell in that array responds, fired in the same N + 1 steps."""
+    m, n = d.shape
+    plus, minus = layer.sides()
+    ops, cont = [], []
+    for sel in (plus, minus):
+        r, c = vau.fit_masked(d, sel, ridge)
+        ops.append(_round_operators(d, sel, r, c, max_pulses, conflict, rng if stochastic else None))
+        cont.append(vau.compose(r, c))
+    (rp, cp), (rm, cm) = ops
+    approx = combine_sides(*cont, plus, minus)
+    err = (*vau.fit_errors(d, layer.mask, approx), vau.fit_error_dense(d, layer.mask, approx))
+    intended = combine_sides(vau.compose(rp, cp), vau.compose(rm, cm), plus, minus)
+    pulses = layer.apply_pair(np.broadcast_to(cp[None, :], (m, n)), np.broadcast_to(cm[None, :], (m, n)), rng)
+    pulses += layer.apply_pair(np.broadcast_to(rp[:, None], (m, n)), np.broadcast_to(rm[:, None], (m, n)), rng)
+    return pulses, intended, tuple(_nan_to_none(e) for e in err)
 
 
 def _rank1_counts(d: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
@@ -80,7 +115,7 @@ def _rank1_counts(d: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndar
 def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator, *, max_pulses: int = 8,
                  ridge: float = 1e-3, rank1_bits: int = 16, verify: bool = False,
                  verify_tol: float = 0.5, verify_iters: int = 3, conflict: float = 1.0,
-                 stochastic_rounding: bool = False) -> dict:
+                 stochastic_rounding: bool = False, split: bool = False) -> dict:
     """Apply the desired update ``delta_w`` (M, N) [weight units] to ``layer`` with ``rule``.
 
     Pruned cells (S = 0) never change. Returns per-update statistics: operations of the rule, cell
@@ -97,7 +132,11 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
     d = delta_w / layer.pulse_w
     mask = layer.mask
     w_before = layer.weights()
-    if rule in ("vau", "vau-const"):
+    if rule == "vau" and split:
+        pulses, intended, err = _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic_rounding)
+        stats = _stats(layer, n + 1, pulses, err)
+        intended = intended * layer.pulse_w
+    elif rule in ("vau", "vau-const"):
         rr, cc, err = _vau_counts(d, mask, rule, ridge, max_pulses, conflict,
                                   rng if stochastic_rounding else None)
         pulses = layer.apply(np.broadcast_to(cc[None, :], (m, n)), rng)    # step 1: N column cycles

@@ -2,9 +2,12 @@
 
 On-chip, every epoch runs ``steps_per_epoch`` full-batch updates: the array is read (with read noise),
 the float backward pass gives the gradient of the effective weights ``S ⊙ W``, Adam turns it into a
-desired update of ``lr`` nominal pulses per step, and the update rule (:mod:`.rules`) turns that into
-pulses through the LUT. Pruning, over-pruning and regrowth run at the start of their epochs
-(:mod:`.schedule`). Pure numpy: no IO; progress goes through the optional ``on_epoch`` callback.
+desired update of about ``lr`` nominal pulses per step (the epoch's step, :meth:`Schedule.onchip_lr`;
+second moment per weight or, ``adam_mode="layer"``, one per layer), and the update rule
+(:mod:`.rules`) turns that into pulses through the LUT. Pruning, over-pruning and regrowth run at the
+start of their epochs (:mod:`.schedule`). The result holds ``dense_software_accuracy``: the
+pretraining's float weights (MSNet trained dense in software on the same images) on the same
+evaluation images. Pure numpy: no IO; progress goes through the optional ``on_epoch`` callback.
 """
 from __future__ import annotations
 
@@ -15,55 +18,12 @@ import numpy as np
 
 from . import msnet
 from .device import DeviceLayer, FloatLayer
+from .pretrain import pretrain, shift_images
 from .pruning import prune_layer, regrow_layer
 from .rules import RULES, update_layer
 from .schedule import Schedule
 
 EPS = 1e-8
-
-
-def _quantize(w: np.ndarray, bits: int) -> np.ndarray:
-    top = np.abs(w).max()
-    n = 2 ** (bits - 1) - 1
-    return np.rint(w / top * n) * top / n if top > 0 else w
-
-
-def pretrain(data, sch: Schedule, rng: np.random.Generator, on_epoch=None) -> tuple[list, list]:
-    """Off-chip mini-batch Adam with ``pretrain_bits`` weights (straight-through) and L1/L2 terms.
-    Returns the float shadow weights and the epoch records."""
-    w = msnet.init_weights(rng)
-    m = [np.zeros_like(a) for a in w]
-    v = [np.zeros_like(a) for a in w]
-    t, records = 0, []
-    n = len(data.y_train)
-    for epoch in range(1, sch.pretrain_epochs + 1):
-        order = rng.permutation(n)
-        losses = []
-        for s in range(0, n, sch.pretrain_batch):
-            idx = order[s: s + sch.pretrain_batch]
-            wq = [_quantize(a, sch.pretrain_bits) for a in w]
-            loss, grads, _ = msnet.loss_and_grads(wq, data.x_train[idx], data.y_train[idx])
-            losses.append(loss)
-            t += 1
-            for i, g in enumerate(grads):
-                g = g + sch.l1 * np.sign(w[i]) + 2 * sch.l2 * w[i]
-                m[i] = sch.beta1 * m[i] + (1 - sch.beta1) * g
-                v[i] = sch.beta2 * v[i] + (1 - sch.beta2) * g * g
-                mh, vh = m[i] / (1 - sch.beta1 ** t), v[i] / (1 - sch.beta2 ** t)
-                w[i] = w[i] - sch.pretrain_lr * mh / (np.sqrt(vh) + EPS)
-        wq = [_quantize(a, sch.pretrain_bits) for a in w]
-        rec = {"epoch": epoch, "phase": "pretrain", "loss": float(np.mean(losses)),
-               "accuracy": msnet.accuracy(wq, data.x_test, data.y_test),
-               "train_accuracy": msnet.accuracy(wq, data.x_train, data.y_train),
-               "sparsity": 0.0, "layer_sparsity": [0.0, 0.0, 0.0], "device_sparsity": None,
-               "operations": 0, "pulses": 0,
-               "verify_reads": 0, "verify_operations": 0, "index_reads": 0, "index_reads_external": 0,
-               "fit_error_active": None, "fit_error_all": None,
-               "events": []}
-        records.append(rec)
-        if on_epoch:
-            on_epoch(rec)
-    return [_quantize(a, sch.pretrain_bits) for a in w], records
 
 
 def build_layers(w_pre: list, lut, rule: str, sch: Schedule, rng: np.random.Generator) -> tuple[list, dict]:
@@ -72,13 +32,13 @@ def build_layers(w_pre: list, lut, rule: str, sch: Schedule, rng: np.random.Gene
     stats = {"verify_reads": 0, "operations": 0, "pulses": 0}
     layers = []
     for w in w_pre:
-        w_max = float(np.abs(w).max())
+        w_max = float(np.quantile(np.abs(w), sch.transfer_clip))
         dev = DeviceLayer(lut, w.shape, w_max, sch.levels, sch.read_noise, sch.write_noise)
         if rule == "float":
             layers.append(FloatLayer(w, w_max, dev.pulse_w))
             continue
         n = sch.levels - 1
-        target = np.rint(w / w_max * n) * w_max / n
+        target = np.clip(np.rint(w / w_max * n), -n, n) * w_max / n
         for k, val in dev.program(target, rng, sch.max_pulses, sch.transfer_iters).items():
             stats[k] += val
         layers.append(dev)
@@ -147,13 +107,14 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
     sch = sch or Schedule()
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    w_pre, records = pretrain(data, sch, rng, on_epoch)
+    w_pre, w_float, records = pretrain(data, sch, rng, on_epoch)
+    dense = msnet.accuracy(w_float, data.x_test, data.y_test)
     layers, transfer = build_layers(w_pre, lut, rule, sch, rng)
     m = [np.zeros(l.mask.shape) for l in layers]
     v = [np.zeros(l.mask.shape) for l in layers]
     kw = dict(max_pulses=sch.max_pulses, ridge=sch.ridge, rank1_bits=sch.rank1_bits, verify=sch.verify,
               verify_tol=sch.verify_tol, verify_iters=sch.verify_iters, conflict=sch.vau_conflict,
-              stochastic_rounding=sch.vau_stochastic)
+              stochastic_rounding=sch.vau_stochastic, split=sch.vau_split)
     feedback = sch.vau_feedback and rule in ("vau", "vau-const")
     resid = [np.zeros(l.mask.shape) for l in layers]
     t = 0
@@ -161,21 +122,24 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
         notes, event_pulses = _run_events(layers, sch, epoch, m, rng)
         acc = {"operations": 0, "pulses": event_pulses, "index_reads": 0, "index_reads_external": 0,
                "verify_reads": 0, "verify_operations": 0}
-        fit_a, fit_all, losses = [], [], []
+        fit_a, fit_all, fit_dense, losses = [], [], [], []
+        lr = sch.onchip_lr(epoch)
         for _ in range(sch.steps_per_epoch):
-            loss, grads, _ = msnet.loss_and_grads([l.read(rng) for l in layers], data.x_train, data.y_train)
+            x = shift_images(data.x_train, sch.augment_shift, rng) if sch.onchip_augment else data.x_train
+            loss, grads, _ = msnet.loss_and_grads([l.read(rng) for l in layers], x, data.y_train)
             losses.append(loss)
             t += 1
             for i, (layer, g) in enumerate(zip(layers, grads)):
                 m[i] = sch.beta1 * m[i] + (1 - sch.beta1) * g
-                v[i] = sch.beta2 * v[i] + (1 - sch.beta2) * g * g
+                g2 = g * g if sch.adam_mode == "element" else np.full(g.shape, np.mean(g[layer.mask] ** 2))
+                v[i] = sch.beta2 * v[i] + (1 - sch.beta2) * g2
                 mh, vh = m[i] / (1 - sch.beta1 ** t), v[i] / (1 - sch.beta2 ** t)
-                want = -sch.lr * layer.pulse_w * mh / (np.sqrt(vh) + EPS)
+                want = -lr * layer.pulse_w * mh / (np.sqrt(vh) + EPS)
                 if feedback:
                     want = want + np.where(layer.mask, resid[i], 0.0)
                 st = update_layer(layer, want, rule, rng, **kw)
                 if feedback:
-                    lim = sch.max_pulses * layer.pulse_w
+                    lim = sch.feedback_clip * layer.pulse_w
                     resid[i] = np.where(layer.mask, np.clip(want - st.pop("intended"), -lim, lim), 0.0)
                 for k in acc:
                     acc[k] += st[k]
@@ -183,6 +147,8 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
                     fit_a.append(st["fit_error_active"])
                 if st["fit_error_all"] is not None:
                     fit_all.append(st["fit_error_all"])
+                if st["fit_error_dense"] is not None:
+                    fit_dense.append(st["fit_error_dense"])
         sp, per = _sparsity(layers)
         test_w = [l.read(rng) for l in layers]
         rec = {"epoch": epoch, "phase": "onchip", "loss": float(np.mean(losses)),
@@ -190,12 +156,14 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
                "train_accuracy": msnet.accuracy(test_w, data.x_train, data.y_train),
                "sparsity": sp, "layer_sparsity": per, "device_sparsity": _device_sparsity(layers), **acc,
                "fit_error_active": float(np.mean(fit_a)) if fit_a else None,
-               "fit_error_all": float(np.mean(fit_all)) if fit_all else None, "events": notes}
+               "fit_error_all": float(np.mean(fit_all)) if fit_all else None,
+               "fit_error_dense": float(np.mean(fit_dense)) if fit_dense else None, "lr": lr, "events": notes}
         records.append(rec)
         if on_epoch:
             on_epoch(rec)
     last = records[-1]
-    return {"rule": rule, "seed": seed, "final_accuracy": last["accuracy"], "final_sparsity": last["sparsity"],
+    return {"rule": rule, "seed": seed, "final_accuracy": last["accuracy"], "dense_software_accuracy": dense,
+            "pretrained_accuracy": records[sch.pretrain_epochs - 1]["accuracy"], "final_sparsity": last["sparsity"],
             "final_layer_sparsity": last["layer_sparsity"], "transfer": transfer,
             "operations_total": int(sum(r["operations"] for r in records)),
             "pulses_total": int(sum(r["pulses"] for r in records)),

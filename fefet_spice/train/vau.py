@@ -64,3 +64,12 @@ def fit_errors(delta: np.ndarray, mask: np.ndarray, approx: np.ndarray) -> tuple
         return float(np.linalg.norm((delta - approx)[sel]) / den) if den > 0 else float("nan")
 
     return rel(mask), rel(np.ones_like(mask))
+
+
+def fit_error_dense(delta: np.ndarray, mask: np.ndarray, approx: np.ndarray) -> float:
+    """Residual on the active cells relative to the whole desired update ``|(ΔW - ΔW')_S| / |ΔW|``: the
+    share of a dense network's update that the masked fit misses on the cells it can write. Falls as
+    sparsity rises (fewer active cells, each row and column fit more closely); NaN if ``ΔW`` is zero."""
+    den = np.linalg.norm(delta)
+    mask = np.asarray(mask, dtype=bool)
+    return float(np.linalg.norm((delta - approx)[mask]) / den) if den > 0 else float("nan")
