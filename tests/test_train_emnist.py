@@ -128,7 +128,7 @@ def test_pipeline_training_stage_uses_emnist_and_says_so(tmp_path, shared_dir):
 
     _emnist(shared_dir)
     lut = Path(__file__).resolve().parents[1] / "luts" / "weight_ref" / "lut.json"
-    res = stage_train(tmp_path, {"rules": ["vau"], "dataset": "digits", "seed": 0, "epochs": 11},
+    res = stage_train(tmp_path, {"rules": ["vau"], "dataset": "auto", "seed": 0, "epochs": 11},
                       {"characterize": StageResult(summary={}, files=[str(lut)])})
     assert res.summary["dataset"].startswith("emnist-npz:")
     assert "emnist-npz" in res.summary["key_figure"]["label"]
