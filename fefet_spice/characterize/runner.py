@@ -175,11 +175,11 @@ def _client(scheduler):
         raise ParamError("--scheduler needs dask.distributed (pip install 'fefet_spice[dask]')") from None
     if isinstance(scheduler, Client):
         return scheduler, False
-    if not isinstance(scheduler, str) or "://" not in scheduler:
+    if not isinstance(scheduler, str) or not scheduler.strip():
         raise ParamError(f"--scheduler {scheduler!r}: expected an address like tcp://host:8786")
     try:
         return Client(scheduler, timeout="10s"), True
-    except (OSError, TimeoutError, ValueError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise ParamError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler "
                          f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
 
