@@ -189,3 +189,28 @@ def test_characterize_cache_option_is_an_owned_output(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     rc, _, msg = cli("characterize", "--n-devices", "1", "--cache", tmp_path, "-o", tmp_path / "c")
     assert rc == 2 and "--cache" in msg and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_stage_folder_links_are_never_followed(tmp_path):
+    from fefet_spice.errors import FefetError
+    from fefet_spice.pipeline.cache import MANIFEST, Stage, StageResult, run_stages
+
+    outside = tmp_path / "outside"
+    (outside / "empty_sub").mkdir(parents=True)
+    (outside / "precious.txt").write_text("keep")
+
+    def func(folder, cfg, upstream):
+        (folder / "x.txt").write_text(str(cfg["v"]))
+        return StageResult(summary={}, files=[folder / "x.txt"])
+
+    out = tmp_path / "out"
+    run_stages([Stage("a", "A", func, config={"v": 1})], out, "0", log=lambda *_: None)
+    (out / "a" / "link").symlink_to(outside, target_is_directory=True)
+    doc = json.loads((out / "a" / MANIFEST).read_text())
+    doc["written"] += ["link/precious.txt", "../outside/precious.txt"]  # a tampered manifest
+    (out / "a" / MANIFEST).write_text(json.dumps(doc))
+    with pytest.raises(FefetError, match="link"):
+        run_stages([Stage("a", "A", func, config={"v": 2})], out, "0", log=lambda *_: None)
+    run_stages([Stage("a", "A", func, config={"v": 2})], out, "0", log=lambda *_: None, force=True)
+    assert (outside / "precious.txt").read_text() == "keep" and (outside / "empty_sub").is_dir()
+    assert (out / "a" / "link").is_symlink() and (out / "a" / "x.txt").read_text() == "2"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,9 +101,14 @@ def _load_manifest(folder: Path, key: str) -> dict | None:
 
 def _files_under(folder: Path) -> set[str]:
     """Relative paths of every file (and symbolic link) below ``folder``."""
-    if not folder.is_dir():
+    if not folder.is_dir() or folder.is_symlink():
         return set()
-    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+    out = set()
+    for root, dirs, files in os.walk(folder):  # never descends into a linked folder: the link is an entry
+        base = Path(root).relative_to(folder)
+        out.update(str(base / n) for n in files)
+        out.update(str(base / d) for d in dirs if (Path(root) / d).is_symlink())
+    return {str(Path(p)) for p in out}
 
 
 def _owned_files(folder: Path) -> set[str]:
@@ -126,11 +131,17 @@ def _move(names, src: Path, dst: Path) -> None:
 
 
 def _prune_empty(folder: Path) -> None:
-    for d in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-        try:
-            d.rmdir()
-        except OSError:
-            pass
+    """Remove the empty sub-folders of ``folder`` (never following a link)."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for root, dirs, _ in os.walk(folder, topdown=False):
+        for d in dirs:
+            path = Path(root) / d
+            if not path.is_symlink():
+                try:
+                    path.rmdir()
+                except OSError:
+                    pass
 
 
 JOURNAL = ".stage-in-progress.json"
