@@ -326,3 +326,10 @@ def test_absurd_device_energies_are_refused(tmp_path):
     (tmp_path / "big.json").write_text(json.dumps(doc))
     rc, _, msg = cli("cost", "--energy", tmp_path / "big.json", "--json", tmp_path / "c.json")
     assert rc == 2 and "write_energy_per_pulse_j" in msg and not (tmp_path / "c.json").exists()
+
+
+def test_sim_timeout_option_stops_a_long_ngspice_characterization(tmp_path):
+    rc, _, msg = cli("characterize", "--backend", "ngspice", "--serial", "--n-devices", "1", "--n-pulses", "400",
+                     "--sim-timeout", "0.3", "-o", tmp_path / "c", limit_s=30)
+    assert rc == 2 and "wall-clock limit of 0.3 s" in msg
+    assert "FEFET_SPICE_SIM_TIMEOUT" not in os.environ  # the option does not leak into later runs
