@@ -156,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         from .errors import describe
 
         text, code = describe(exc)
-        if "did not converge" in text.partition("\n")[0]:
+        if "did not converge" in text.partition("\n")[0] and args.command != "run":
             src = [f"{flag} {getattr(args, d)}" for d, flag in (("params", "--params"), ("weight", "--weight"),
                                                                 ("preset", "--preset"), ("sparsity", "--sparsity"))
                    if getattr(args, d, None)]
             first, nl, rest = text.partition("\n")
-            text = f"{first} (device parameters: {', '.join(src) or 'defaults'}){nl}{rest}"
+            text = f"{first} (device parameters: {', '.join(src)}){nl}{rest}" if src else text
         if verbose:
             traceback.print_exc()
         first, _, rest = text.strip().partition("\n")
