@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import DataError
+from ..errors import DataError, FefetError
 from ..io.outdir import OutputError
 from ..io.atomic import dumps, write_json
 
@@ -190,7 +190,15 @@ def _run_into(stage: Stage, folder: Path, key: str, upstream: dict, t0: float, f
     _move(owned, folder, old)
     _prune_empty(folder)
     try:
-        res = stage.func(folder, stage.config, upstream)
+        try:
+            res = stage.func(folder, stage.config, upstream)
+        except FefetError as exc:  # say which stage failed (its inputs are in that stage's folder)
+            first, nl, rest = str(exc).partition("\n")
+            try:
+                renamed = type(exc)(f"stage {stage.name!r} ({folder}): {first}{nl}{rest}")
+            except TypeError:
+                raise exc from None
+            raise renamed from exc
         rel = lambda paths: [str(Path(p).relative_to(folder)) for p in paths]  # noqa: E731
         written = sorted(_files_under(folder) - foreign - {MANIFEST})
         manifest = {"key": key, "summary": res.summary, "figures": rel(res.figures), "files": rel(res.files),
