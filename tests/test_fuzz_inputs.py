@@ -333,3 +333,29 @@ def test_sim_timeout_option_stops_a_long_ngspice_characterization(tmp_path):
                      "--sim-timeout", "0.3", "-o", tmp_path / "c", limit_s=30)
     assert rc == 2 and "wall-clock limit of 0.3 s" in msg
     assert "FEFET_SPICE_SIM_TIMEOUT" not in os.environ  # the option does not leak into later runs
+
+
+ATTACKS = [  # (arguments, words the one sentence must contain); {t} is a fresh folder, {r} the checkout
+    (["simulate", "--vd", "nan"], "--vd"), (["simulate", "--vmax", "inf", "--waveform", "dc"], "--vmax"),
+    (["simulate", "--n-devices", "10000000"], "--n-devices"), (["simulate", "--n-pulses", "-3"], "--n-pulses"),
+    (["simulate", "--rate", "1e-300", "--waveform", "dc"], "--rate"), (["simulate", "--sim-timeout", "nan"], "timeout"),
+    (["simulate", "--json", "{t}"], "folder"), (["simulate", "--json", "{r}/README.md"], "README.md"),
+    (["characterize", "--n-g", "1", "-o", "{t}/c"], "--n-g"), (["characterize", "--seed", "-1", "-o", "{t}/c"], "--seed"),
+    (["characterize", "--workers", "0", "-o", "{t}/c"], "--workers"),
+    (["characterize", "--n-pulses", "10000", "--n-devices", "10000", "-o", "{t}/c"], "device-pulses"),
+    (["characterize", "-o", "{r}/luts"], "luts"), (["characterize", "--cache", "{r}/netlists", "-o", "{t}/c"], "--cache"),
+    (["export-lut", "{r}/luts/weight_preset", "--format", "crosssim", "--n-cdf", "-1", "-o", "{t}/e"], "--n-cdf"),
+    (["export-lut", "{r}/luts/weight_preset", "--format", "aihwkit", "-o", "{r}/netlists"], "netlist"),
+    (["gen-measurements", "--seed", "-1", "-o", "{t}/g"], "--seed"), (["gen-measurements", "-o", "{r}"], "checkout"),
+    (["netlist", "--all", "-o", "{r}/fits"], "fits"), (["run", "-o", "{r}"], "checkout"),
+    (["run", "-o", "{r}/netlists", "--quick"], "netlist"), (["run", "-o", "{t}", "--dataset", "npz:/dev/zero"], "/dev/zero"),
+    (["train", "--epochs", "100000000"], "--epochs"), (["fit", "{r}/measurements/weight", "-o", "{r}/fefet_spice/x.json"], "fefet_spice"),
+    (["fit", "{r}/measurements/weight", "-o", "{t}"], "folder"), (["cost", "--energy", "/dev/zero"], "/dev/zero"),
+]
+
+
+@pytest.mark.parametrize("args,words", ATTACKS, ids=[" ".join(a[:3]) for a, _ in ATTACKS])
+def test_issue_attack_catalog(tmp_path, args, words):
+    rc, _, msg = cli(*[a.replace("{t}", str(tmp_path)).replace("{r}", str(ROOT)) for a in args], limit_s=20)
+    assert rc == 2 and words in msg
+    assert not (tmp_path / "c").exists() and not (tmp_path / "e").exists() and not (tmp_path / "g").exists()
