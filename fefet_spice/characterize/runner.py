@@ -152,8 +152,8 @@ def _reap_tracker_at_exit() -> None:
                     t.join(max(0.0, deadline - time.monotonic()))
             util._exit_function()  # unregisters the pools' semaphores while the tracker still runs
             tracker = resource_tracker._resource_tracker
-            tracker._stop()
             tracker._send = lambda *a, **k: None  # exiting: a late release must neither fail nor restart it
+            tracker._stop()
         except Exception:  # noqa: BLE001  private API: best effort only
             pass
 
