@@ -126,15 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     verbose = getattr(args, "verbose", False)
+    import os
+
     old = _install_signal_handlers()
+    old_timeout = os.environ.get("FEFET_SPICE_SIM_TIMEOUT")
     marked: list = []
     try:
         from .io.outdir import mark, prepare_outputs
 
         check_limits(args.command, args)
         if getattr(args, "sim_timeout", None) is not None:
-            import os
-
             os.environ["FEFET_SPICE_SIM_TIMEOUT"] = repr(args.sim_timeout)  # spawned workers inherit it
         marked = prepare_outputs(args.command, args)
         try:
@@ -155,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         from .errors import describe
 
         text, code = describe(exc)
-        if "did not converge" in text.partition("\n")[0]:
+        if "did not converge" in text.partition("\n")[0] and args.command != "run":
             src = [f"{flag} {getattr(args, d)}" for d, flag in (("params", "--params"), ("weight", "--weight"),
                                                                 ("preset", "--preset"), ("sparsity", "--sparsity"))
                    if getattr(args, d, None)]
             first, nl, rest = text.partition("\n")
-            text = f"{first} (device parameters: {', '.join(src) or 'defaults'}){nl}{rest}"
+            text = f"{first} (device parameters: {', '.join(src)}){nl}{rest}" if src else text
         if verbose:
             traceback.print_exc()
         first, _, rest = text.strip().partition("\n")
@@ -169,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         return code
     finally:
         _restore_signal_handlers(old)
+        if old_timeout is None:
+            os.environ.pop("FEFET_SPICE_SIM_TIMEOUT", None)
+        else:
+            os.environ["FEFET_SPICE_SIM_TIMEOUT"] = old_timeout
 
 
 if __name__ == "__main__":

@@ -244,7 +244,7 @@ def _build(cls: type, data: Any, path: str) -> Any:
     obj = cls(**kwargs)  # nested classes validate with their own path prefix; given values first
     if missing:
         where = f"{path}." if path else ""
-        raise ParamError(f"missing parameter {where}{missing[0]!r} (every field is required except "
+        raise ParamError(f"missing parameter {where + missing[0]!r} (every field is required except "
                          f"{', '.join(sorted(OPTIONAL))})")
     return obj
 

@@ -121,7 +121,7 @@ def _group_alive(pgid: int) -> list[str]:
     return [ln for ln in ps.splitlines() if ln.split()[1][0] != "Z"]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_interrupted_characterize_stops_within_2s_and_leaves_no_process(tmp_path, sig):
     cache = tmp_path / "cache"
     cmd = [sys.executable, "-m", "fefet_spice.cli", "characterize", "--backend", "ngspice", "--n-devices", "100",
@@ -143,8 +143,13 @@ def test_interrupted_characterize_stops_within_2s_and_leaves_no_process(tmp_path
         os.killpg(proc.pid, signal.SIGKILL)
         pytest.fail("characterize did not stop within 10 s")
     assert time.monotonic() - t0 < 2.0
-    assert proc.returncode in (130, 143) and "Traceback" not in err
-    time.sleep(0.3)
+    if sig == signal.SIGKILL:  # no cleanup in the driver: the workers die with it (PR_SET_PDEATHSIG)
+        assert proc.returncode == -signal.SIGKILL
+        while _group_alive(proc.pid) and time.monotonic() - t0 < 2.0:
+            time.sleep(0.05)
+    else:
+        assert proc.returncode in (130, 143) and "Traceback" not in err
+        time.sleep(0.3)
     assert _group_alive(proc.pid) == []
     from fefet_spice.characterize.runner import JobCache
 
@@ -326,3 +331,36 @@ def test_absurd_device_energies_are_refused(tmp_path):
     (tmp_path / "big.json").write_text(json.dumps(doc))
     rc, _, msg = cli("cost", "--energy", tmp_path / "big.json", "--json", tmp_path / "c.json")
     assert rc == 2 and "write_energy_per_pulse_j" in msg and not (tmp_path / "c.json").exists()
+
+
+def test_sim_timeout_option_stops_a_long_ngspice_characterization(tmp_path):
+    rc, _, msg = cli("characterize", "--backend", "ngspice", "--serial", "--n-devices", "1", "--n-pulses", "400",
+                     "--sim-timeout", "0.3", "-o", tmp_path / "c", limit_s=30)
+    assert rc == 2 and "wall-clock limit of 0.3 s" in msg
+    assert "FEFET_SPICE_SIM_TIMEOUT" not in os.environ  # the option does not leak into later runs
+
+
+ATTACKS = [  # (arguments, words the one sentence must contain); {t} is a fresh folder, {r} the checkout
+    (["simulate", "--vd", "nan"], "--vd"), (["simulate", "--vmax", "inf", "--waveform", "dc"], "--vmax"),
+    (["simulate", "--n-devices", "10000000"], "--n-devices"), (["simulate", "--n-pulses", "-3"], "--n-pulses"),
+    (["simulate", "--rate", "1e-300", "--waveform", "dc"], "--rate"), (["simulate", "--sim-timeout", "nan"], "timeout"),
+    (["simulate", "--json", "{t}"], "folder"), (["simulate", "--json", "{r}/README.md"], "README.md"),
+    (["characterize", "--n-g", "1", "-o", "{t}/c"], "--n-g"), (["characterize", "--seed", "-1", "-o", "{t}/c"], "--seed"),
+    (["characterize", "--workers", "0", "-o", "{t}/c"], "--workers"),
+    (["characterize", "--n-pulses", "10000", "--n-devices", "10000", "-o", "{t}/c"], "device-pulses"),
+    (["characterize", "-o", "{r}/luts"], "luts"), (["characterize", "--cache", "{r}/netlists", "-o", "{t}/c"], "--cache"),
+    (["export-lut", "{r}/luts/weight_preset", "--format", "crosssim", "--n-cdf", "-1", "-o", "{t}/e"], "--n-cdf"),
+    (["export-lut", "{r}/luts/weight_preset", "--format", "aihwkit", "-o", "{r}/netlists"], "netlist"),
+    (["gen-measurements", "--seed", "-1", "-o", "{t}/g"], "--seed"), (["gen-measurements", "-o", "{r}"], "checkout"),
+    (["netlist", "--all", "-o", "{r}/fits"], "fits"), (["run", "-o", "{r}"], "checkout"),
+    (["run", "-o", "{r}/netlists", "--quick"], "netlist"), (["run", "-o", "{t}", "--dataset", "npz:/dev/zero"], "/dev/zero"),
+    (["train", "--epochs", "100000000"], "--epochs"), (["fit", "{r}/measurements/weight", "-o", "{r}/fefet_spice/x.json"], "fefet_spice"),
+    (["fit", "{r}/measurements/weight", "-o", "{t}"], "folder"), (["cost", "--energy", "/dev/zero"], "/dev/zero"),
+]
+
+
+@pytest.mark.parametrize("args,words", ATTACKS, ids=[" ".join(a[:3]) for a, _ in ATTACKS])
+def test_issue_attack_catalog(tmp_path, args, words):
+    rc, _, msg = cli(*[a.replace("{t}", str(tmp_path)).replace("{r}", str(ROOT)) for a in args], limit_s=20)
+    assert rc == 2 and words in msg
+    assert not (tmp_path / "c").exists() and not (tmp_path / "e").exists() and not (tmp_path / "g").exists()

@@ -189,3 +189,57 @@ def test_characterize_cache_option_is_an_owned_output(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     rc, _, msg = cli("characterize", "--n-devices", "1", "--cache", tmp_path, "-o", tmp_path / "c")
     assert rc == 2 and "--cache" in msg and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_stage_folder_links_are_never_followed(tmp_path):
+    from fefet_spice.errors import FefetError
+    from fefet_spice.pipeline.cache import MANIFEST, Stage, StageResult, run_stages
+
+    outside = tmp_path / "outside"
+    (outside / "empty_sub").mkdir(parents=True)
+    (outside / "precious.txt").write_text("keep")
+
+    def func(folder, cfg, upstream):
+        (folder / "x.txt").write_text(str(cfg["v"]))
+        return StageResult(summary={}, files=[folder / "x.txt"])
+
+    out = tmp_path / "out"
+    run_stages([Stage("a", "A", func, config={"v": 1})], out, "0", log=lambda *_: None)
+    (out / "a" / "link").symlink_to(outside, target_is_directory=True)
+    doc = json.loads((out / "a" / MANIFEST).read_text())
+    doc["written"] += ["link/precious.txt", "../outside/precious.txt"]  # a tampered manifest
+    (out / "a" / MANIFEST).write_text(json.dumps(doc))
+    with pytest.raises(FefetError, match="link"):
+        run_stages([Stage("a", "A", func, config={"v": 2})], out, "0", log=lambda *_: None)
+    run_stages([Stage("a", "A", func, config={"v": 2})], out, "0", log=lambda *_: None, force=True)
+    assert (outside / "precious.txt").read_text() == "keep" and (outside / "empty_sub").is_dir()
+    assert (out / "a" / "link").is_symlink() and (out / "a" / "x.txt").read_text() == "2"
+
+
+@FUZZ
+@given(entries=st.lists(st.tuples(names, st.booleans()), max_size=4),
+       marker=st.sampled_from([None, "run", "netlist", "garbage"]), command=st.sampled_from(["run", "netlist"]),
+       force=st.booleans())
+def test_claim_dir_refuses_exactly_the_folders_it_must(tmp_path_factory, entries, marker, command, force):
+    from fefet_spice.io.outdir import MARKER, OutputError, claim_dir, write_marker
+
+    d = tmp_path_factory.mktemp("claim") / "out"
+    d.mkdir()
+    for name, is_dir in entries:
+        (d / name).mkdir(exist_ok=True) if is_dir else (d / name).write_text("x") if not (d / name).exists() else None
+    if marker == "garbage":
+        (d / MARKER).write_text("{not json")
+    elif marker:
+        write_marker(d, marker)
+    before = _snapshot(d), sorted(p.name for p in d.iterdir())
+    owner = marker if marker in ("run", "netlist") else None
+    foreign_content = any(p.name != MARKER for p in d.iterdir())
+    must_refuse = not force and ((owner is not None and owner != command) or (owner is None and foreign_content))
+    try:
+        claim_dir(d, command, force)
+        refused = False
+    except OutputError as exc:
+        refused = True
+        assert str(d) in str(exc) and "\n" not in str(exc)
+    assert refused == must_refuse
+    assert (_snapshot(d), sorted(p.name for p in d.iterdir())) == before  # a check never changes anything

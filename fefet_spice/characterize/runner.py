@@ -152,8 +152,8 @@ def _reap_tracker_at_exit() -> None:
                     t.join(max(0.0, deadline - time.monotonic()))
             util._exit_function()  # unregisters the pools' semaphores while the tracker still runs
             tracker = resource_tracker._resource_tracker
-            tracker._stop()
             tracker._send = lambda *a, **k: None  # exiting: a late release must neither fail nor restart it
+            tracker._stop()
         except Exception:  # noqa: BLE001  private API: best effort only
             pass
 
@@ -175,11 +175,11 @@ def _client(scheduler):
         raise ParamError("--scheduler needs dask.distributed (pip install 'fefet_spice[dask]')") from None
     if isinstance(scheduler, Client):
         return scheduler, False
-    if not isinstance(scheduler, str) or "://" not in scheduler:
+    if not isinstance(scheduler, str) or not scheduler.strip():
         raise ParamError(f"--scheduler {scheduler!r}: expected an address like tcp://host:8786")
     try:
         return Client(scheduler, timeout="10s"), True
-    except (OSError, TimeoutError, ValueError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise ParamError(f"--scheduler {scheduler}: cannot connect to the Dask scheduler "
                          f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
 

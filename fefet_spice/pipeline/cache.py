@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import DataError
+from ..errors import DataError, FefetError
 from ..io.outdir import OutputError
 from ..io.atomic import dumps, write_json
 
@@ -100,9 +101,14 @@ def _load_manifest(folder: Path, key: str) -> dict | None:
 
 def _files_under(folder: Path) -> set[str]:
     """Relative paths of every file (and symbolic link) below ``folder``."""
-    if not folder.is_dir():
+    if not folder.is_dir() or folder.is_symlink():
         return set()
-    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+    out = set()
+    for root, dirs, files in os.walk(folder):  # never descends into a linked folder: the link is an entry
+        base = Path(root).relative_to(folder)
+        out.update(str(base / n) for n in files)
+        out.update(str(base / d) for d in dirs if (Path(root) / d).is_symlink())
+    return {str(Path(p)) for p in out}
 
 
 def _owned_files(folder: Path) -> set[str]:
@@ -125,11 +131,17 @@ def _move(names, src: Path, dst: Path) -> None:
 
 
 def _prune_empty(folder: Path) -> None:
-    for d in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-        try:
-            d.rmdir()
-        except OSError:
-            pass
+    """Remove the empty sub-folders of ``folder`` (never following a link)."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for root, dirs, _ in os.walk(folder, topdown=False):
+        for d in dirs:
+            path = Path(root) / d
+            if not path.is_symlink():
+                try:
+                    path.rmdir()
+                except OSError:
+                    pass
 
 
 JOURNAL = ".stage-in-progress.json"
@@ -178,7 +190,15 @@ def _run_into(stage: Stage, folder: Path, key: str, upstream: dict, t0: float, f
     _move(owned, folder, old)
     _prune_empty(folder)
     try:
-        res = stage.func(folder, stage.config, upstream)
+        try:
+            res = stage.func(folder, stage.config, upstream)
+        except FefetError as exc:  # say which stage failed (its inputs are in that stage's folder)
+            first, nl, rest = str(exc).partition("\n")
+            try:
+                renamed = type(exc)(f"stage {stage.name!r} ({folder}): {first}{nl}{rest}")
+            except TypeError:
+                raise exc from None
+            raise renamed from exc
         rel = lambda paths: [str(Path(p).relative_to(folder)) for p in paths]  # noqa: E731
         written = sorted(_files_under(folder) - foreign - {MANIFEST})
         manifest = {"key": key, "summary": res.summary, "figures": rel(res.figures), "files": rel(res.files),
