@@ -184,9 +184,9 @@ def prepare_outputs(command: str, args) -> list[Path]:
         if out is None and _get(args, "lut"):
             src = Path(args.lut)
             out = (src.parent if src.name == "lut.json" else src) / f"export_{args.format}"
-    elif command == "netlist" and not _get(args, "all"):
+    elif command == "netlist" and not (_get(args, "all") or _get(args, "verilog_a")):
         out = None
-    elif command not in ("characterize", "gen-measurements", "run", "netlist"):
+    elif command not in ("characterize", "gen-measurements", "run", "netlist", "schemes"):
         out = None
     if out and claim_dir(out, command, force):
         return [Path(out)]
