@@ -36,6 +36,25 @@ BENCH_OPTIONS = SolverOptions(reltol=3e-3, t_edge=1e-8)
 BENCH_CONFIG = ArrayConfig(bins_weight=8, bins_sparsity=1)
 
 
+def cosim(m: int, weight, sparsity, r_line: float, ideal, fast, options: SolverOptions) -> dict:
+    """SPICE fidelity by co-simulation (fefet_spice.spice.cosim): ngspice solves the line network with
+    frozen polarization, numpy advances the domains under each cell's own drive."""
+    from fefet_spice.spice.cosim import run_array_cosim
+
+    cfg = replace(BENCH_CONFIG, r_line=r_line)
+    _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=cfg)
+    mask = case["mask"]
+    t0 = time.perf_counter()
+    run = run_array_cosim(weight, sparsity, case["state"], case["schedule"], cfg, options, backend="subprocess")
+    t_co = time.perf_counter() - t0
+    g = weight_conductance(weight, run.state)
+    span = _span(weight)
+    return {"t_cosim_s": t_co, "cosim_points": run.n_points, "g_cosim": g,
+            "cosim_max_kept_diff_vs_ideal_lines_of_range": float(np.abs(g - ideal)[mask].max() / span),
+            "cosim_max_kept_diff_vs_fast_of_range": float(np.abs(g - fast)[mask].max() / span),
+            "cosim_max_pruned_change_of_range": float(np.abs(g - weight_conductance(weight, case["state"]))[~mask].max() / span)}
+
+
 def line_resistance(m: int, weight, sparsity, r_line: float, ideal, fast, options: SolverOptions) -> dict:
     """The same VAU update as one deck with line resistance ``r_line`` per segment on BL, DIL and DOL
     (SPICE fidelity: IR drop, sneak and half-select currents): wall time and the largest kept-cell
@@ -48,7 +67,7 @@ def line_resistance(m: int, weight, sparsity, r_line: float, ideal, fast, option
     t_line = time.perf_counter() - t0
     g = weight_conductance(weight, final)
     span = _span(weight)
-    return {"size": m, "r_line_ohm": r_line, "klu": options.klu, "t_ngspice_line_s": t_line,
+    return {"size": m, "r_line_ohm": r_line, "klu": options.klu, "t_ngspice_line_s": t_line, "g_line": g,
             "max_kept_diff_vs_ideal_lines_of_range": float(np.abs(g - ideal)[mask].max() / span),
             "max_kept_diff_vs_fast_of_range": float(np.abs(g - fast)[mask].max() / span),
             "max_pruned_change_of_range": float(np.abs(g - weight_conductance(weight, case["state"]))[~mask].max() / span)}
@@ -135,6 +154,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rows-max", type=int, default=32, help="ideal-line row decks up to this size")
     ap.add_argument("--line-max", type=int, default=8,
                     help="SPICE fidelity (one deck with line resistance) up to this size")
+    ap.add_argument("--cosim-max", type=int, default=64, help="co-simulation (SPICE fidelity) up to this size")
     ap.add_argument("--r-line", type=float, default=50.0, help="line resistance per cell segment [ohm]")
     ap.add_argument("--klu", action="store_true", help="KLU matrix solver for the line-resistance decks")
     ap.add_argument("--mac-sizes", type=int, nargs="*", default=[8, 32], help="MAC IR-drop cases")
@@ -144,24 +164,36 @@ def main(argv=None) -> int:
     sparsity = presets.nominal(presets.get("sparsity"))
     rows = []
     print("| array | segments | ngspice, one deck [s] | ngspice, row decks [s] | fast path [ms] | speed-up (row decks) "
-          f"| max kept diff / range | pruned / kept change | ngspice, R = {args.r_line:g} ohm [s] "
-          "| R vs ideal lines | R vs fast path |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          f"| max kept diff / range | pruned / kept change | co-sim, R = {args.r_line:g} ohm [s] | co-sim vs fast path "
+          f"| full deck, R = {args.r_line:g} ohm [s] | full R vs ideal lines | co-sim vs full R deck |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for m in args.sizes:
         r = one_size(m, weight, sparsity, single_deck=m <= args.single_deck_max, rows=m <= args.rows_max)
-        line = None
+        line = co = co_vs_full = None
+        ideal = r.get("g_ideal", r["g_fast"])
+        opts = replace(BENCH_OPTIONS, klu=args.klu)
+        if m <= args.cosim_max:
+            co = cosim(m, weight, sparsity, args.r_line, ideal, r["g_fast"], opts)
         if m <= args.line_max:
-            ideal = r.get("g_ideal", r["g_fast"])
-            line = line_resistance(m, weight, sparsity, args.r_line, ideal, r["g_fast"], replace(BENCH_OPTIONS, klu=args.klu))
+            line = line_resistance(m, weight, sparsity, args.r_line, ideal, r["g_fast"], opts)
             r["line_resistance"] = line
+            if co is not None:
+                _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=BENCH_CONFIG)
+                co_vs_full = float(np.abs(co["g_cosim"] - line.pop("g_line"))[case["mask"]].max() / _span(weight))
+                line["cosim_max_kept_diff_vs_full_of_range"] = co_vs_full
+        line and line.pop("g_line", None)
+        if co is not None:
+            co.pop("g_cosim")
+            r["cosim"] = co
         g = r.get
         pct = (lambda x: None if x is None else 100 * x)
         print(f"| {m}x{m} | {r['segments']} | {_cell(g('t_ngspice_single_deck_s'), '.1f')} | "
               f"{_cell(g('t_ngspice_rows_s'), '.1f')} | {1e3 * r['t_fast_s']:.2f} | {_cell(g('speedup_vs_rows'), '.0f')}x | "
               f"{_cell(pct(g('max_kept_err_of_range')), '.2f')} % | {_cell(g('max_pruned_change_over_mean_kept'), '.1e')} | "
+              f"{_cell(co and co['t_cosim_s'], '.1f')} | {_cell(co and 100 * co['cosim_max_kept_diff_vs_fast_of_range'], '.2f')} % | "
               f"{_cell(line and line['t_ngspice_line_s'], '.1f')} | "
               f"{_cell(line and 100 * line['max_kept_diff_vs_ideal_lines_of_range'], '.2f')} % | "
-              f"{_cell(line and 100 * line['max_kept_diff_vs_fast_of_range'], '.2f')} % |", flush=True)
+              f"{_cell(co_vs_full and 100 * co_vs_full, '.2f')} % |", flush=True)
         r.pop("g_fast"), r.pop("g_ideal", None)
         rows.append(r)
     macs = []
