@@ -29,6 +29,9 @@ def test_line_decks_use_trap_and_ideal_decks_gear(weight, sparsity):
     assert "method=gear" in ideal and "method=trap" in line and "Rdil0_1 " in line
     forced = array_deck(wdev, sdev, case["state"], case["schedule"], replace(CFG, r_line=50.0), replace(OPTS, method="gear"))
     assert "method=gear" in forced
+    # reads (currents saved) keep gear: trap rings in instantaneous currents on the stiff line nodes
+    assert "method=gear" in array_deck(wdev, sdev, case["state"], case["schedule"], replace(CFG, r_line=50.0), OPTS,
+                                       save_currents=True)
     assert ".options klu" in array_deck(wdev, sdev, case["state"], case["schedule"], CFG, replace(OPTS, klu=True))
 
 

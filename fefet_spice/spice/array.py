@@ -104,7 +104,7 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
         raise ParamError(f"the weight and sparsity FeFETs are both named {wdev.params.name!r} (ngspice ignores "
                          "case): give them different names")
     m, n = state.shape
-    options = resolve_method(options, cfg.r_line > 0.0)
+    options = resolve_method(options, cfg.r_line > 0.0 and not save_currents)
     t_stop = float(np.sum(sched.dt))
     lines = [f"* {title}: {m}x{n} two-FeFET cells, topology {cfg.topology} (fefet_spice.spice.array)",
              subckt(wdev).rstrip("\n"), subckt(sdev).rstrip("\n")]
