@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rows-max", type=int, default=32, help="ideal-line row decks up to this size")
     ap.add_argument("--line-max", type=int, default=8,
                     help="SPICE fidelity (one deck with line resistance) up to this size")
-    ap.add_argument("--cosim-max", type=int, default=64, help="co-simulation (SPICE fidelity) up to this size")
+    ap.add_argument("--cosim-max", type=int, default=16, help="co-simulation (SPICE fidelity) up to this size")
     ap.add_argument("--r-line", type=float, default=50.0, help="line resistance per cell segment [ohm]")
     ap.add_argument("--klu", action="store_true", help="KLU matrix solver for the line-resistance decks")
     ap.add_argument("--mac-sizes", type=int, nargs="*", default=[8, 32], help="MAC IR-drop cases")
