@@ -20,7 +20,7 @@ from ..errors import ParamError, SimulatorError
 from ..array.schedule import Schedule
 from ..params import FeFETParams
 from . import runner
-from .deck import SolverOptions, pwl
+from .deck import SolverOptions, pwl, resolve_method
 from .device import SpiceDevice, binned_device, instance, subckt
 from .fmt import check_deck, num
 
@@ -104,6 +104,7 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
         raise ParamError(f"the weight and sparsity FeFETs are both named {wdev.params.name!r} (ngspice ignores "
                          "case): give them different names")
     m, n = state.shape
+    options = resolve_method(options, cfg.r_line > 0.0 and not save_currents)
     t_stop = float(np.sum(sched.dt))
     lines = [f"* {title}: {m}x{n} two-FeFET cells, topology {cfg.topology} (fefet_spice.spice.array)",
              subckt(wdev).rstrip("\n"), subckt(sdev).rstrip("\n")]

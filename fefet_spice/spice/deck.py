@@ -1,7 +1,7 @@
 """Shared deck pieces: solver options, PWL sources from piecewise-constant segments, sampling."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,8 +12,9 @@ from .fmt import name, node, num
 class SolverOptions:
     """ngspice transient options (chosen by measurement, see BENCHMARKS.md)."""
 
-    method: str = "gear"
-    """Integration method (gear: stiff domain rates up to ~1e12 /s)."""
+    method: str = "auto"
+    """Integration method: gear (stiff domain rates up to ~1e12 /s), trap, or auto = gear, except trap for
+    array decks with line resistance (:func:`resolve_method`)."""
     reltol: float = 1e-3
     """Relative tolerance [-]."""
     abstol: float = 1e-15
@@ -28,14 +29,36 @@ class SolverOptions:
     """Largest time step as a fraction 1/x of the shortest segment [-]."""
     t_edge: float = 1e-9
     """Rise/fall time of every PWL transition [s]."""
+    klu: bool = False
+    """Use ngspice's KLU sparse matrix solver (``.options klu``) instead of Sparse 1.3 [-]."""
 
     def lines(self, t_stop: float, t_min_seg: float, t_start: float = 0.0) -> list[str]:
         """``.options`` and ``.tran`` lines; output is kept only from ``t_start`` [s] on."""
         maxstep = t_min_seg / self.max_steps_per_segment
-        return [f".options method={name('method', self.method)} reltol={num(self.reltol)} "
+        method = "gear" if self.method == "auto" else self.method
+        return [f".options method={name('method', method)} reltol={num(self.reltol)} "
                 f"abstol={num(self.abstol)} vntol={num(self.vntol)} chgtol={num(self.chgtol)} trtol={num(self.trtol)} itl4=100 "
                 f"filetype=binary",
+                *([".options klu"] if self.klu else []),
                 f".tran {num(maxstep)} {num(t_stop)} {num(t_start)} {num(maxstep)} uic"]
+
+
+def resolve_method(options: SolverOptions, line_resistance: bool) -> SolverOptions:
+    """``method="auto"``: trap for state-only decks with resistive lines, gear otherwise.
+
+    Only where the result is the domain states: trap is not L-stable, and on the 1e-14 s line nodes it
+    rings in instantaneous currents (a 4x3 MAC read through 50 ohm lines came out 1.9 % *above* the
+    ideal sum G*V with trap), while the integrated states agree with gear (below).
+
+    With line resistance, every line tap is a node (0.2 fF, 50 ohm: RC = 1e-14 s) and gear stops at pulse
+    edges with "timestep too small" on the DIL taps of the selected column (8x8 and 16x16 VAU decks; not
+    cleared by abstol 1e-12, vntol 1e-6, KLU or a 5x line capacitance; reltol 1e-3 runs 8x8 but 2.7x
+    slower than trap). trap runs the 8x8 deck and agrees with gear within 1e-4 of the conductance range
+    where both run (4x4); the 16x16 deck still stops with trap (issue 18, open): use
+    :mod:`fefet_spice.spice.cosim` there. Ideal-line decks and decks saving currents keep gear."""
+    if options.method != "auto":
+        return options
+    return replace(options, method="trap" if line_resistance else "gear")
 
 
 def pwl(values: np.ndarray, durations: np.ndarray, t_edge: float) -> str:
