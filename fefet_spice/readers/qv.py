@@ -220,3 +220,23 @@ def read_many(paths, units: Mapping[str, str] | None = None, area: float | None 
     if not paths:
         raise DataError("no Q-V trace files given")
     return [read(p, units, area) for p in paths]
+
+
+def format_trace(tr: QVTrace, metadata: Mapping[str, object] | None = None) -> str:
+    """Text of ``tr`` in our CSV format (``kind: qv``, Q in uC/cm^2)."""
+    out = ["# fefet-measurement: 1", "# kind: qv"]
+    for key, value in (metadata or {}).items():
+        text = str(value)
+        if "\n" in text or ":" in key:
+            raise DataError(f"metadata {key!r}: key and value must be one line without ':' in the key")
+        out.append(f"# {key}: {text}")
+    out.append("t [s],V [V],Q [uC/cm2]")
+    out += [f"{a:.10g},{b:.8g},{c * 100:.8g}" for a, b, c in zip(tr.t, tr.v, tr.q)]
+    return "\n".join(out) + "\n"
+
+
+def write(path: str | os.PathLike, tr: QVTrace, metadata: Mapping[str, object] | None = None) -> Path:
+    """Atomically write ``tr`` to ``path`` in our CSV format."""
+    from ..io.atomic import write_text
+
+    return write_text(path, format_trace(tr, metadata))
