@@ -27,7 +27,13 @@ import numpy as np
 from ..errors import DataError
 from .base import coerce_meta, read_text, where
 
-_SPLIT = re.compile(r"[,;\t]+|\s+")
+_SEP = re.compile(r"[,;\t]")
+
+
+def _split(text: str) -> list[str]:
+    """Cells of a line: split on commas, semicolons or tabs if any, else on whitespace."""
+    parts = _SEP.split(text) if _SEP.search(text) else text.split()
+    return [c.strip() for c in parts if c.strip()]
 _HEAD = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[\[(]([^\])]*)[\])])?\s*$")
 _C_PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "μ": 1e-6, "n": 1e-9, "p": 1e-12, "f": 1e-15}
 _T_UNIT = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "sec": 1.0}
@@ -95,7 +101,7 @@ def _header(lines: list[str], path) -> tuple[int, dict, dict[str, str], dict[str
         i += 1
     if i >= len(lines):
         raise DataError(f"{where(path, max(i, 1))}: no column header (need t, V and Q or P)")
-    cells = [c for c in _SPLIT.split(lines[i].strip()) if c]
+    cells = _split(lines[i])
     roles: dict[str, int] = {}
     units: dict[str, str] = {}
     for j, cell in enumerate(cells):
@@ -121,7 +127,7 @@ def _rows(lines: list[str], start: int, roles: dict[str, str], path) -> tuple[np
         text = lines[i].strip()
         if not text or text[0] in "#%":
             continue
-        cells = [c for c in _SPLIT.split(text) if c]
+        cells = _split(text)
         if len(cells) <= max(cols):
             raise DataError(f"{where(path, i + 1)}: {len(cells)} values, need at least {max(cols) + 1}")
         row = []
