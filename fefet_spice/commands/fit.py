@@ -36,8 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--area", type=float, help="--qv: capacitor area [m^2] when Q is a total charge")
     p.add_argument("--init", choices=("up", "down", "trace"), default="up",
                    help="--qv: initial domain state: saturated up (default), down, or from the first charge")
-    p.add_argument("--free", nargs="*", default=[], choices=("beta", "ea_corr", "g_leak"),
-                   help="--qv: also fit these (default: Ps, Ea_up, Ea_dn, spread, imprint, alpha, tau0, eps_r, offsets)")
+    p.add_argument("--free", nargs="*", default=[], choices=("g_leak",),
+                   help="--qv: also fit these (default: Ps, Ea_up, Ea_dn, spread, up/down correlation, imprint, "
+                        "alpha, beta, tau0, eps_r, offsets)")
     p.add_argument("--holdout", type=float, default=0.0,
                    help="--qv: fit the first 1-F of every trace, report the error on the held-out rest")
     p.add_argument("--dist", choices=("gaussian", "lognormal"), default="lognormal",
