@@ -5,7 +5,8 @@ normalised by its charge range so traces weigh equally. Free: Ps, Ea_up, Ea_dn, 
 correlation of the activation quantiles, imprint, alpha, beta, log10 tau0, eps_r and one charge offset
 per trace; optionally the leakage conductance. Variants were chosen on a held-out last 40 % of
 MFM_scheme1 (BENCHMARKS.md): freeing the correlation took it from 3.8 % to 1.35 % of the Q range,
-then freeing beta to 1.19 %; freeing the leakage made it 6.9 % (it fits a drift of the first 60 %). At one ramp rate only the coercive voltage at that rate and the
+then freeing beta to 1.19 %; freeing the leakage made it 6.9 % (it fits a drift of the first 60 %).
+At one ramp rate only the coercive voltage at that rate and the
 sharpness / lag of switching are measured, so tau0, alpha and Ea slide along a valley: the fit warns
 and its stderrs and correlations show it. Multi-start over a small deterministic grid of starting
 activation voltages, exponents and attempt times; the lowest cost wins.

@@ -73,11 +73,13 @@ def charge_factor(unit: str, area: float | None, path, line: int | None) -> floa
     u = unit.strip().replace(" ", "").replace("^", "").replace("²", "2")
     m = re.fullmatch(r"([munpfµμ]?)C(?:/([cm]?)m2)?", u)
     if not m:
-        raise DataError(f"{where(path, line)}: unknown charge unit {unit!r} (use C/m2, C/cm2, uC/cm2, or C with an area)")
+        raise DataError(f"{where(path, line)}: unknown charge unit {unit!r} "
+                        "(use C/m2, C/cm2, uC/cm2, or C with an area)")
     factor = _C_PREFIX[m.group(1)]
     if m.group(2) is None:
         if not area:
-            raise DataError(f"{where(path, line)}: charge column in {unit!r} is a total charge: give the capacitor area")
+            raise DataError(f"{where(path, line)}: charge column in {unit!r} is a total charge: "
+                            "give the capacitor area")
         return factor / area
     return factor / {"": 1.0, "c": 1e-4, "m": 1e-6}[m.group(2)]
 
