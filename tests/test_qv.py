@@ -73,6 +73,8 @@ def test_capacitor_history_matches_domain_engine(beta):
     fp = replace(FE, beta=beta)
     t = np.linspace(0, 2e-4, 400)
     v = 3 * np.cos(2 * np.pi * t / 1.3e-4) * np.exp(-t / 2e-4)
+    v[300:] = -1.2  # partial down-switching, interrupted by a weak reversal that switches nothing:
+    v[320:330] = 0.2  # the direction and the progress h must carry on across it
     hist = domain_history(fp, t, v, s_init=1.0)
     up, dn = domain_activation(fp)
     eng = DomainEngine(fp, DeviceSample(up[None], dn[None], np.zeros(1)))

@@ -6,7 +6,8 @@
 carried through the whole waveform with its own history. The trace is treated as piecewise constant
 between samples: sample interval ``k`` (from ``t[k-1]`` to ``t[k]``) holds the mean of its end voltages.
 Within a run of one drive sign the update is the same as :class:`.simulate.DomainEngine`'s (switching
-progress ``h`` accumulates, ``s = s0 + (d - s0)(1 - exp(-h^beta))``, restarting at every sign change),
+progress ``h`` accumulates, ``s = s0 + (d - s0)(1 - exp(-h^beta))``, restarting when the direction of
+switching changes; a run too weak to switch anything keeps the direction),
 but vectorised over the samples of the run with a cumulative sum, so a 10^4-sample trace costs a few ms.
 """
 from __future__ import annotations
@@ -97,17 +98,21 @@ def domain_history(fp: FerroParams, t, v, s_init=1.0, ea=None) -> np.ndarray:
     s = np.broadcast_to(np.asarray(s_init, dtype=float), ea_up.shape).copy()
     out = np.empty((len(dt) + 1, len(ea_up)))
     out[0] = s
-    last = 0
+    s0, h0, direction, last = s.copy(), np.zeros_like(s), 0, 0
     for a, b, d in _runs(sign):
         out[last + 1:a + 1] = s  # zero-drive intervals: nothing switches
+        last = b
         ea = ea_up if d > 0 else ea_dn
         lr = log_rate(np.abs(x[a:b])[:, None], ea[None, :], fp.alpha, fp.tau0) + np.log(dt[a:b])[:, None]
-        prog = np.where(np.isfinite(lr), np.exp(np.minimum(lr, EXP_CAP)), 0.0)
-        h = np.cumsum(prog, axis=0)
-        seg = s + (d - s) * switched_fraction(h, fp.beta)
-        out[a + 1:b + 1] = seg
-        s = seg[-1].copy()
-        last = b
+        prog = np.exp(np.minimum(lr, EXP_CAP))
+        if not np.any(prog > 1e-17):  # as DomainEngine: a run that switches nothing keeps the direction
+            out[a + 1:b + 1] = s
+            continue
+        if d != direction:
+            s0, h0, direction = s.copy(), np.zeros_like(s), d
+        h = h0 + np.cumsum(prog, axis=0)
+        out[a + 1:b + 1] = s0 + (d - s0) * switched_fraction(h, fp.beta)
+        s, h0 = out[b].copy(), h[-1]
     out[last + 1:] = s
     return out
 
