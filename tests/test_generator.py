@@ -1,5 +1,6 @@
 """The synthetic data generator: deterministic, realistic instrument effects, truth beside the data."""
 import numpy as np
+import pytest
 
 from fefet_spice import presets
 from fefet_spice.generator import GeneratorConfig, draw_device, generate_device, run
@@ -34,7 +35,7 @@ def test_discrete_domains_switch_stochastically():
     wave = dc_double_sweep(-5, 5, step=0.05, rate=1.0)
     p1 = run(draw_device(p, cfg, np.random.default_rng(0)), wave, np.random.default_rng(1))[0]
     p2 = run(draw_device(p, cfg, np.random.default_rng(0)), wave, np.random.default_rng(2))[0]
-    assert p1[0] == -1.0 and p1.max() == 1.0  # saturates both ways
+    assert p1[0] == pytest.approx(-1.0, abs=1e-12) and p1.max() == pytest.approx(1.0, abs=1e-12)  # saturates both ways
     assert not np.array_equal(p1, p2)  # same device, different flip times
     assert np.unique(np.round(np.diff(p1), 12)).size > 5  # discrete jumps of various domain sizes
 
