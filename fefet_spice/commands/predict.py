@@ -16,6 +16,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", choices=("fit", "up", "down", "trace"), default="fit",
                    help="initial domain state: as in the fit file (default), saturated up/down, or from the "
                         "trace's first charge")
+    p.add_argument("--backend", choices=("numpy", "ngspice"), default="numpy",
+                   help="numpy model (default) or the MFM ngspice subcircuit generated from the same parameters")
+    p.add_argument("--bins", type=int, help="ngspice: domain bins (default: the fit's n_domains)")
     p.add_argument("--json", help="write metrics (nrmse, rmse, r2) as JSON here")
     p.add_argument("--plot", help="write a PNG of data and prediction here")
 

@@ -89,13 +89,18 @@ def predict_qv(args) -> int:
 
             p0 = {"up": 1.0, "down": -1.0}.get(args.init)
             c = replace(cp, p_init=initial_state_from_charge(params.ferro, cp, tr.q[0], tr.v[0]) if p0 is None else p0)
-        q = charge(params.ferro, c, tr.t, tr.v)
+        if args.backend == "ngspice":
+            from ..spice.mfm import mfm_charge
+
+            q = mfm_charge(params, c, tr.t, tr.v, n_bins=args.bins or params.ferro.n_domains)
+        else:
+            q = charge(params.ferro, c, tr.t, tr.v)
         models.append(q)
         m = trace_metrics(q, tr.q)
         results.append({"file": tr.source, **m})
         print(f"{tr.source}: nrmse {100 * m['nrmse']:.2f} % of the Q range, rmse {100 * m['rmse']:.3g} uC/cm^2, "
               f"r2 {m['r2']:.5f}")
-    doc = {"schema": "fefet-predict/1", "params": str(args.params), "init": args.init,
+    doc = {"schema": "fefet-predict/1", "params": str(args.params), "init": args.init, "backend": args.backend,
            "metrics": results[0] if len(results) == 1 else {"nrmse": max(r["nrmse"] for r in results)},
            "traces": results}
     write_outputs(args.json, doc, args.plot, lambda: qv_figure(traces, models, f"prediction from {args.params}"))
