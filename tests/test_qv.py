@@ -142,8 +142,6 @@ def test_fit_and_predict_cli_on_generated_trace(tmp_path):
     from fefet_spice.io.params_file import load_params
 
     assert load_params(out).ferro.ps == pytest.approx(doc["parameters"]["ps"]["value"])  # usable as --base
-    if load_params(out).ferro.beta != 1.0:  # until the subcircuit emits beta: refused in one sentence
-        assert main(["predict", "--params", str(out), "--qv", str(src), "--backend", "ngspice"]) == 2
 
 
 @pytest.mark.slow
