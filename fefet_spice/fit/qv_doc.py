@@ -4,8 +4,6 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-import numpy as np
-
 from ..errors import ParamError
 from ..model.capacitor import CapacitorParams, capacitor_from_dict, capacitor_to_dict
 from ..params import FeFETParams, to_dict
@@ -76,5 +74,3 @@ def summary(res: QVFit) -> str:
             f"sigma={fe.ea_sigma:.3g}, V_imp={fe.v_imp:.3g} V, alpha={fe.alpha:.3g}, beta={fe.beta:.3g}, "
             f"tau0={fe.tau0:.3g} s, eps_r={fe.eps_r:.3g}, g_leak={v['g_leak']:.3g} S/m^2")
 
-
-__all__ = ["qv_document", "capacitor_of", "qv_figure", "summary", "np"]
