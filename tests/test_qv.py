@@ -152,3 +152,12 @@ def test_scheme1_fit_target(shared_dir, tmp_path):
     doc = json.loads(out.read_text())
     assert doc["metrics"]["qv"][0]["nrmse"] <= 0.015
     assert not [w for w in doc["warnings"] if "bound" in w]
+
+
+def test_fit_below_min_r2_writes_nothing(tmp_path, capsys):
+    from fefet_spice.generator.mfm import mfm_traces
+
+    src = qv.write(tmp_path / "mfm.csv", mfm_traces(rates=(5e4,), n_samples=200, noise=0.05, rng=2)[0])
+    out = tmp_path / "cap.json"
+    assert main(["fit", "--qv", str(src), "-o", str(out), "--max-nfev", "20", "--min-r2", "0.99999"]) == 2
+    assert "R^2" in capsys.readouterr().err and not out.exists() and not (tmp_path / "cap_qv.png").exists()

@@ -42,6 +42,12 @@ def run_qv(args, out: Path, name: str, base) -> int:
     res = fit_qv(traces, base.ferro, free, init=args.init, max_nfev=args.max_nfev, fit_stop=stops,
                  progress=progress)
     res.held.update(held)
+    from .extract import FitNotConverged
+
+    for m, tr in zip(res.metrics, traces):
+        if not m["r2"] >= args.min_r2:
+            raise FitNotConverged(f"the fit did not converge: {tr.source} ended with R^2 = {m['r2']:.3g} "
+                                  f"(< {args.min_r2:g}); check the trace and its units or lower --min-r2")
     doc = qv_document(res, base, [tr.source for tr in traces], name, args.init)
     doc["device"]["params"]["name"] = name
     doc["wall_time_s"] = round(time.monotonic() - t0, 2)
