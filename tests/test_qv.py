@@ -32,7 +32,10 @@ def test_reader_units_in_header_and_rounded_clock(tmp_path):
 
 
 def test_reader_own_csv_roundtrip_and_plain_unit_option(tmp_path):
-    from fefet_spice.generator.mfm import mfm_traces
+    from fefet_spice.generator.mfm import generate_mfm, mfm_traces
+
+    files = generate_mfm(tmp_path / "gen", seed=4)
+    assert len(qv.read_many([f for f in files if f.suffix == ".csv"])) == 3
 
     tr = mfm_traces(n_samples=50)[0]
     back = qv.read(qv.write(tmp_path / "own.csv", tr, {"device": "synthetic"}))

@@ -41,3 +41,21 @@ def mfm_traces(fp: FerroParams = TRUTH_FERRO, cp: CapacitorParams = TRUTH_CAP, r
         q = charge(fp, cp, t, v) + noise * fp.ps * rng.standard_normal(len(t))
         out.append(QVTrace(t, v, q, f"synthetic_mfm_{k}", tuple(range(2, len(t) + 2))))
     return out
+
+
+def generate_mfm(out, seed: int = 2025, fp: FerroParams = TRUTH_FERRO, cp: CapacitorParams = TRUTH_CAP) -> list:
+    """Write the synthetic traces as ``<out>/mfm_rate<k>.csv`` (our CSV, ``kind: qv``) plus ``truth.json``."""
+    import dataclasses
+    from pathlib import Path
+
+    from ..io.atomic import write_json
+    from ..params import FeFETParams, to_dict
+    from ..readers.qv import write
+
+    out = Path(out)
+    rates = (5e3, 5e4, 5e5)
+    files = [write(out / f"mfm_rate{k}.csv", tr, {"ramp_rate": f"{r:g} V/s", "seed": seed})
+             for k, (tr, r) in enumerate(zip(mfm_traces(fp, cp, rates, rng=seed), rates))]
+    truth = {"device": to_dict(FeFETParams(name="mfm_truth", ferro=fp)), "capacitor": dataclasses.asdict(cp),
+             "noise_fraction_of_ps": 1e-3, "seed": seed}
+    return files + [write_json(out / "truth.json", truth)]
