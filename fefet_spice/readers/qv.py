@@ -200,6 +200,8 @@ def read(path: str | os.PathLike, units: Mapping[str, str] | None = None, area: 
         Capacitor area [m^2] when Q is a total charge (also read from an ``area`` metadata line).
     """
     path = Path(path)
+    if area is not None and not (isinstance(area, (int, float)) and math.isfinite(area) and area > 0):
+        raise DataError(f"{path}: the capacitor area must be a positive number of m^2, got {area!r}")
     text = read_text(path)
     if not text.strip():
         raise DataError(f"{where(path, 1)}: the file is empty")
