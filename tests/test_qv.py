@@ -164,3 +164,19 @@ def test_fit_below_min_r2_writes_nothing(tmp_path, capsys):
     out = tmp_path / "cap.json"
     assert main(["fit", "--qv", str(src), "-o", str(out), "--max-nfev", "20", "--min-r2", "0.99999"]) == 2
     assert "R^2" in capsys.readouterr().err and not out.exists() and not (tmp_path / "cap_qv.png").exists()
+
+
+def test_joint_fit_with_one_pulse_table(tmp_path):
+    from fefet_spice.generator.mfm import TRUTH_FERRO, mfm_traces
+    from fefet_spice.model.ferro import one_pulse_polarization
+
+    src = qv.write(tmp_path / "mfm.csv", mfm_traces(rates=(5e4,), n_samples=400, rng=1)[0])
+    pw, amp = (a.ravel() for a in np.meshgrid(np.logspace(-8, -3, 8), [1.0, 2.0, 3.0]))
+    pr = 100 * one_pulse_polarization(TRUTH_FERRO, amp, pw)
+    table = _csv(tmp_path, "pw,amp,Pr\n" + "".join(f"{a:g},{b:g},{c:.6g}\n" for a, b, c in zip(pw, amp, pr)), "p.csv")
+    out = tmp_path / "joint.json"
+    assert main(["fit", "--qv", str(src), "--with-one-pulse", str(table), "-o", str(out), "--no-plots",
+                 "--max-nfev", "60"]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["metrics"]["one_pulse"]["rms_of_swing"] < 0.05 and doc["metrics"]["qv"][0]["nrmse"] < 0.02
+    assert not any("one ramp rate" in w for w in doc["warnings"]) and str(table) in doc["data_files"]

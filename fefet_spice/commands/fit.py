@@ -39,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--free", nargs="*", default=[], choices=("g_leak",),
                    help="--qv: also fit these (default: Ps, Ea_up, Ea_dn, spread, up/down correlation, imprint, "
                         "alpha, beta, tau0, eps_r, offsets)")
+    p.add_argument("--with-one-pulse", metavar="CSV",
+                   help="--qv: fit a one-pulse table (pw [s], amp [V], Pr) of the same film jointly; its "
+                        "switched fraction Pr/max|Pr| spans pulse widths and pins tau0 and alpha")
     p.add_argument("--holdout", type=float, default=0.0,
                    help="--qv: fit the first 1-F of every trace, report the error on the held-out rest")
     p.add_argument("--dist", choices=("gaussian", "lognormal"), default="lognormal",

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..model.capacitor import CapacitorParams, charge, initial_state_from_charge
-from ..model.ferro import domain_activation
+from ..model.ferro import domain_activation, one_pulse_polarization
 from ..params import FerroParams
 from ..readers.qv import QVTrace
 from .stages import goodness
@@ -129,12 +129,22 @@ def _lm_params(start: dict, free: set[str], n_traces: int):
     return params
 
 
-def _residual(base, traces, init, scales):
+def _residual(base, traces, init, scales, pulses=None):
     def resid(p):
         v = p.valuesdict()
         model = model_charge(v, base, traces, init)
-        return np.concatenate([(m - tr.q) / s for m, tr, s in zip(model, traces, scales)])
+        out = [(m - tr.q) / s for m, tr, s in zip(model, traces, scales)]
+        if pulses is not None:  # switched fraction after one pulse, in units of the full swing (2)
+            pw, amp, frac, weight = pulses
+            out.append(weight * (one_pulse_polarization(_ferro(v, base), amp, pw) / v["ps"] - frac) / 2.0)
+        return np.concatenate(out)
     return resid
+
+
+def pulse_rms(fe: FerroParams, pulses) -> float:
+    """RMS difference of the one-pulse switched fraction, in units of the full swing (2) [-]."""
+    pw, amp, frac, _ = pulses
+    return float(np.sqrt(np.mean((one_pulse_polarization(fe, amp, pw) / fe.ps - frac) ** 2)) / 2.0)
 
 
 def at_bound_warnings(params) -> list[str]:
@@ -178,7 +188,7 @@ def default_starts(traces, base: FerroParams) -> tuple:
 
 def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = None, init: str = "up",
            max_nfev: int = 400, fit_stop: list[int] | None = None, starts: tuple | None = None,
-           progress=None) -> QVFit:
+           progress=None, pulses=None) -> QVFit:
     """Fit ``base`` (ferroelectric) to the Q-V ``traces``.
 
     Parameters
@@ -193,6 +203,9 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
     fit_stop : list of int, optional
         Fit only samples ``[:fit_stop[i]]`` of trace i (hold the rest out); metrics cover both parts,
         the model always runs through whole traces.
+    pulses : tuple of arrays (pw [s], amp [V], P/Ps in [-1, 1]) and a weight, optional
+        A one-pulse switching table (from the fully down state) fitted jointly: it spans pulse widths
+        and pins tau0 and alpha, which one ramp rate cannot.
     starts : tuple of (Ea, alpha, log10 tau0), optional
         Multi-start grid of starting activation voltage [V], Merz exponent and attempt time (default
         :func:`default_starts`).
@@ -210,7 +223,7 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
         if len(tr) < 20:
             raise DataError(f"{tr.source}: only {len(tr)} samples to fit; a Q-V fit needs at least 20")
     scales = [max(float(np.ptp(tr.q)), 1e-12) for tr in fit_traces]
-    resid = _residual(base, fit_traces, init, scales)
+    resid = _residual(base, fit_traces, init, scales, pulses)
     best, nfev = None, 0
     starts = starts or default_starts(fit_traces, base)
     for k, (ea0, a0, lt0) in enumerate(starts):
@@ -226,7 +239,7 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
             best = out
     _covariance(best, resid)
     nfev += len(best.var_names) + 1
-    return _result(best, base, traces, stops, init, held, nfev)
+    return _result(best, base, traces, stops, init, held, nfev, pulses)
 
 
 def _covariance(out, resid) -> None:
@@ -255,7 +268,7 @@ def _covariance(out, resid) -> None:
                            if j != i and sd[i] > 0 and sd[j] > 0}
 
 
-def _result(out, base, traces, stops, init, held, nfev) -> QVFit:
+def _result(out, base, traces, stops, init, held, nfev, pulses=None) -> QVFit:
     v = out.params.valuesdict()
     fp = _ferro(v, base)
     caps = _caps(v, fp, traces, init)
@@ -267,7 +280,7 @@ def _result(out, base, traces, stops, init, held, nfev) -> QVFit:
             if p.vary and p.correl}
     warns = at_bound_warnings(out.params)
     every = sorted(r for tr in traces for r in ramp_rates(tr))
-    if sum(1 for i, r in enumerate(every) if i == 0 or r > 2.0 * every[i - 1]) < 2:
+    if pulses is None and sum(1 for i, r in enumerate(every) if i == 0 or r > 2.0 * every[i - 1]) < 2:
         warns.append("the traces sweep at one ramp rate: tau0, alpha and Ea are pinned only through the "
                      "sharpness and lag of switching at that rate; loops a decade apart in ramp rate (or a "
                      "pulse-width table) would determine them")

@@ -39,8 +39,17 @@ def run_qv(args, out: Path, name: str, base) -> int:
     def progress(k, n):
         print(f"[fit] start {k + 1}/{n}, {time.monotonic() - t0:.1f}s", flush=True)
 
+    pulses = None
+    if args.with_one_pulse:
+        import numpy as np
+
+        from .real import read_table
+
+        tab = read_table(args.with_one_pulse, ("pw", "amp", "Pr"))
+        pulses = (tab["pw"], tab["amp"], tab["Pr"] / np.abs(tab["Pr"]).max(), 1.0)
+        print(f"joint fit with {len(tab['pw'])} one-pulse rows of {args.with_one_pulse}", flush=True)
     res = fit_qv(traces, base.ferro, free, init=args.init, max_nfev=args.max_nfev, fit_stop=stops,
-                 progress=progress)
+                 progress=progress, pulses=pulses)
     res.held.update(held)
     from .extract import FitNotConverged
 
@@ -49,6 +58,12 @@ def run_qv(args, out: Path, name: str, base) -> int:
             raise FitNotConverged(f"the fit did not converge: {tr.source} ended with R^2 = {m['r2']:.3g} "
                                   f"(< {args.min_r2:g}); check the trace and its units or lower --min-r2")
     doc = qv_document(res, base, [tr.source for tr in traces], name, args.init)
+    if pulses is not None:
+        from .qv import pulse_rms
+        from .report import sha256
+
+        doc["metrics"]["one_pulse"] = {"file": str(args.with_one_pulse), "rms_of_swing": pulse_rms(res.ferro, pulses)}
+        doc["data_files"][str(args.with_one_pulse)] = sha256(args.with_one_pulse)
     doc["device"]["params"]["name"] = name
     doc["wall_time_s"] = round(time.monotonic() - t0, 2)
     try:
