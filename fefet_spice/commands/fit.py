@@ -29,6 +29,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(polarization after one pulse from the fully negative state)")
     p.add_argument("--mw-table", metavar="CSV",
                    help="instead: fit switching kinetics to a table PW [s], AMP [V], MW [V]")
+    p.add_argument("--qv", nargs="+", metavar="FILE",
+                   help="instead: fit the ferroelectric of an MFM capacitor to Q-V / P-V traces (t, V, Q columns)")
+    p.add_argument("--q-unit", help="--qv: charge unit when the header has none (C/cm2, uC/cm2, C/m2, C with --area)")
+    p.add_argument("--t-unit", default="s", help="--qv: time unit when the header has none (default s)")
+    p.add_argument("--area", type=float, help="--qv: capacitor area [m^2] when Q is a total charge")
+    p.add_argument("--init", choices=("up", "down", "trace"), default="up",
+                   help="--qv: initial domain state: saturated up (default), down, or from the first charge")
+    p.add_argument("--free", nargs="*", default=[], choices=("g_leak",),
+                   help="--qv: also fit these (default: Ps, Ea_up, Ea_dn, spread, up/down correlation, imprint, "
+                        "alpha, beta, tau0, eps_r, offsets)")
+    p.add_argument("--with-one-pulse", metavar="CSV",
+                   help="--qv: fit a one-pulse table (pw [s], amp [V], Pr) of the same film jointly; its "
+                        "switched fraction Pr/max|Pr| spans pulse widths and pins tau0 and alpha")
+    p.add_argument("--holdout", type=float, default=0.0,
+                   help="--qv: fit the first 1-F of every trace, report the error on the held-out rest")
     p.add_argument("--dist", choices=("gaussian", "lognormal"), default="lognormal",
                    help="table fits: activation distribution (default lognormal)")
     p.add_argument("--beta-fixed", action="store_true", help="table fits: hold the KAI stretch beta at 1")
@@ -62,6 +77,10 @@ def run(args) -> int:
     name = args.name or out.stem
     check_name("--name", name)
     base = resolve_params(args.base)
+    if args.qv:
+        from ..fit.qv_cli import run_qv
+
+        return run_qv(args, out, name, base)
     if args.one_pulse or args.mw_table:
         from ..errors import ParamError
 

@@ -4,6 +4,7 @@
 * :mod:`.keysight_b1500` — Keysight B1500A EasyEXPERT CSV, several runs per file
 * :mod:`.keithley_4200` — Keithley 4200A-SCS CSV export (``DrainI``, ``GateV``, ``Vforce``/``Imeas``)
 * :mod:`.two_column` — plain two-column files, units from the caller
+* :mod:`.qv` — capacitor Q-V / P-V traces (``t, V, Q``), ours (``kind: qv``) or plain; returns ``QVTrace``
 
 :func:`read_any` picks the reader from the file's first lines; :func:`read_dir` reads a folder.
 """
