@@ -1,6 +1,5 @@
 """The synthetic data generator: deterministic, realistic instrument effects, truth beside the data."""
 import numpy as np
-import pytest
 
 from fefet_spice import presets
 from fefet_spice.generator import GeneratorConfig, draw_device, generate_device, run

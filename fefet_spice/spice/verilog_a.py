@@ -28,7 +28,6 @@ Text is deterministic: numbers ``%.9e``, names validated, no timestamps, no ``$r
 """
 from __future__ import annotations
 
-import numpy as np
 
 from ..errors import ParamError
 from ..model.channel import K_B_OVER_Q
