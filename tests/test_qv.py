@@ -124,7 +124,7 @@ def test_parameter_recovery_on_generated_traces():
     for k, want in truth.items():
         err = res.stderr[k]
         assert err is not None and abs(res.values[k] - want) <= 2 * err, (k, res.values[k], want, err)
-    assert not [w for w in res.warnings if "bound" in w]
+    assert not [w for w in res.warnings if w["kind"] == "at_bound"]
 
 
 def test_fit_and_predict_cli_on_generated_trace(tmp_path):
@@ -136,7 +136,7 @@ def test_fit_and_predict_cli_on_generated_trace(tmp_path):
     assert main(["fit", "--qv", str(src), "-o", str(out), "--no-plots", "--max-nfev", "80"]) == 0
     doc = json.loads(out.read_text())
     assert doc["metrics"]["qv"][0]["nrmse"] < 0.01 and "warnings" in doc
-    assert any("one ramp rate" in w for w in doc["warnings"])
+    assert any(w["kind"] == "undetermined" and "ramp rate" in w["message"] for w in doc["warnings"])
     pred = tmp_path / "pred.json"
     assert main(["predict", "--params", str(out), "--qv", str(src), "--json", str(pred),
                  "--plot", str(tmp_path / "pred.png")]) == 0
@@ -154,7 +154,7 @@ def test_scheme1_fit_target(shared_dir, tmp_path):
     assert main(["fit", "--qv", str(src), "--q-unit", "C/cm2", "-o", str(out), "--no-plots"]) == 0
     doc = json.loads(out.read_text())
     assert doc["metrics"]["qv"][0]["nrmse"] <= 0.015
-    assert not [w for w in doc["warnings"] if "bound" in w]
+    assert not [w for w in doc["warnings"] if w["kind"] == "at_bound"]
 
 
 def test_fit_below_min_r2_writes_nothing(tmp_path, capsys):
@@ -179,4 +179,4 @@ def test_joint_fit_with_one_pulse_table(tmp_path):
                  "--max-nfev", "60"]) == 0
     doc = json.loads(out.read_text())
     assert doc["metrics"]["one_pulse"]["rms_of_swing"] < 0.05 and doc["metrics"]["qv"][0]["nrmse"] < 0.02
-    assert not any("one ramp rate" in w for w in doc["warnings"]) and str(table) in doc["data_files"]
+    assert not any(w["kind"] == "undetermined" for w in doc["warnings"]) and str(table) in doc["data_files"]

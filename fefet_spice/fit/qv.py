@@ -24,6 +24,7 @@ from ..model.ferro import domain_activation, one_pulse_polarization
 from ..params import FerroParams
 from ..readers.qv import QVTrace
 from .stages import goodness
+from .warnings import fit_warnings, generalization_warning
 
 # name -> (lower, upper) bounds of the fitted quantities
 BOUNDS = {"ps": (0.01, 1.5), "ea_up": (0.05, 100.0), "ea_dn": (0.05, 100.0), "ea_sigma": (0.005, 30.0),
@@ -45,7 +46,7 @@ class QVFit:
     correlations: dict[str, dict[str, float]]
     held: dict[str, str]
     metrics: list[dict[str, float]]
-    warnings: list[str]
+    warnings: list[dict]
     nfev: int
 
 
@@ -141,24 +142,14 @@ def _residual(base, traces, init, scales, pulses=None):
     return resid
 
 
+WARN_SCALES = {"v_imp": 0.1, "ea_corr": 1.0, "g_leak": 1e-3}
+"""Natural scales of parameters that may sit near zero (relative stderr is taken against them)."""
+
+
 def pulse_rms(fe: FerroParams, pulses) -> float:
     """RMS difference of the one-pulse switched fraction, in units of the full swing (2) [-]."""
     pw, amp, frac, _ = pulses
     return float(np.sqrt(np.mean((one_pulse_polarization(fe, amp, pw) / fe.ps - frac) ** 2)) / 2.0)
-
-
-def at_bound_warnings(params) -> list[str]:
-    """One sentence per varied parameter within 1 % of the span of a bound."""
-    out = []
-    for name, p in params.items():
-        if not p.vary or not (math.isfinite(p.min) and math.isfinite(p.max)):
-            continue
-        span = p.max - p.min
-        for side, b in (("lower", p.min), ("upper", p.max)):
-            if abs(p.value - b) <= (0.01 * abs(b) if b else 1e-3 * span):
-                out.append(f"{name} = {p.value:.4g} is at its {side} bound {b:g}: the data do not hold it inside "
-                           "the physical range")
-    return out
 
 
 def default_free(traces, options: set[str] = frozenset()) -> tuple[set[str], dict[str, str]]:
@@ -278,19 +269,17 @@ def _result(out, base, traces, stops, init, held, nfev, pulses=None) -> QVFit:
               for k, p in out.params.items() if p.vary}
     corr = {k: {o: round(float(c), 4) for o, c in (p.correl or {}).items()} for k, p in out.params.items()
             if p.vary and p.correl}
-    warns = at_bound_warnings(out.params)
     every = sorted(r for tr in traces for r in ramp_rates(tr))
-    if pulses is None and sum(1 for i, r in enumerate(every) if i == 0 or r > 2.0 * every[i - 1]) < 2:
-        warns.append("the traces sweep at one ramp rate: tau0, alpha and Ea are pinned only through the "
-                     "sharpness and lag of switching at that rate; loops a decade apart in ramp rate (or a "
-                     "pulse-width table) would determine them")
-    if any(s is None for s in stderr.values()):
-        warns.append("no covariance for " + ", ".join(k for k, s in stderr.items() if s is None)
-                     + ": the Jacobian is singular there")
+    one_rate = pulses is None and sum(1 for i, r in enumerate(every) if i == 0 or r > 2.0 * every[i - 1]) < 2
+    scales = {**WARN_SCALES, **{k: 0.01 for k in out.params if k.startswith("q_offset_")}}  # [C/m^2]
+    warns = fit_warnings(out.params, scales=scales, undetermined={
+        k: "loops a decade apart in ramp rate (or a pulse-width table): at one ramp rate tau0, alpha and Ea are "
+           "pinned only through the sharpness and lag of switching" for k in ("log10_tau0", "alpha")} if one_rate else None)
     for m, tr in zip(metrics, traces):
-        if "heldout_nrmse" in m and m["heldout_nrmse"] > 2.0 * m["train_nrmse"] + 0.005:
-            warns.append(f"{tr.source}: held-out error {100 * m['heldout_nrmse']:.2f} % of the Q range is far "
-                         f"above the training error {100 * m['train_nrmse']:.2f} %")
+        if "heldout_nrmse" in m:
+            w = generalization_warning(m["train_nrmse"] + 0.0025, m["heldout_nrmse"], label=f"{tr.source}: held-out",
+                                       factor=2.0)
+            warns += [w] if w else []
     return QVFit(fp, caps, dict(v), stderr, corr, held, metrics, warns, nfev)
 
 

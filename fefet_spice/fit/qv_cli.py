@@ -81,8 +81,12 @@ def run_qv(args, out: Path, name: str, base) -> int:
                  if "heldout_nrmse" in m else "")
         print(f"{tr.source}: nrmse {100 * m['nrmse']:.2f} % of the Q range (r2 {m['r2']:.5f}){extra}")
     print(summary(res))
+    from .warnings import format_warning
+
+    for k, src in res.held.items():
+        print(f"held: {k}: {src}")
     for w in res.warnings:
-        print(f"warning: {w}")
+        print(format_warning(w))
     print(f"wrote {out} ({doc['wall_time_s']:.1f} s)")
     return 0
 
