@@ -61,33 +61,10 @@ def row_column_vau(r_counts, c_counts, v_up: float, v_dn: float, width: float, g
     row steps instead, ``v_up``/``v_dn`` being the target drives of a selected cell (``v_comp_frac``
     and ``v_spl_pre`` are then taken from the scheme).
     """
-    if scheme is not None:
-        return _vau_scheme(r_counts, c_counts, v_up, v_dn, width, gap, t_pre, scheme)
-    r = np.asarray(r_counts, dtype=int)
-    c = np.asarray(c_counts, dtype=int)
-    m, n = len(r), len(c)
-    if v_up <= 0 or v_dn >= 0 or width <= 0 or gap <= 0:
-        raise ParamError("VAU schedule: need v_up > 0 > v_dn, width > 0, gap > 0")
-    k = 1 + 2 * (int(np.abs(c).sum()) + int(np.abs(r).max(initial=0)))
-    dt, bl, dil, dol = _segments(m, n, k)
-    step = np.full(k, -1)
-    dt[0] = t_pre
-    pos = 1
-    for j in range(n):
-        amp = v_up if c[j] > 0 else v_dn
-        for _ in range(abs(c[j])):
-            dt[pos], dt[pos + 1] = width, gap
-            bl[:, pos] = amp
-            dol[:, pos] = v_comp_frac * amp
-            dol[j, pos] = 0.0
-            step[pos:pos + 2] = j
-            pos += 2
-    for p in range(int(np.abs(r).max(initial=0))):
-        dt[pos], dt[pos + 1] = width, gap
-        bl[:, pos] = np.where(np.abs(r) > p, np.where(r > 0, v_up, v_dn), 0.0)
-        step[pos:pos + 2] = n
-        pos += 2
-    return Schedule(dt=dt, bl=bl, dil=dil, dol=dol, spl=None, v_spl_pre=v_spl_pre, t_pre=t_pre, pulse_of=step)
+    if scheme is None:  # the paper's scheme (SPEC 2) with this V_comp
+        scheme = Scheme("paper_vcomp", "B", "unselected DOL at v_comp_frac x the pulse, DILs grounded",
+                        col_bl=1.0, col_dil=0.0, col_dol_sel=0.0, col_dol_unsel=v_comp_frac, spl_pre_v=v_spl_pre)
+    return _vau_scheme(r_counts, c_counts, v_up, v_dn, width, gap, t_pre, scheme)
 
 
 def write_cells(m: int, n: int, cells, amplitude: float, width: float, gap: float,
