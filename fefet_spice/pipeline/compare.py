@@ -120,7 +120,7 @@ def _device_rows(char: dict | None) -> list[Row]:
     return rows
 
 
-def _cost_rows(cost: dict | None, net: dict | None) -> list[Row]:
+def _cost_rows(cost: dict | None, net: dict | None, schemes: dict | None = None) -> list[Row]:
     rows = []
     for device, who in (("neurosim", "NeuroSim's FeFET"), ("ours", "our device")):
         ratios = (cost or {}).get(f"vgg8_{device}_ratios") or {}
@@ -132,7 +132,7 @@ def _cost_rows(cost: dict | None, net: dict | None) -> list[Row]:
                 delta, status = _ratio_status(ours, paper)
                 rows.append(Row(f"vgg8_{device}", f"VGG-8 update {what}: {label} ({who})", f"{paper:g} × lower",
                                 _times(ours), delta, status,
-                                _cost_why(device, cost, net)))
+                                _cost_why(device, cost, net, schemes)))
     return rows
 
 
@@ -142,7 +142,7 @@ def _times(ours) -> str:
     return f"{ours:.3g} × lower" if ours >= 1 else f"{1 / ours:.3g} × higher"
 
 
-def _cost_why(device: str, cost: dict | None, net: dict | None) -> str:
+def _cost_why(device: str, cost: dict | None, net: dict | None, schemes: dict | None = None) -> str:
     base = ("The paper's VGG-8 weight-update stage comes from a modified DNN+NeuroSim V2.1 (64×64 arrays, 8-bit "
             "weights, 88.5 % sparsity). Our cost model rebuilds it from stated assumptions (listed in the cost "
             "stage's JSON). ")
@@ -156,7 +156,8 @@ def _cost_why(device: str, cost: dict | None, net: dict | None) -> str:
                  f"{si(e['write_energy_per_pulse_j'], 'J')} for a selected one, and every VAU column cycle "
                  "half-selects the other active cells of the array")
         text += (f": half-selection is {si(share, '%')} of the index-free update energy. " if share is not None else ". ")
-        text += "A device or inhibit scheme with less half-select charge would recover the paper's gain."
+    if schemes and schemes.get("answer"):
+        text += f"Programming schemes measured in ngspice (the schemes stage, docs/cost_model.md): {schemes['answer']}"
     return text
 
 
@@ -167,7 +168,7 @@ def comparison_rows(summaries: dict[str, dict]) -> list[Row]:
     if train:
         train_view = {**train, "vau_formula": train.get("vau_formula") or {"n_plus_1": 20, "m_times_n": 1060}}
     return (_accuracy_rows(train_view) + _operations_rows(train_view) + _device_rows(char)
-            + _cost_rows(summaries.get("cost"), summaries.get("netlists")))
+            + _cost_rows(summaries.get("cost"), summaries.get("netlists"), summaries.get("schemes")))
 
 
 def explanations(rows: list[Row]) -> list[tuple[str, str, str]]:
