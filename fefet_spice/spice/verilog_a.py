@@ -28,7 +28,6 @@ Text is deterministic: numbers ``%.9e``, names validated, no timestamps, no ``$r
 """
 from __future__ import annotations
 
-
 from ..errors import ParamError
 from ..model.channel import K_B_OVER_Q
 from ..model.ferro import EXP_CAP, V_EPS, _partner_order, _quantiles
@@ -190,18 +189,20 @@ def _bins(n_bins: int) -> int:
     return n
 
 
+def _module_head(title: str, mod: str, ports: str, nodes: str, fp: FerroParams, n: int) -> list[str]:
+    """Header comment, module line, port and node declarations (``n`` bin state nodes) and the
+    ferroelectric parameters shared by every module."""
+    xs = ", ".join(f"x{k}" for k in range(n))
+    return _header(title, n) + [f"module {mod}({ports});", f"  inout {ports};", f"  electrical {nodes};",
+                                f"  electrical {xs};"] + _common_params(fp, n)
+
+
 def fefet_module(params: FeFETParams, n_bins: int) -> str:
     """Verilog-A text of one FeFET (module named ``params.name``, ports ``d g s``)."""
     mod = _check_module_name(params.name)
     n = _bins(n_bins)
-    xs = ", ".join(f"x{k}" for k in range(n))
-    lines = _header(f"FeFET {mod}: multi-domain Preisach/NLS ferroelectric + EKV MoS2 channel", n) + [
-        f"module {mod}(d, g, s);",
-        "  inout d, g, s;",
-        "  electrical d, g, s, di, si;",
-        f"  electrical {xs};",
-    ]
-    lines += _common_params(params.ferro, n)
+    lines = _module_head(f"FeFET {mod}: multi-domain Preisach/NLS ferroelectric + EKV MoS2 channel", mod,
+                         "d, g, s", "d, g, s, di, si", params.ferro, n)
     lines += _param_lines(params, _FET, False)
     lines.append('  (* type="instance", units="V", desc="threshold shift (d2d)" *) '
                  f'parameter real dvt = {num(0.0)} from (-inf:inf);')
@@ -253,14 +254,8 @@ def fecap_module(fp: FerroParams, n_bins: int, module: str = "fecap") -> str:
     rate law as the FeFET's ferroelectric."""
     mod = _check_module_name(module)
     n = _bins(n_bins)
-    xs = ", ".join(f"x{k}" for k in range(n))
-    lines = _header(f"Ferroelectric capacitor {mod}: multi-domain Preisach/NLS, linear background", n) + [
-        f"module {mod}(p, n);",
-        "  inout p, n;",
-        "  electrical p, n;",
-        f"  electrical {xs};",
-    ]
-    lines += _common_params(fp, n)
+    lines = _module_head(f"Ferroelectric capacitor {mod}: multi-domain Preisach/NLS, linear background", mod,
+                         "p, n", "p, n", fp, n)
     lines += [f"  real {_KIN_VARS};", _retrieve(n, "qp"), "  analog begin"]
     lines += _kinetics(n, "V(p, n)")
     lines += [f"    cg = {num(EPS0)} * eps_r * area / t_fe;",
