@@ -25,3 +25,16 @@ def _num(x):
         return x
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def save_json_and_figure(data: dict, make_figure, json_path=None, plot_path=None) -> list:
+    """Write ``data`` as JSON at ``json_path`` and ``make_figure()`` as a PNG at ``plot_path`` (each optional);
+    returns the paths written."""
+    from ..io.atomic import save_figure, write_json
+
+    out = []
+    if json_path:
+        out.append(write_json(json_path, data))
+    if plot_path:
+        out.append(save_figure(make_figure(), plot_path))
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._common import quantity
+from ._common import quantity, save_json_and_figure
 
 RATIO_LABELS = {"element_vs_dense": "element-sparse (external index) vs dense, times worse",
                 "index_free_vs_element": "index-free vs element-sparse, times lower",
@@ -76,15 +76,8 @@ class CostResult:
         return plot_report(self.report, title or f"{self.report['network']}, device: {self.device_source}")
 
     def save(self, json_path=None, plot_path=None) -> list[Path]:
-        from ..io.atomic import save_figure, write_json
-
-        out = []
-        if json_path:
-            out.append(write_json(json_path, self.report))
-        if plot_path:
-            out.append(save_figure(self.figure(), plot_path))
-        self.files = out
-        return out
+        self.files = save_json_and_figure(self.report, self.figure, json_path, plot_path)
+        return self.files
 
 
 def cost(network: str = "vgg8", sparsity="preset", device=None, arch=None, *, sparsity_source: str | None = None,

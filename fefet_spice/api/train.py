@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from ._common import quantity
+from ._common import quantity, save_json_and_figure
 
 
 def load_dataset(spec: str = "digits", seed: int = 0, classes=None, **kw):
@@ -74,15 +74,8 @@ class TrainResult:
         return plot_history(self.record, title or f"MSNet, {self.dataset}")
 
     def save(self, json_path=None, plot_path=None) -> list[Path]:
-        from ..io.atomic import save_figure, write_json
-
-        out = []
-        if json_path:
-            out.append(write_json(json_path, self.record))
-        if plot_path:
-            out.append(save_figure(self.figure(), plot_path))
-        self.files = out
-        return out
+        self.files = save_json_and_figure(self.record, self.figure, json_path, plot_path)
+        return self.files
 
 
 def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
