@@ -100,36 +100,62 @@ TABLE_MIN_POINTS = 8
 """A table is built only when there are more than this many thresholds per node (else solve directly)."""
 
 
+class ReadTable:
+    """``ln|I|`` at one gate and drain bias (grounded source) tabulated on a uniform Vt grid of ``TABLE_STEP``.
+
+    At fixed bias the read current is a smooth, monotone function of Vt alone: it is solved exactly
+    (:func:`drain_current`) at the nodes covering ``[lo, hi]`` and interpolated with Catmull-Rom cubics
+    (error O(h^3): below 1e-9 relative). :meth:`evaluate` works in place on caller-owned buffers, so a
+    batch of reads is evaluated block by block without temporaries. ``valid`` is False when the current
+    changes sign on the grid (then solve directly).
+    """
+
+    def __init__(self, ch: ChannelParams, vg: float, vd: float, lo: float, hi: float):
+        self.lo = float(lo)
+        self.n = int(np.ceil((float(hi) - self.lo) / TABLE_STEP)) + 2  # intervals; one spare beyond hi
+        node_i = drain_current(ch, vg, vd, self.lo + TABLE_STEP * np.arange(-1, self.n + 2))
+        self.sign = float(np.sign(node_i[0]))
+        self.valid = self.sign != 0 and bool(np.all(np.sign(node_i) == self.sign))
+        if not self.valid:
+            return
+        y = np.log(self.sign * node_i)
+        y0, y1, y2, y3 = y[:-3], y[1:-2], y[2:-1], y[3:]
+        self.coef = (0.5 * (y3 - y0) + 1.5 * (y1 - y2), y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3,
+                     0.5 * (y2 - y0), y1.copy())  # Horner order: t^3, t^2, t, 1
+
+    def evaluate(self, vt: np.ndarray, out: np.ndarray, index: np.ndarray, work: np.ndarray) -> np.ndarray:
+        """Currents [A] at thresholds ``vt`` written to ``out``; ``vt`` is overwritten (it becomes the
+        fractional grid position), ``index`` (intp) and ``work`` (float) are scratch of the same shape."""
+        np.subtract(vt, self.lo, out=vt)
+        vt *= 1.0 / TABLE_STEP
+        np.floor(vt, out=out)
+        np.copyto(index, out, casting="unsafe")
+        vt -= out
+        c3, c2, c1, c0 = self.coef
+        np.take(c3, index, out=out, mode="clip")
+        for c in (c2, c1, c0):
+            out *= vt
+            out += np.take(c, index, out=work, mode="clip")
+        np.exp(out, out=out)
+        if self.sign < 0:
+            np.negative(out, out=out)
+        return out
+
+
 def read_current(ch: ChannelParams, vg: float, vd: float, vt) -> np.ndarray:
     """Drain current [A] at one gate and drain bias for many thresholds ``vt`` [V] (grounded source).
 
-    At fixed bias the current is a smooth, monotone function of Vt alone, so for large batches (a read of
-    every device after every pulse) ``ln|I|`` is solved exactly on a uniform Vt grid of ``TABLE_STEP`` and
-    interpolated with Catmull-Rom cubics (error O(h^3): below 1e-9 relative); small batches are solved
-    directly with :func:`drain_current`.
+    Large batches (a read of every device after every pulse) go through a :class:`ReadTable` spanning
+    the batch; small batches are solved directly with :func:`drain_current`.
     """
-    vt = np.asarray(vt, dtype=float)
-    lo, hi = float(vt.min()), float(vt.max())
-    n = int(np.ceil((hi - lo) / TABLE_STEP)) + 1
-    if vt.size <= TABLE_MIN_POINTS * (n + 3) or not np.isfinite(hi - lo):
+    vt = np.array(vt, dtype=float)
+    lo, hi = (float(vt.min()), float(vt.max())) if vt.size else (0.0, 0.0)
+    if not np.isfinite(hi - lo) or vt.size <= TABLE_MIN_POINTS * (int(np.ceil((hi - lo) / TABLE_STEP)) + 4):
         return drain_current(ch, vg, vd, vt)
-    node_i = drain_current(ch, vg, vd, lo + TABLE_STEP * np.arange(-1, n + 2))
-    sign = np.sign(node_i[0])
-    if sign == 0 or np.any(np.sign(node_i) != sign):
+    table = ReadTable(ch, vg, vd, lo, hi)
+    if not table.valid:
         return drain_current(ch, vg, vd, vt)
-    y = np.log(sign * node_i)
-    x = (vt - lo) * (1.0 / TABLE_STEP)
-    i = np.minimum(x.astype(np.intp), n - 1)
-    t = x - i
-    y0, y1, y2, y3 = y[:-3], y[1:-2], y[2:-1], y[3:]
-    c1, c2, c3 = 0.5 * (y2 - y0), y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3, 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
-    out = c3[i] * t
-    out += c2[i]
-    out *= t
-    out += c1[i]
-    out *= t
-    out += y1[i]
-    return sign * np.exp(out, out=out)
+    return table.evaluate(vt, np.empty_like(vt), np.empty(vt.shape, dtype=np.intp), np.empty_like(vt))
 
 
 def subthreshold_swing(ch: ChannelParams) -> float:

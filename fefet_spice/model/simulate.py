@@ -13,7 +13,7 @@ import numpy as np
 
 from ..params import FeFETParams, FerroParams
 from ..waveforms import Waveform
-from .channel import TABLE_MIN_POINTS, drain_current, read_current
+from .channel import TABLE_MIN_POINTS, TABLE_STEP, ReadTable, drain_current
 from .ferro import domain_activation, log_rate, switched_fraction
 
 
@@ -61,8 +61,15 @@ class DomainState:
 
     @property
     def p_norm(self) -> np.ndarray:
-        """Net polarization P/Ps per device (equal domain weights; einsum's row sum is the fastest numpy has)."""
-        return np.einsum("...j->...", self.s) / self.s.shape[-1]
+        """Net polarization P/Ps per device (equal domain weights)."""
+        return self.mean_into(np.empty(self.s.shape[:-1]))
+
+    def mean_into(self, out: np.ndarray) -> np.ndarray:
+        """P/Ps per device written to ``out``: one BLAS matrix-vector product with weights 1/n_domains."""
+        w = getattr(self, "_w", None)
+        if w is None or len(w) != self.s.shape[-1]:
+            w = self._w = np.full(self.s.shape[-1], 1.0 / self.s.shape[-1])
+        return np.matmul(self.s, w, out=out)
 
 
 class DomainEngine:
@@ -220,7 +227,7 @@ def _advance(engine: DomainEngine, state: DomainState, drive: np.ndarray, dt: np
     """Run every segment; net polarization P/Ps at the end of each, shape (K, n_devices).
 
     Cycle-to-cycle jitter is drawn only for segments that can move a domain (pulses, not reads or gaps);
-    rows are contiguous (one write per segment) and P/Ps is recomputed only after a segment moved a domain.
+    rows are contiguous, and P/Ps is formed (one gemv into its row) only after a segment moved a domain.
     """
     n_dev = state.s.shape[0]
     active = [engine.active(v, t) for v, t in zip(drive, dt)]
@@ -230,8 +237,9 @@ def _advance(engine: DomainEngine, state: DomainState, drive: np.ndarray, dt: np
     for k, act in enumerate(active):
         if act:
             engine.apply(state, drive[k], dt[k], next(jitters))
-            current_p = state.p_norm
-        p_norm[k] = current_p
+            current_p = state.mean_into(p_norm[k])
+        else:
+            p_norm[k] = current_p
     return p_norm
 
 
@@ -267,56 +275,98 @@ def simulate(params: FeFETParams, waveform: Waveform, vd: float = 0.1, n_devices
     engine = DomainEngine(params.ferro, devices)
     vd_seg = np.where(np.isnan(waveform.vd), vd, waveform.vd)
     drive = waveform.vg - 0.5 * vd_seg
+    p_range = (min(-1.0, float(state.s.min(initial=0.0))), max(1.0, float(state.s.max(initial=0.0))))
     p_kn = _advance(engine, state, drive, waveform.dt, params.sigma_c2c, rng)  # (K, n_devices)
     current = np.zeros_like(p_kn)
-    biased = vd_seg != 0.0  # with source and drain grounded no current flows: skip the channel solve
-    if biased.any():
-        vt = threshold_voltage(params, p_kn[biased], devices.vt_shift[None, :])
-        current[biased] = _channel(params.channel, waveform.vg[biased], vd_seg[biased], vt)
-    reads = waveform.mask("read")
-    if params.read_noise > 0 and reads.any():
-        noise = params.read_noise * np.abs(vd_seg[reads]) * rng.standard_normal((n_dev, int(reads.sum())))
-        current[reads] += noise.T
-    current, p_norm = current.T, p_kn.T
+    biased = np.flatnonzero(vd_seg != 0.0)  # with source and drain grounded no current flows: no channel solve
+    if len(biased):
+        _channel(params, waveform.vg, vd_seg, p_kn, p_range, devices.vt_shift, biased, current)
+    reads = np.flatnonzero(waveform.mask("read"))
+    if params.read_noise > 0 and len(reads):
+        _read_noise(rng, params.read_noise * np.abs(vd_seg), reads, current)
     g_after, g_init = _conductances(waveform, reads, current, vd_seg)
     return SimResult(t=waveform.t_end, vg=waveform.vg.copy(), vd=vd_seg, v_fe=drive,
-                     p_norm=p_norm, ps=params.ferro.ps, id=current, kind=waveform.kind.copy(),
+                     p_norm=p_kn.T, ps=params.ferro.ps, id=current.T, kind=waveform.kind.copy(),
                      pulse=waveform.pulse.copy(), g_after_pulse=g_after, g_initial=g_init, state=state.s)
 
 
-def _channel(ch, vg: np.ndarray, vd: np.ndarray, vt: np.ndarray) -> np.ndarray:
-    """Drain currents, shape (K, n_devices), for per-segment biases ``vg``, ``vd`` (K,) and thresholds ``vt``.
+READ_BLOCK = 16
+"""Segments whose reads are evaluated (and read noise drawn) together: a block stays in cache."""
 
-    Segments sharing a bias (the reads of a pulse train) go through :func:`read_current` together; the rest
-    (sweeps) are solved in one vectorized call.
+
+def _blocks(rows: np.ndarray):
+    return (rows[i:i + READ_BLOCK] for i in range(0, len(rows), READ_BLOCK))
+
+
+def _channel(params: FeFETParams, vg: np.ndarray, vd: np.ndarray, p_kn: np.ndarray, p_range: tuple,
+             vt_shift: np.ndarray, rows: np.ndarray, current: np.ndarray) -> None:
+    """Drain currents of the segments ``rows`` written to ``current`` (K, n_devices).
+
+    ``p_range`` bounds P/Ps (the domain update only moves states toward +-1, so the initial states and
+    +-1 bound it).
+    Segments sharing a bias (the reads of a pulse train) go through one :class:`ReadTable` spanning every
+    threshold the devices can have, block by block in reused buffers; the rest (sweeps, small batches) are
+    solved directly in one vectorized call.
     """
-    out = np.empty(vt.shape)
-    pairs, inverse = np.unique(np.stack([vg, vd], axis=1), axis=0, return_inverse=True)
+    n_dev = p_kn.shape[1]
+    vt_base = params.vt_mid + vt_shift  # Vt = vt_base - (MW/2) P/Ps (SPEC 1.3)
+    half_mw = 0.5 * params.mw
+    pairs, inverse = np.unique(np.stack([vg[rows], vd[rows]], axis=1), axis=0, return_inverse=True)
     inverse = inverse.ravel()
-    counts = np.bincount(inverse, minlength=len(pairs))
-    rest = np.ones(len(vg), dtype=bool)
-    for j in np.flatnonzero(counts * vt.shape[1] > 64 * TABLE_MIN_POINTS):
-        rows = inverse == j
-        out[rows] = read_current(ch, pairs[j, 0], pairs[j, 1], vt[rows])
-        rest &= ~rows
+    rest = np.ones(len(rows), dtype=bool)
+    ends = (-half_mw * p_range[0], -half_mw * p_range[1])
+    lo, hi = float(vt_base.min()) + min(ends), float(vt_base.max()) + max(ends)
+    n_nodes = int(np.ceil((hi - lo) / TABLE_STEP)) + 4
+    for j in np.flatnonzero(np.bincount(inverse) * n_dev > TABLE_MIN_POINTS * n_nodes):
+        table = ReadTable(params.channel, pairs[j, 0], pairs[j, 1], lo, hi)
+        if not table.valid:
+            continue
+        rest[inverse == j] = False
+        shape = (min(READ_BLOCK, int(np.sum(inverse == j))), n_dev)
+        vt, out, work, index = np.empty(shape), np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.intp)
+        for blk in _blocks(rows[inverse == j]):
+            m = len(blk)
+            np.take(p_kn, blk, axis=0, out=vt[:m])
+            vt[:m] *= -half_mw
+            vt[:m] += vt_base
+            current[blk] = table.evaluate(vt[:m], out[:m], index[:m], work[:m])
     if rest.any():
-        out[rest] = drain_current(ch, vg[rest, None], vd[rest, None], vt[rest])
-    return out
+        r = rows[rest]
+        vt = threshold_voltage(params, p_kn[r], vt_shift[None, :])
+        current[r] = drain_current(params.channel, vg[r, None], vd[r, None], vt)
+
+
+def _read_noise(rng: np.random.Generator, sigma: np.ndarray, reads: np.ndarray, current: np.ndarray) -> None:
+    """Add Gaussian read noise of standard deviation ``sigma[k]`` [A] to the read rows of ``current``.
+
+    Drawn read by read in segment order (in blocks of ``READ_BLOCK`` into one reused buffer; the same
+    stream as one draw of shape (n_reads, n_devices)).
+    """
+    buf = np.empty((min(READ_BLOCK, len(reads)), current.shape[1]))
+    for blk in _blocks(reads):
+        z = rng.standard_normal(out=buf[:len(blk)])
+        z *= sigma[blk, None]
+        current[blk] += z
 
 
 def _conductances(waveform: Waveform, reads: np.ndarray, current: np.ndarray, vd_seg: np.ndarray):
-    """Conductance read after each pulse (last read belonging to it) and before the first pulse."""
+    """Conductance read after each pulse (last read belonging to it) and before the first pulse.
+
+    ``current`` is segment-major (K, n_devices); the results are per device (n_devices, ...).
+    """
     g_after = g_init = None
     n_p = waveform.n_pulses
-    idx = np.flatnonzero(reads & (waveform.pulse >= 0))
+    idx = reads[waveform.pulse[reads] >= 0]
     if n_p and len(idx):
         last = np.full(n_p, -1)
         last[waveform.pulse[idx]] = idx
         if np.all(last >= 0):
-            g_after = current[:, last] / vd_seg[last]
+            g = np.take(current, last, axis=0)
+            g /= vd_seg[last, None]
+            g_after = g.T
     first_pulse = np.flatnonzero(waveform.pulse >= 0)
-    pre = np.flatnonzero(reads & (waveform.pulse < 0))
+    pre = reads[waveform.pulse[reads] < 0]
     if len(pre) and (not len(first_pulse) or pre[0] < first_pulse[0]):
-        k = pre[pre < (first_pulse[0] if len(first_pulse) else len(reads))][-1]
-        g_init = current[:, k] / vd_seg[k]
+        k = pre[pre < (first_pulse[0] if len(first_pulse) else len(waveform.pulse))][-1]
+        g_init = current[k] / vd_seg[k]
     return g_after, g_init
