@@ -233,6 +233,9 @@ def _advance(engine: DomainEngine, state: DomainState, drive: np.ndarray, dt: np
     active = [engine.active(v, t) for v, t in zip(drive, dt)]
     jitters = _jitter(rng, sigma, n_dev, sum(active))
     p_norm = np.empty((len(drive), n_dev))
+    if engine.fp.beta == 1.0:
+        _advance_offset(engine, state, active, drive, dt, jitters, p_norm)
+        return p_norm
     current_p = state.p_norm
     for k, act in enumerate(active):
         if act:
@@ -241,6 +244,37 @@ def _advance(engine: DomainEngine, state: DomainState, drive: np.ndarray, dt: np
         else:
             p_norm[k] = current_p
     return p_norm
+
+
+def _advance_offset(engine: DomainEngine, state: DomainState, active: list, drive: np.ndarray, dt: np.ndarray,
+                    jitters, p_norm: np.ndarray) -> None:
+    """The beta = 1 segments of :func:`_advance`, with the states held as ``u = s - d``.
+
+    ``d`` is the saturation state the last pulse drove toward, so a pulse of the same polarity is one
+    in-place product ``u *= exp(-progress)`` (the exact update ``s <- d + (s - d) exp(-progress)``) and a
+    polarity change one shift ``u += d_old - d_new``; P/Ps is ``mean(u) + d``. ``state.s`` holds ``s``
+    again on return.
+    """
+    u, target = state.s, 0.0
+    factor = np.empty_like(u)
+    current_p = state.p_norm
+    for k, act in enumerate(active):
+        if not act:
+            p_norm[k] = current_p
+            continue
+        d, prog, _, a, _ = engine._level(drive[k], dt[k])
+        jitter = next(jitters)
+        if d != target:
+            u += target - d
+            target = d
+        if jitter is None:
+            u *= a
+        else:
+            np.exp(np.multiply(prog, np.negative(jitter), out=factor), out=factor)
+            u *= factor
+        current_p = state.mean_into(p_norm[k])
+        current_p += target
+    u += target
 
 
 def simulate(params: FeFETParams, waveform: Waveform, vd: float = 0.1, n_devices: int = 1,
