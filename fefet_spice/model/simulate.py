@@ -146,9 +146,7 @@ class DomainEngine:
                 state.s += b
             else:
                 factor = self._scratch(state.s.shape)
-                np.multiply(prog, jitter, out=factor)
-                np.negative(factor, out=factor)
-                np.exp(factor, out=factor)
+                np.exp(np.multiply(prog, np.negative(jitter), out=factor), out=factor)
                 state.s -= d
                 state.s *= factor
                 state.s += d
