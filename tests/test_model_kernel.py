@@ -90,9 +90,7 @@ def test_offset_form_update_equals_generic_domain_update():
 
 def test_read_noise_stream_does_not_depend_on_the_block_size(monkeypatch):
     """Read noise is drawn read by read in segment order: the block size is an implementation detail."""
-    import sys
-
-    sim = sys.modules["fefet_spice.model.simulate"]  # the package re-exports the function under this name
+    import fefet_spice.model.reads as sim
     p = presets.get("weight")
     assert p.read_noise > 0
     w = wf.potentiation_depression(p, 20, 20)
@@ -108,9 +106,7 @@ def test_read_noise_stream_does_not_depend_on_the_block_size(monkeypatch):
 
 def test_pulse_train_reads_go_through_the_table(monkeypatch):
     """A read of every device after every pulse is evaluated through the table, block by block."""
-    import sys
-
-    sim = sys.modules["fefet_spice.model.simulate"]
+    import fefet_spice.model.reads as sim
     calls = []
 
     class Spy(sim.ReadTable):
