@@ -309,7 +309,7 @@ def simulate(params: FeFETParams, waveform: Waveform, vd: float = 0.1, n_devices
     drive = waveform.vg - 0.5 * vd_seg
     p_range = (min(-1.0, float(state.s.min(initial=0.0))), max(1.0, float(state.s.max(initial=0.0))))
     p_kn = _advance(engine, state, drive, waveform.dt, params.sigma_c2c, rng)  # (K, n_devices)
-    current = np.zeros_like(p_kn)
+    current = np.zeros(p_kn.shape)  # calloc: pages of segments without current are never written
     biased = np.flatnonzero(vd_seg != 0.0)  # with source and drain grounded no current flows: no channel solve
     if len(biased):
         channel_currents(params, waveform.vg, vd_seg, p_kn, p_range, devices.vt_shift, biased, current)
