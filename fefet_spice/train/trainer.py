@@ -129,7 +129,8 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None) -> dict:
     dense = msnet.accuracy(w_float, data.x_test, data.y_test)
     layers, transfer = build_layers(w_pre, lut, rule, sch, rng)
     if recorder is not None:
-        recorder.append(_snapshot("transfer", layers, reset_pulses=sch.reset_pulses))
+        recorder.append(_snapshot("transfer", layers, reset_pulses=sch.reset_pulses, g_min=float(lut.g_min),
+                                  g_max=float(lut.g_max), scale=[float(l.scale) for l in layers]))
     m = [np.zeros(l.mask.shape) for l in layers]
     v = [np.zeros(l.mask.shape) for l in layers]
     kw = dict(max_pulses=sch.max_pulses, ridge=sch.ridge, rank1_bits=sch.rank1_bits, verify=sch.verify,
