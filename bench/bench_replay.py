@@ -122,10 +122,11 @@ def difference(a, b, wparams) -> dict:
 
 
 def accuracy(record, result, wparams) -> dict | None:
-    """MSNet test accuracy with the trainer's final (LUT) weights and with the replayed conductances."""
+    """MSNet test accuracy (noise-free reads) with the trainer's final LUT conductances and with the
+    replayed ones mapped back to LUT units (the record's data set and seed); None without them."""
     from fefet_spice.train import data, msnet
 
-    if "dataset" not in record.arrays:
+    if "dataset" not in record.arrays or result.n_updates != record.n_updates:
         return None
     info = json.loads(str(record["dataset"]))
     ds = data.load(info["spec"], seed=info["seed"])
@@ -137,7 +138,7 @@ def accuracy(record, result, wparams) -> dict | None:
         gp, gn = result.layer_conductances(wparams, l)
         replay_w.append(np.where(mask, scale[l] * (gp - gn), 0.0))
     return {"trainer_final_lut": msnet.accuracy(trainer_w, ds.x_test, ds.y_test),
-            "replayed_fast_path": msnet.accuracy(replay_w, ds.x_test, ds.y_test)}
+            "replayed": msnet.accuracy(replay_w, ds.x_test, ds.y_test)}
 
 
 def extrapolate(spice: dict, full: dict) -> float:
@@ -160,7 +161,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sparsity", default="fits/sparsity_ref.json", help="sparsity FeFET of the arrays")
     ap.add_argument("--modes", nargs="+", default=["fast", "cosim"])
     ap.add_argument("--max-updates", type=int, help="fast path: replay at most this many updates")
-    ap.add_argument("--spice-max-updates", type=int, default=2, help="SPICE modes: this many updates")
+    ap.add_argument("--spice-max-updates", type=int, default=2, help="SPICE modes: this many updates (0: all)")
     ap.add_argument("--r-line", type=float, default=50.0, help="line resistance per cell segment (SPICE) [ohm]")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
@@ -173,14 +174,16 @@ def main(argv=None) -> int:
            "bins_sparsity": CONFIG.bins_sparsity}, "modes": {}}
     full, fast_row = run_mode(record, "fast", wparams, sparams, CONFIG, args.max_updates)
     out["modes"]["fast"] = fast_row
-    out["accuracy"] = accuracy(record, full, wparams) if full.n_updates == record.n_updates else None
+    fast_row["accuracy"] = accuracy(record, full, wparams)
     for mode in [m for m in args.modes if m != "fast"]:
-        n = args.spice_max_updates
+        n = args.spice_max_updates or None
         res, row = run_mode(record, mode, wparams, sparams, replace(CONFIG, r_line=args.r_line), n)
         ref, ref_row = run_mode(record, "fast", wparams, sparams, CONFIG, n)
         row["vs_fast_path_same_updates"] = difference(res, ref, wparams)
         row["fast_path_same_updates_wall_s"] = ref_row["wall_s"]
-        row["extrapolated_full_run_wall_s"] = extrapolate(row, fast_row)
+        row["accuracy"] = accuracy(record, res, wparams)
+        if res.n_updates < record.n_updates:
+            row["extrapolated_full_run_wall_s"] = extrapolate(row, fast_row)
         out["modes"][mode] = row
     print(json.dumps(out, indent=1))
     if args.json:
