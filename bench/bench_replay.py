@@ -95,7 +95,7 @@ def run_mode(record, mode: str, wparams, sparams, cfg, n_max) -> tuple:
 
     def progress(u, n):
         done[0] = u
-        if u % 20 == 0 or u == n:
+        if mode != "fast" or u % 20 == 0 or u == n:
             print(f"  {mode}: update {u}/{n}, {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
     out = replay(record, wparams, sparams, run_op, cfg, OPTIONS, "subprocess", max_updates=n_max, on_update=progress)
@@ -141,6 +141,19 @@ def accuracy(record, result, wparams) -> dict | None:
             "replayed": msnet.accuracy(replay_w, ds.x_test, ds.y_test)}
 
 
+def vs_trainer(record, result, wparams) -> dict | None:
+    """Kept pairs' G+ - G- after the replay against the trainer's final LUT values (fraction of the LUT
+    range): how far the compact model under the replayed pulses lands from the LUT's prediction."""
+    if result.n_updates != record.n_updates:
+        return None
+    d = []
+    for l in range(record.n_layers):
+        gp, gn = result.layer_conductances(wparams, l)
+        d.append(np.abs((gp - gn) - (record[f"l{l}_gfp"] - record[f"l{l}_gfn"]))[result.layer_mask(l)])
+    d = np.concatenate(d) / (record.meta["g_max"] - record.meta["g_min"])
+    return {"max_of_range": float(d.max()), "mean_of_range": float(d.mean())}
+
+
 def extrapolate(spice: dict, full: dict) -> float:
     """Full-run time of a SPICE mode: its time per pulse slot on each array times the array's slots."""
     total = 0.0
@@ -175,6 +188,7 @@ def main(argv=None) -> int:
     full, fast_row = run_mode(record, "fast", wparams, sparams, CONFIG, args.max_updates)
     out["modes"]["fast"] = fast_row
     fast_row["accuracy"] = accuracy(record, full, wparams)
+    fast_row["pair_diff_vs_trainer_lut"] = vs_trainer(record, full, wparams)
     for mode in [m for m in args.modes if m != "fast"]:
         n = args.spice_max_updates or None
         res, row = run_mode(record, mode, wparams, sparams, replace(CONFIG, r_line=args.r_line), n)
@@ -182,6 +196,7 @@ def main(argv=None) -> int:
         row["vs_fast_path_same_updates"] = difference(res, ref, wparams)
         row["fast_path_same_updates_wall_s"] = ref_row["wall_s"]
         row["accuracy"] = accuracy(record, res, wparams)
+        row["pair_diff_vs_trainer_lut"] = vs_trainer(record, res, wparams)
         if res.n_updates < record.n_updates:
             row["extrapolated_full_run_wall_s"] = extrapolate(row, fast_row)
         out["modes"][mode] = row
