@@ -167,3 +167,14 @@ def test_an_off_sparsity_fefet_does_not_stop_depression_pulses(weight, sparsity)
         g_fast = weight_conductance(weight, run_array_fast(weight, sparsity, state, sched, cfg).state)
         assert g_fast[0, 0] == g0
         assert (g0 - g_co[0, 0] > 0.05 * g0) == leaks
+
+
+def test_quasistatic_replay_agrees_with_the_fast_path(weight, sparsity, lut):
+    qs = pytest.importorskip("fefet_spice.spice.quasistatic", reason="the quasi-static mode (issue 18) is absent")
+    record, _, _ = _toy_record(lut.g_min, lut.g_max, m=2, n=2)
+    cfg = replace(CFG, r_line=50.0, bins_weight=4)
+    out = replay(record, weight, sparsity, qs.run_array_quasistatic, cfg)
+    fast = replay(record, weight, sparsity, run_array_fast, cfg)
+    span = weight_conductance(weight, ArrayState(np.array([[[-1.0]], [[1.0]]]), np.ones((2, 1, 1))))
+    diff = np.abs(weight_conductance(weight, out.states[0]) - weight_conductance(weight, fast.states[0]))
+    assert diff.max() < 0.03 * float(span[1, 0] - span[0, 0])
