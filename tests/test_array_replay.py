@@ -178,3 +178,15 @@ def test_quasistatic_replay_agrees_with_the_fast_path(weight, sparsity, lut):
     span = weight_conductance(weight, ArrayState(np.array([[[-1.0]], [[1.0]]]), np.ones((2, 1, 1))))
     diff = np.abs(weight_conductance(weight, out.states[0]) - weight_conductance(weight, fast.states[0]))
     assert diff.max() < 0.03 * float(span[1, 0] - span[0, 0])
+
+
+def test_regrown_pairs_restart_from_g_min(weight, sparsity, lut):
+    record, _, _ = _toy_record(lut.g_min, lut.g_max)
+    arrays = dict(record.arrays)
+    arrays["event_kind"] = np.array([0, 1])
+    arrays["event_at"] = np.array([1, 1])
+    arrays["event_epoch"] = np.array([12, 13])
+    arrays["l0_event_mask"] = np.stack([record["l0_event_mask"][0], np.ones((3, 2), bool)])
+    out = replay(rec.TrainRecord(arrays), weight, sparsity, run_array_fast, CFG)
+    assert out.masks[0].all() and np.all(out.states[0].sparsity > 0)
+    assert np.all(out.states[0].weight[-1] == -1.0) and np.all(out.states[0].weight[0, 0] > -1.0)
