@@ -199,6 +199,9 @@ def main(argv=None) -> int:
         row["pair_diff_vs_trainer_lut"] = vs_trainer(record, res, wparams)
         if res.n_updates < record.n_updates:
             row["extrapolated_full_run_wall_s"] = extrapolate(row, fast_row)
+            slots = sum(a["pulse_slots"] for a in row["arrays"])
+            row["extrapolated_full_run_cpu_s"] = row["cpu_s_with_children"] * \
+                sum(a["pulse_slots"] for a in fast_row["arrays"]) / max(slots, 1)
         out["modes"][mode] = row
     print(json.dumps(out, indent=1))
     if args.json:
