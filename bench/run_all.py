@@ -1,7 +1,8 @@
 """Run the benchmarks one after another (``make bench``); the long ngspice ones only with ``--all``.
 
 Each benchmark prints JSON; this script only sequences them and says how to record the figures in
-BENCHMARKS.md (median figures and the command). Quick set: model, fit, train. ``--all`` adds the
+BENCHMARKS.md (median figures and the command). Quick set: model, fit, train, the fast-path replay of a
+training run's array updates. ``--all`` adds the
 ngspice array benchmark (8x8 and 16x16; 32x32 takes about 6 minutes more), the 64-device ngspice
 characterization (pool vs Dask vs serial, about 5 minutes), the programming-scheme arrays (4x4 to
 16x16, about 5-10 minutes) and MSNet on the shared EMNIST letters (5 seeds, 50 and 130 per class, about
@@ -15,7 +16,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-QUICK = [["bench_model.py"], ["bench_fit.py", "--repeats", "3"], ["bench_train.py", "--quick"]]
+QUICK = [["bench_model.py"], ["bench_fit.py", "--repeats", "3"], ["bench_train.py", "--quick"],
+         ["bench_replay.py", "--modes", "fast"]]
 LONG = [["bench_spice.py", "--sizes", "8", "16", "--mac-sizes", "8"],
         ["bench_characterize.py", "--backend", "ngspice", "--n-devices", "64", "--repeats", "1"],
         ["bench_schemes.py", "--sizes", "4", "8", "16"], ["bench_train_emnist.py"]]

@@ -79,7 +79,15 @@ def combine_sides(a_plus: np.ndarray, a_minus: np.ndarray, plus: np.ndarray, min
     return np.where(both, near, np.where(plus, a_plus, np.where(minus, a_minus, 0.5 * (a_plus + a_minus))))
 
 
-def _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic):
+def _note(record, step: str, layer, n_plus, n_minus) -> None:
+    """Append one fire of weight-direction operators to ``record`` (the recorder hook, see
+    :func:`update_layer`): the step (``col`` or ``row``), the G+ and G- operators and the responding
+    cells of each side at that moment (:meth:`DeviceLayer.sides`)."""
+    if record is not None:
+        record.append((step, np.array(n_plus, dtype=np.int64), np.array(n_minus, dtype=np.int64), *layer.sides()))
+
+
+def _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic, record=None):
     """Polarity-split VAU: the G+ and G- arrays (own bit and data lines) get their own masked fits, each
     over the pairs whose cell in that array responds, fired in the same N + 1 steps."""
     m, n = d.shape
@@ -93,7 +101,9 @@ def _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic):
     approx = combine_sides(*cont, plus, minus)
     err = (*vau.fit_errors(d, layer.mask, approx), vau.fit_error_dense(d, layer.mask, approx))
     intended = combine_sides(vau.compose(rp, cp), vau.compose(rm, cm), plus, minus)
+    _note(record, "col", layer, cp, cm)
     pulses = layer.apply_pair(np.broadcast_to(cp[None, :], (m, n)), np.broadcast_to(cm[None, :], (m, n)), rng)
+    _note(record, "row", layer, rp, rm)
     pulses += layer.apply_pair(np.broadcast_to(rp[:, None], (m, n)), np.broadcast_to(rm[:, None], (m, n)), rng)
     return pulses, intended, tuple(_nan_to_none(e) for e in err)
 
@@ -115,13 +125,16 @@ def _rank1_counts(d: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndar
 def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator, *, max_pulses: int = 8,
                  ridge: float = 1e-3, rank1_bits: int = 16, verify: bool = False,
                  verify_tol: float = 0.5, verify_iters: int = 3, conflict: float = 1.0,
-                 stochastic_rounding: bool = False, split: bool = False) -> dict:
+                 stochastic_rounding: bool = False, split: bool = False, record: list | None = None) -> dict:
     """Apply the desired update ``delta_w`` (M, N) [weight units] to ``layer`` with ``rule``.
 
     Pruned cells (S = 0) never change. Returns per-update statistics: operations of the rule, cell
     pulses (including write-and-verify), verify reads and verify (cell-wise) operations, VAU fit
     error (pulse units, relative) on active cells and on all cells, index reads, verify reads, and
     ``intended``: the nominal update the rule meant to apply [weight units] (for error feedback).
+    ``record`` (vau rules only; None: off): a list that receives one ``(step, n_plus, n_minus, plus,
+    minus)`` tuple per fire, in order: the weight-direction operators of the G+ and G- cells (the G-
+    cell gets ``-n_minus``) and the responding cells of each side (:mod:`fefet_spice.array.replay`).
     """
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(RULES)}")
@@ -133,13 +146,15 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
     mask = layer.mask
     w_before = layer.weights()
     if rule == "vau" and split:
-        pulses, intended, err = _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic_rounding)
+        pulses, intended, err = _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic_rounding, record)
         stats = _stats(layer, n + 1, pulses, err)
         intended = intended * layer.pulse_w
     elif rule in ("vau", "vau-const"):
         rr, cc, err = _vau_counts(d, mask, rule, ridge, max_pulses, conflict,
                                   rng if stochastic_rounding else None)
+        _note(record, "col", layer, cc, cc)
         pulses = layer.apply(np.broadcast_to(cc[None, :], (m, n)), rng)    # step 1: N column cycles
+        _note(record, "row", layer, rr, rr)
         pulses += layer.apply(np.broadcast_to(rr[:, None], (m, n)), rng)   # step 2: one row cycle
         stats = _stats(layer, n + 1, pulses, err)
         intended = vau.compose(rr, cc) * layer.pulse_w

@@ -8,6 +8,11 @@ second moment per weight or, ``adam_mode="layer"``, one per layer), and the upda
 start of their epochs (:mod:`.schedule`). The result holds ``dense_software_accuracy``: the
 pretraining's float weights (MSNet trained dense in software on the same images) on the same
 evaluation images. Pure numpy: no IO; progress goes through the optional ``on_epoch`` callback.
+
+``recorder`` (a list, default None: off, no cost) receives the run's array operations in order, for a
+replay on arrays (:mod:`fefet_spice.array.replay`): ``{"kind": "transfer"}`` with every layer's G+, G-
+and mask after programming; per on-chip update and layer ``{"kind": "update", "ops": [...]}`` (the
+fires of :func:`.rules.update_layer`); per pruning or regrowth event its masks after it; ``"final"``.
 """
 from __future__ import annotations
 
@@ -70,7 +75,15 @@ def _events(sch: Schedule, epoch: int) -> list[tuple[str, float]]:
     return ev
 
 
-def _run_events(layers, sch, epoch, momentum, rng) -> tuple[list[str], int]:
+def _snapshot(kind: str, layers, **extra) -> dict:
+    """Recorder entry: every layer's mask (and, for ``transfer``/``final``, G+ and G-) right now."""
+    out = {"kind": kind, "mask": [l.mask.copy() for l in layers], **extra}
+    if kind in ("transfer", "final"):
+        out.update(gp=[l.gp.copy() for l in layers], gn=[l.gn.copy() for l in layers])
+    return out
+
+
+def _run_events(layers, sch, epoch, momentum, rng, recorder=None) -> tuple[list[str], int]:
     notes, pulses = [], 0
     for kind, value in _events(sch, epoch):
         if kind in ("prune", "overprune"):
@@ -82,6 +95,8 @@ def _run_events(layers, sch, epoch, momentum, rng) -> tuple[list[str], int]:
             for layer, mom in zip(layers, momentum):
                 regrow_layer(layer, value, mom, sch.regrow_expansion, rng)
         notes.append(f"{kind} {value:.3f}")
+        if recorder is not None:
+            recorder.append(_snapshot("regrow" if kind == "regrow" else "prune", layers, epoch=epoch))
     return notes, pulses
 
 
@@ -94,22 +109,28 @@ def one_thread():
     return threadpool_limits(1)
 
 
-def train(data, lut, rule: str = "vau", sch: Schedule | None = None, seed: int = 0, on_epoch=None) -> dict:
+def train(data, lut, rule: str = "vau", sch: Schedule | None = None, seed: int = 0, on_epoch=None,
+          recorder: list | None = None) -> dict:
     """Pretrain, transfer and train MSNet on-chip with ``rule`` (one BLAS thread); returns the history
-    and summary."""
+    and summary. ``recorder``: a list receiving the array operations (module docstring; vau rules)."""
     with one_thread():
-        return _train(data, lut, rule, sch, seed, on_epoch)
+        return _train(data, lut, rule, sch, seed, on_epoch, recorder)
 
 
-def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
+def _train(data, lut, rule, sch, seed, on_epoch, recorder=None) -> dict:
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(RULES)}")
     sch = sch or Schedule()
+    if recorder is not None and (rule not in ("vau", "vau-const") or sch.verify):
+        raise ValueError("recording array operations needs a vau rule without write-and-verify")
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     w_pre, w_float, records = pretrain(data, sch, rng, on_epoch)
     dense = msnet.accuracy(w_float, data.x_test, data.y_test)
     layers, transfer = build_layers(w_pre, lut, rule, sch, rng)
+    if recorder is not None:
+        recorder.append(_snapshot("transfer", layers, reset_pulses=sch.reset_pulses, g_min=float(lut.g_min),
+                                  g_max=float(lut.g_max), scale=[float(l.scale) for l in layers]))
     m = [np.zeros(l.mask.shape) for l in layers]
     v = [np.zeros(l.mask.shape) for l in layers]
     kw = dict(max_pulses=sch.max_pulses, ridge=sch.ridge, rank1_bits=sch.rank1_bits, verify=sch.verify,
@@ -119,7 +140,7 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
     resid = [np.zeros(l.mask.shape) for l in layers]
     t = 0
     for epoch in range(sch.pretrain_epochs + 1, sch.epochs + 1):
-        notes, event_pulses = _run_events(layers, sch, epoch, m, rng)
+        notes, event_pulses = _run_events(layers, sch, epoch, m, rng, recorder)
         acc = {"operations": 0, "pulses": event_pulses, "index_reads": 0, "index_reads_external": 0,
                "verify_reads": 0, "verify_operations": 0}
         fit_a, fit_all, fit_dense, losses = [], [], [], []
@@ -137,7 +158,10 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
                 want = -lr * layer.pulse_w * mh / (np.sqrt(vh) + EPS)
                 if feedback:
                     want = want + np.where(layer.mask, resid[i], 0.0)
-                st = update_layer(layer, want, rule, rng, **kw)
+                ops = [] if recorder is not None else None
+                st = update_layer(layer, want, rule, rng, **kw, record=ops)
+                if recorder is not None:
+                    recorder.append({"kind": "update", "epoch": epoch, "step": t, "layer": i, "ops": ops})
                 if feedback:
                     lim = sch.feedback_clip * layer.pulse_w
                     resid[i] = np.where(layer.mask, np.clip(want - st.pop("intended"), -lim, lim), 0.0)
@@ -161,6 +185,8 @@ def _train(data, lut, rule, sch, seed, on_epoch) -> dict:
         records.append(rec)
         if on_epoch:
             on_epoch(rec)
+    if recorder is not None:
+        recorder.append(_snapshot("final", layers))
     last = records[-1]
     return {"rule": rule, "seed": seed, "final_accuracy": last["accuracy"], "dense_software_accuracy": dense,
             "pretrained_accuracy": records[sch.pretrain_epochs - 1]["accuracy"], "final_sparsity": last["sparsity"],
