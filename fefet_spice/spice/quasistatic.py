@@ -48,6 +48,11 @@ class QSOptions:
     """Newton iterations per step before giving up."""
     v_limit: float = 1.0
     """Largest node voltage change per Newton iteration [V] (limits overshoot of exponential currents)."""
+    contraction: float = 0.3
+    """Modified Newton: a factorization is reused (across iterations and across steps of the same length)
+    while each correction is below this fraction of the previous one [-]."""
+    max_stale: int = 12
+    """Iterations on one factorization before it is renewed anyway."""
     switching_feedback: bool = True
     """Include the switching charge in the node charge balance."""
 
@@ -86,6 +91,9 @@ class _Stepper:
         self.red[self.free] = np.arange(len(self.free))
         self.n_solves = 0
         self.n_newton = 0
+        self.n_factor = 0
+        self._lu: dict[float, object] = {}
+        self._fix = None
         self._stamps = [self._stamp_index(fs) for fs in (net.weight, net.sparsity)]
 
     def _stamp_index(self, fs: FeFETSet):
@@ -123,6 +131,10 @@ class _Stepper:
         v = v_old.copy()
         v[fix_idx] = fix_val
         q_old = [s.mean(-1) for s in states]
+        key = float(f"{h:.6e}")
+        same_phase = self._fix is not None and np.array_equal(self._fix, fix_val) and pre is None
+        self._fix = fix_val
+        lu, last, stale = self._lu.pop(key, None) if same_phase else None, np.inf, 0
         for it in range(self.qs.max_newton):
             res = a @ v - b
             rows, cols, vals = [], [], []
@@ -143,22 +155,33 @@ class _Stepper:
                 res += np.bincount(fs.g, i_sw, nn) - np.bincount(fs.d, 0.5 * i_sw, nn) - np.bincount(fs.s, 0.5 * i_sw, nn)
                 w = np.array([1.0, -0.5, -0.5])
                 vals.append((np.outer(w, w).reshape(9, 1) * (k * dq)[None, :]).ravel())
-            r, c, x = red[np.concatenate(rows)], red[np.concatenate(cols)], np.concatenate(vals)
-            keep = (r >= 0) & (c >= 0)
-            jac = a_uu + sp.csc_matrix((x[keep], (r[keep], c[keep])), shape=a_uu.shape)
-            try:
-                dv = splu(jac, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0).solve(-res[free])
-            except RuntimeError as exc:
-                raise SimulatorError(f"quasi-static network: singular Jacobian ({exc})") from exc
+            if lu is None:
+                r, c, x = red[np.concatenate(rows)], red[np.concatenate(cols)], np.concatenate(vals)
+                keep = (r >= 0) & (c >= 0)
+                jac = a_uu + sp.csc_matrix((x[keep], (r[keep], c[keep])), shape=a_uu.shape)
+                try:
+                    lu = splu(jac, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0)
+                except RuntimeError as exc:
+                    raise SimulatorError(f"quasi-static network: singular Jacobian ({exc})") from exc
+                self.n_factor += 1
+                stale = 0
+            dv = lu.solve(-res[free])
             self.n_newton += 1
-            dv = np.clip(dv, -self.qs.v_limit, self.qs.v_limit)
+            if it:  # the first correction is the (nearly linear) response to the new source values
+                dv = np.clip(dv, -self.qs.v_limit, self.qs.v_limit)
             v[free] += dv
-            if np.abs(dv).max() < self.qs.v_tol:
+            change = np.abs(dv).max()
+            if change < self.qs.v_tol:
                 break
+            stale += 1
+            if change > self.qs.contraction * last or stale >= self.qs.max_stale:
+                lu = None  # the Jacobian has moved on: factor it anew
+            last = change
         else:
             raise SimulatorError(f"quasi-static network: Newton did not converge in {self.qs.max_newton} "
                                  f"iterations (last change {np.abs(dv).max():.3g} V)")
         self.n_solves += 1
+        self._lu[key] = lu
         final = [self._switch(fs, s, v, h)[0] for fs, s in zip((net.weight, net.sparsity), states)]
         return v, final
 
