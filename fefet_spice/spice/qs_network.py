@@ -2,9 +2,10 @@
 
 Same elements and values as the deck: line segments ``r_line`` and line capacitances on BL, DIL, DOL
 taps, floating SPL (line capacitance, leak, pre-charge conductance 1e-3 S until ``t_pre``), floating
-DILs where the schedule says so, internal gate/mid nodes (``c_line``, ``r_leak``), per FeFET the contact
-resistance as two resistors R/2, the gate capacitance half to drain and half to source, and the channel
-between the internal drain and source nodes. Every node is one index of a global vector; node 0 is
+DILs where the schedule says so, internal gate/mid nodes (``c_line``, ``r_leak``), per FeFET the gate
+capacitance half to drain and half to source and the channel with its contact resistance (two R/2 in
+series; the deck's internal drain/source nodes are eliminated per device by the solver, see
+:func:`fefet_spice.model.channel.drain_current`, so they are no unknowns here). Every node is one index of a global vector; node 0 is
 ground; source nodes (driven lines) are *fixed*. Built once per array with numpy index arithmetic.
 """
 from __future__ import annotations
@@ -30,8 +31,6 @@ class FeFETSet:
     d: np.ndarray
     g: np.ndarray
     s: np.ndarray
-    di: np.ndarray
-    si: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -95,17 +94,10 @@ def _line(b: _Builder, src: np.ndarray, count: int, cfg: ArrayConfig) -> np.ndar
 
 def _fefets(b: _Builder, dev: SpiceDevice, d, g, s) -> FeFETSet:
     d, g, s = (np.ravel(x) for x in np.broadcast_arrays(d, g, s))
-    rc = dev.params.channel.r_contact
-    if rc > 0.0:
-        di, si = b.nodes(len(d)), b.nodes(len(d))
-        b.add(b.g, d, di, 2.0 / rc)
-        b.add(b.g, s, si, 2.0 / rc)
-    else:
-        di, si = d, s
     cg = 0.5 * dev.gate_capacitance
     b.add(b.c, g, d, cg)
     b.add(b.c, g, s, cg)
-    return FeFETSet(dev, d, g, s, di, si)
+    return FeFETSet(dev, d, g, s)
 
 
 def build(wdev: SpiceDevice, sdev: SpiceDevice, m: int, n: int, sched: Schedule, cfg: ArrayConfig) -> Network:

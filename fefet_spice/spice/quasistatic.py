@@ -26,7 +26,7 @@ from scipy.sparse.linalg import splu
 
 from ..array.schedule import Schedule
 from ..errors import ParamError, SimulatorError
-from ..model.channel import intrinsic_current
+from ..model.channel import drain_current, intrinsic_current
 from ..params import FeFETParams
 from . import qs_network
 from .array import ArrayConfig, ArrayState
@@ -64,14 +64,25 @@ FD_DRIVE = 1e-4
 
 
 def _channel(fs: FeFETSet, v: np.ndarray, vt: np.ndarray):
-    """Current from di to si and its derivatives with respect to V(g), V(di), V(si)."""
+    """Channel current from d to s with the contact resistance, and its derivatives with respect to V(g), V(d),
+    V(s). The deck's internal nodes are eliminated per device: ``I = f(Vg, Vd - I R/2, Vs + I R/2)`` is solved by
+    :func:`~fefet_spice.model.channel.drain_current`, and with the partials ``f_g, f_d, f_s`` of
+    :func:`~fefet_spice.model.channel.intrinsic_current` at the internal voltages,
+    ``dI/dV_x = f_x / (1 + R/2 (f_d - f_s))``."""
     ch = fs.dev.params.channel
-    vg, vd, vs = v[fs.g], v[fs.di], v[fs.si]
-    cur = intrinsic_current(ch, vg, vd, vs, vt)
-    dg = (intrinsic_current(ch, vg + FD_V, vd, vs, vt) - intrinsic_current(ch, vg - FD_V, vd, vs, vt)) / (2 * FD_V)
-    dd = (intrinsic_current(ch, vg, vd + FD_V, vs, vt) - intrinsic_current(ch, vg, vd - FD_V, vs, vt)) / (2 * FD_V)
-    ds = (intrinsic_current(ch, vg, vd, vs + FD_V, vt) - intrinsic_current(ch, vg, vd, vs - FD_V, vt)) / (2 * FD_V)
-    return cur, dg, dd, ds
+    vg, vd, vs = v[fs.g], v[fs.d], v[fs.s]
+    cur = drain_current(ch, vg, vd, vt, vs)
+    rh = 0.5 * ch.r_contact
+    vd, vs = vd - rh * cur, vs + rh * cur
+
+    def f(a, b, c):
+        return intrinsic_current(ch, a, b, c, vt)
+
+    dg = (f(vg + FD_V, vd, vs) - f(vg - FD_V, vd, vs)) / (2 * FD_V)
+    dd = (f(vg, vd + FD_V, vs) - f(vg, vd - FD_V, vs)) / (2 * FD_V)
+    ds = (f(vg, vd, vs + FD_V) - f(vg, vd, vs - FD_V)) / (2 * FD_V)
+    scale = 1.0 / (1.0 + rh * (dd - ds))
+    return cur, dg * scale, dd * scale, ds * scale
 
 
 def _vt(fs: FeFETSet, s: np.ndarray) -> np.ndarray:
@@ -98,8 +109,8 @@ class _Stepper:
 
     def _stamp_index(self, fs: FeFETSet):
         """Row/column index arrays of the channel (2 x 3) and switching (3 x 3) Jacobian stamps."""
-        ch_r = np.stack([fs.di, fs.di, fs.di, fs.si, fs.si, fs.si])
-        ch_c = np.stack([fs.g, fs.di, fs.si, fs.g, fs.di, fs.si])
+        ch_r = np.stack([fs.d, fs.d, fs.d, fs.s, fs.s, fs.s])
+        ch_c = np.stack([fs.g, fs.d, fs.s, fs.g, fs.d, fs.s])
         ports = np.stack([fs.g, fs.d, fs.s])
         sw_r = np.repeat(ports, 3, axis=0)
         sw_c = np.tile(ports, (3, 1))
@@ -144,7 +155,7 @@ class _Stepper:
                 s_new, dq = self._switch(fs, s_old, v, h)
                 new_states.append(s_new)
                 cur, dg, dd, ds = _channel(fs, v, _vt(fs, s_new))
-                res += np.bincount(fs.di, cur, nn) - np.bincount(fs.si, cur, nn)
+                res += np.bincount(fs.d, cur, nn) - np.bincount(fs.s, cur, nn)
                 der = np.stack([dg, dd, ds])
                 rows += [ch_r.ravel(), sw_r.ravel()]
                 cols += [ch_c.ravel(), sw_c.ravel()]
