@@ -233,8 +233,9 @@ def plot_scaling(rows: list[dict], fid: list[dict], path: str) -> None:
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks(sizes, [f"{m}x{m}" for m in sizes])
-    ax.axhline(300, color="grey", lw=0.8, ls=":")
-    ax.axhline(60, color="grey", lw=0.8, ls=":")
+    for t, label in ((300, "64x64 target 5 min"), (60, "32x32 target 60 s")):
+        ax.axhline(t, color="grey", lw=0.8, ls=":")
+        ax.text(sizes[0], t * 1.1, label, fontsize=7, color="grey")
     ax.set_xlabel("array size")
     ax.set_ylabel("one VAU update [s]")
     ax.set_title("One VAU update, 75 % sparse, topology B")
