@@ -49,14 +49,17 @@ class QSOptions:
     v_limit: float = 1.0
     """Largest node voltage change per Newton iteration [V] (limits overshoot of exponential currents)."""
     contraction: float = 0.3
-    """Modified Newton: a factorization is reused (across iterations and across steps of the same length)
-    while each correction is below this fraction of the previous one [-]."""
+    """Modified Newton: a factorization is reused (across iterations, and from the last step of the same
+    phase: same source values and step length) while each correction is below this fraction of the
+    previous one [-]."""
     max_stale: int = 12
     """Iterations on one factorization before it is renewed anyway."""
     switching_feedback: bool = True
     """Include the switching charge in the node charge balance."""
 
 
+LU_CACHE = 12
+"""Factorizations kept for reuse, one per phase (source values, step length), oldest dropped first."""
 FD_V = 1e-5
 """Finite-difference step for channel current derivatives [V] (central differences)."""
 FD_DRIVE = 1e-4
@@ -103,8 +106,7 @@ class _Stepper:
         self.n_solves = 0
         self.n_newton = 0
         self.n_factor = 0
-        self._lu: dict[float, object] = {}
-        self._fix = None
+        self._lu: dict[tuple, object] = {}
         self._stamps = [self._stamp_index(fs) for fs in (net.weight, net.sparsity)]
 
     def _stamp_index(self, fs: FeFETSet):
@@ -142,10 +144,9 @@ class _Stepper:
         v = v_old.copy()
         v[fix_idx] = fix_val
         q_old = [s.mean(-1) for s in states]
-        key = float(f"{h:.6e}")
-        same_phase = self._fix is not None and np.array_equal(self._fix, fix_val) and pre is None
-        self._fix = fix_val
-        lu, last, stale = self._lu.pop(key, None) if same_phase else None, np.inf, 0
+        # phase key: identical pulses, and all gaps, start from the factorization of the same phase seen last
+        key = (float(f"{h:.6e}"), pre, fix_val.tobytes())
+        lu, last, stale = self._lu.pop(key, None), np.inf, 0
         for it in range(self.qs.max_newton):
             res = a @ v - b
             rows, cols, vals = [], [], []
@@ -193,6 +194,8 @@ class _Stepper:
                                  f"iterations (last change {np.abs(dv).max():.3g} V)")
         self.n_solves += 1
         self._lu[key] = lu
+        while len(self._lu) > LU_CACHE:
+            self._lu.pop(next(iter(self._lu)))
         final = [self._switch(fs, s, v, h)[0] for fs, s in zip((net.weight, net.sparsity), states)]
         return v, final
 
