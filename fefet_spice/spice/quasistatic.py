@@ -40,7 +40,7 @@ from .qs_network import FeFETSet, Network
 class QSOptions:
     """Step grid and Newton controls of the quasi-static mode."""
 
-    hold_fracs: tuple[float, ...] = (0.02, 1.0)
+    hold_fracs: tuple[float, ...] = (0.01, 0.1, 1.0)
     """Ends of the implicit steps within a segment, as fractions of its held time (increasing, last 1)."""
     v_tol: float = 1e-6
     """Newton stops when no node voltage moves more than this [V]."""
