@@ -216,7 +216,8 @@ def run_array_quasistatic(wparams: FeFETParams, sparams: FeFETParams, state: Arr
                           cfg: ArrayConfig = ArrayConfig(), options: SolverOptions = SolverOptions(),
                           backend: str = "auto", qs: QSOptions = QSOptions()) -> CosimRun:
     """One array operation in the quasi-static network mode; same arguments and result as
-    :func:`fefet_spice.spice.cosim.run_array_cosim` (``backend`` is unused: no simulator process).
+    :func:`fefet_spice.spice.cosim.run_array_cosim`. Of ``options`` only ``t_edge`` is used (the PWL edges the
+    deck would have); ``backend`` is unused (no simulator process); ``qs`` sets the step grid and Newton.
 
     ``state`` is not modified; the result's ``state`` is the state after the operation (chain operations by
     passing it on). Every operation starts, as the deck (``uic``), with all nodes at 0 V. ``time`` holds the
