@@ -150,11 +150,9 @@ class _Stepper:
         for it in range(self.qs.max_newton):
             res = a @ v - b
             rows, cols, vals = [], [], []
-            new_states = []
             for fs, s_old, q0, (ch_r, ch_c, sw_r, sw_c) in zip((net.weight, net.sparsity), states, q_old,
                                                              self._stamps):
                 s_new, dq = self._switch(fs, s_old, v, h)
-                new_states.append(s_new)
                 cur, dg, dd, ds = _channel(fs, v, _vt(fs, s_new))
                 res += np.bincount(fs.d, cur, nn) - np.bincount(fs.s, cur, nn)
                 der = np.stack([dg, dd, ds])
