@@ -1,6 +1,6 @@
 """Benchmark: one full VAU update on M x M arrays in ngspice and in the numpy fast path, same run.
 
-    PYTHONPATH=. python bench/bench_spice.py [--sizes 16 32 64] [--line-max 16] [--json out/bench_spice.json]
+    PYTHONPATH=. python bench/bench_spice.py [--sizes 16 32 64] [--line-max 16] [--json out/bench_spice.json] [--plot F]
 
 For each size: a random 75 % sparsity mask and row/column operators in [-2, 2] (seed = size); kept
 weights start mid-range, pruned ones at G_min. Reports wall times, the speed-up, the largest
@@ -11,11 +11,16 @@ only for the last segment. With ideal lines the rows are independent and run as 
 (exact; the single-deck time is also given up to --single-deck-max, and both must agree).
 SPICE fidelity (line resistance ``--r-line`` per cell segment on BL, DIL, DOL: IR drop, sneak and
 half-select currents) needs the whole array in one deck; it runs up to ``--line-max`` and is compared
-with the ideal-line result and the fast path (issue 18).
+with the ideal-line result and the fast path (issue 18). The quasi-static network mode
+(:mod:`fefet_spice.spice.quasistatic`, up to ``--qs-max``) gives the same fidelity without ngspice; it is
+timed (wall and process CPU, ngspice children included for the decks) and compared with the full deck,
+the co-simulation (``--cosim-max``) and the fast path; with ideal lines it is also compared with the fast
+path like for like. ``--plot`` writes the time-vs-size figure (PNG; default next to ``--json``).
 """
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 from dataclasses import replace
 import time
@@ -36,6 +41,28 @@ BENCH_OPTIONS = SolverOptions(reltol=3e-3, t_edge=1e-8)
 BENCH_CONFIG = ArrayConfig(bins_weight=8, bins_sparsity=1)
 
 
+def _clock(fn):
+    """``fn()`` with its wall time and CPU time [s] (this process and waited-for children, i.e. ngspice)."""
+    def cpu():
+        a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+    c0, t0 = cpu(), time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0, cpu() - c0
+
+
+def quasi_static(m: int, weight, sparsity, r_line: float, options: SolverOptions) -> dict:
+    """SPICE fidelity by the quasi-static network mode (fefet_spice.spice.quasistatic): implicit steps of the
+    deck's network per schedule segment, every bin advanced exactly under its cell's node voltages."""
+    from fefet_spice.spice.quasistatic import run_array_quasistatic
+
+    cfg = replace(BENCH_CONFIG, r_line=r_line)
+    _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=cfg)
+    run, wall, cpu = _clock(lambda: run_array_quasistatic(weight, sparsity, case["state"], case["schedule"], cfg, options))
+    return {"wall_s": wall, "cpu_s": cpu, "solves": run.n_points, "g": weight_conductance(weight, run.state)}
+
+
 def cosim(m: int, weight, sparsity, r_line: float, ideal, fast, options: SolverOptions) -> dict:
     """SPICE fidelity by co-simulation (fefet_spice.spice.cosim): ngspice solves the line network with
     frozen polarization, numpy advances the domains under each cell's own drive."""
@@ -44,12 +71,11 @@ def cosim(m: int, weight, sparsity, r_line: float, ideal, fast, options: SolverO
     cfg = replace(BENCH_CONFIG, r_line=r_line)
     _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=cfg)
     mask = case["mask"]
-    t0 = time.perf_counter()
-    run = run_array_cosim(weight, sparsity, case["state"], case["schedule"], cfg, options, backend="subprocess")
-    t_co = time.perf_counter() - t0
+    run, t_co, cpu = _clock(lambda: run_array_cosim(weight, sparsity, case["state"], case["schedule"], cfg, options,
+                                                    backend="subprocess"))
     g = weight_conductance(weight, run.state)
     span = _span(weight)
-    return {"t_cosim_s": t_co, "cosim_points": run.n_points, "g_cosim": g,
+    return {"t_cosim_s": t_co, "cpu_cosim_s": cpu, "cosim_points": run.n_points, "g_cosim": g,
             "cosim_max_kept_diff_vs_ideal_lines_of_range": float(np.abs(g - ideal)[mask].max() / span),
             "cosim_max_kept_diff_vs_fast_of_range": float(np.abs(g - fast)[mask].max() / span),
             "cosim_max_pruned_change_of_range": float(np.abs(g - weight_conductance(weight, case["state"]))[~mask].max() / span)}
@@ -62,12 +88,12 @@ def line_resistance(m: int, weight, sparsity, r_line: float, ideal, fast, option
     cfg = replace(BENCH_CONFIG, r_line=r_line)
     _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=cfg)
     mask = case["mask"]
-    t0 = time.perf_counter()
-    final = run_array(weight, sparsity, case["state"], case["schedule"], cfg, options, backend="subprocess").state
-    t_line = time.perf_counter() - t0
+    final, t_line, cpu = _clock(lambda: run_array(weight, sparsity, case["state"], case["schedule"], cfg, options,
+                                                  backend="subprocess").state)
     g = weight_conductance(weight, final)
     span = _span(weight)
-    return {"size": m, "r_line_ohm": r_line, "klu": options.klu, "t_ngspice_line_s": t_line, "g_line": g,
+    return {"size": m, "r_line_ohm": r_line, "klu": options.klu, "t_ngspice_line_s": t_line, "cpu_ngspice_line_s": cpu,
+            "g_line": g,
             "max_kept_diff_vs_ideal_lines_of_range": float(np.abs(g - ideal)[mask].max() / span),
             "max_kept_diff_vs_fast_of_range": float(np.abs(g - fast)[mask].max() / span),
             "max_pruned_change_of_range": float(np.abs(g - weight_conductance(weight, case["state"]))[~mask].max() / span)}
@@ -146,6 +172,86 @@ def _cell(x, fmt: str) -> str:
     return "-" if x is None else format(x, fmt)
 
 
+def fidelity(m: int, weight, sparsity, args, ideal, fast, opts: SolverOptions) -> dict:
+    """Issue 18 at one size: quasi-static (lines on and ideal), co-simulation and full line deck where run."""
+    _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=BENCH_CONFIG)
+    mask, span = case["mask"], _span(weight)
+    g0 = weight_conductance(weight, case["state"])
+
+    def diff(a, b):
+        return float(np.abs(a - b)[mask].max() / span)
+
+    def pruned(g):
+        return float(np.abs(g - g0)[~mask].max() / span)
+
+    out: dict = {"size": m, "r_line_ohm": args.r_line, "cells": m * m}
+    g = {"fast": fast}
+    if m <= args.qs_max:
+        qs = quasi_static(m, weight, sparsity, args.r_line, opts)
+        qs0 = quasi_static(m, weight, sparsity, 0.0, opts)
+        g["qs"] = qs.pop("g")
+        out["quasi_static"] = {**qs, "max_kept_diff_vs_fast_of_range": diff(g["qs"], fast),
+                               "max_pruned_change_of_range": pruned(g["qs"])}
+        fast_bins = FastArray(weight, mask, n_domains=BENCH_CONFIG.bins_weight, s_init=case["s0"]).apply(
+            case["schedule"]).conductance()  # like for like: the SPICE bins as domains
+        out["quasi_static_ideal_lines"] = {"wall_s": qs0["wall_s"], "cpu_s": qs0["cpu_s"],
+                                           "max_kept_diff_vs_fast_of_range": diff(qs0["g"], fast),
+                                           "max_kept_diff_vs_fast_same_bins_of_range": diff(qs0["g"], fast_bins)}
+        if ideal is not fast:
+            out["quasi_static_ideal_lines"]["max_kept_diff_vs_ngspice_ideal_lines_of_range"] = diff(qs0["g"], ideal)
+    if m <= args.cosim_max:
+        co = cosim(m, weight, sparsity, args.r_line, ideal, fast, opts)
+        g["co"] = co.pop("g_cosim")
+        out["cosim"] = co
+    if m <= args.line_max:
+        line = line_resistance(m, weight, sparsity, args.r_line, ideal, fast, opts)
+        g["full"] = line.pop("g_line")
+        out["full_deck"] = line
+    for a, b in (("qs", "full"), ("qs", "co"), ("co", "full")):
+        if a in g and b in g:
+            out[f"{a}_vs_{b}_max_kept_diff_of_range"] = diff(g[a], g[b])
+    return out
+
+
+def plot_scaling(rows: list[dict], fid: list[dict], path: str) -> None:
+    """Time of one VAU update vs array size: full line deck, co-simulation, quasi-static, fast path."""
+    from fefet_spice.plotting import new_figure
+
+    fig, axes = new_figure(size=(5.6, 4.0))
+    ax = axes[0, 0]
+    series = [("full deck, R line (ngspice)", [(f["size"], f.get("full_deck", {}).get("t_ngspice_line_s")) for f in fid], "s-"),
+              ("co-simulation (ngspice network)", [(f["size"], f.get("cosim", {}).get("t_cosim_s")) for f in fid], "^-"),
+              ("quasi-static network, wall", [(f["size"], f.get("quasi_static", {}).get("wall_s")) for f in fid], "o-"),
+              ("quasi-static network, CPU", [(f["size"], f.get("quasi_static", {}).get("cpu_s")) for f in fid], "o--"),
+              ("ideal lines, ngspice row decks", [(r["size"], r.get("t_ngspice_rows_s")) for r in rows], "v:"),
+              ("fast path (numpy, ideal lines)", [(r["size"], r["t_fast_s"]) for r in rows], "d-")]
+    for label, pts, style in series:
+        pts = [(x, y) for x, y in pts if y is not None]
+        if pts:
+            ax.plot(*zip(*pts), style, label=label)
+    sizes = sorted({r["size"] for r in rows})
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(sizes, [f"{m}x{m}" for m in sizes])
+    for t, label in ((300, "64x64 target 5 min"), (60, "32x32 target 60 s")):
+        ax.axhline(t, color="grey", lw=0.8, ls=":")
+        ax.text(sizes[0], t * 1.1, label, fontsize=7, color="grey")
+    ax.set_xlabel("array size")
+    ax.set_ylabel("one VAU update [s]")
+    ax.set_title("One VAU update, 75 % sparse, topology B")
+    ax.legend(fontsize=7)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.2f} %"
+
+
+def _wc(d: dict | None, wall: str, cpu: str) -> str:
+    return "-" if not d else f"{d[wall]:.1f} / {d[cpu]:.1f}"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[8, 16, 32])
@@ -154,48 +260,42 @@ def main(argv=None) -> int:
     ap.add_argument("--rows-max", type=int, default=32, help="ideal-line row decks up to this size")
     ap.add_argument("--line-max", type=int, default=8,
                     help="SPICE fidelity (one deck with line resistance) up to this size")
-    ap.add_argument("--cosim-max", type=int, default=16, help="co-simulation (SPICE fidelity) up to this size")
+    ap.add_argument("--cosim-max", type=int, default=8, help="co-simulation (ngspice network) up to this size")
+    ap.add_argument("--qs-max", type=int, default=64, help="quasi-static network mode up to this size")
     ap.add_argument("--r-line", type=float, default=50.0, help="line resistance per cell segment [ohm]")
     ap.add_argument("--klu", action="store_true", help="KLU matrix solver for the line-resistance decks")
     ap.add_argument("--mac-sizes", type=int, nargs="*", default=[8, 32], help="MAC IR-drop cases")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--plot", help="write the scaling figure here (PNG; default: next to --json)")
     args = ap.parse_args(argv)
     weight = presets.nominal(presets.get("weight"))
     sparsity = presets.nominal(presets.get("sparsity"))
-    rows = []
-    print("| array | segments | ngspice, one deck [s] | ngspice, row decks [s] | fast path [ms] | speed-up (row decks) "
-          f"| max kept diff / range | pruned / kept change | co-sim, R = {args.r_line:g} ohm [s] | co-sim vs fast path "
-          f"| full deck, R = {args.r_line:g} ohm [s] | full R vs ideal lines | co-sim vs full R deck |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    rows, fid = [], []
+    opts = replace(BENCH_OPTIONS, klu=args.klu)
     for m in args.sizes:
         r = one_size(m, weight, sparsity, single_deck=m <= args.single_deck_max, rows=m <= args.rows_max)
-        line = co = co_vs_full = None
-        ideal = r.get("g_ideal", r["g_fast"])
-        opts = replace(BENCH_OPTIONS, klu=args.klu)
-        if m <= args.cosim_max:
-            co = cosim(m, weight, sparsity, args.r_line, ideal, r["g_fast"], opts)
-        if m <= args.line_max:
-            line = line_resistance(m, weight, sparsity, args.r_line, ideal, r["g_fast"], opts)
-            r["line_resistance"] = line
-            if co is not None:
-                _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=BENCH_CONFIG)
-                co_vs_full = float(np.abs(co["g_cosim"] - line.pop("g_line"))[case["mask"]].max() / _span(weight))
-                line["cosim_max_kept_diff_vs_full_of_range"] = co_vs_full
-        line and line.pop("g_line", None)
-        if co is not None:
-            co.pop("g_cosim")
-            r["cosim"] = co
         g = r.get
-        pct = (lambda x: None if x is None else 100 * x)
-        print(f"| {m}x{m} | {r['segments']} | {_cell(g('t_ngspice_single_deck_s'), '.1f')} | "
-              f"{_cell(g('t_ngspice_rows_s'), '.1f')} | {1e3 * r['t_fast_s']:.2f} | {_cell(g('speedup_vs_rows'), '.0f')}x | "
-              f"{_cell(pct(g('max_kept_err_of_range')), '.2f')} % | {_cell(g('max_pruned_change_over_mean_kept'), '.1e')} | "
-              f"{_cell(co and co['t_cosim_s'], '.1f')} | {_cell(co and 100 * co['cosim_max_kept_diff_vs_fast_of_range'], '.2f')} % | "
-              f"{_cell(line and line['t_ngspice_line_s'], '.1f')} | "
-              f"{_cell(line and 100 * line['max_kept_diff_vs_ideal_lines_of_range'], '.2f')} % | "
-              f"{_cell(co_vs_full and 100 * co_vs_full, '.2f')} % |", flush=True)
+        print(f"ideal lines {m}x{m}: {r['segments']} segments, fast path {1e3 * r['t_fast_s']:.2f} ms, ngspice one deck "
+              f"{_cell(g('t_ngspice_single_deck_s'), '.1f')} s, row decks {_cell(g('t_ngspice_rows_s'), '.1f')} s, "
+              f"max kept diff {_pct(g('max_kept_err_of_range'))} of range", flush=True)
+        f = fidelity(m, weight, sparsity, args, r.get("g_ideal", r["g_fast"]), r["g_fast"], opts)
+        f["segments"] = r["segments"]
         r.pop("g_fast"), r.pop("g_ideal", None)
         rows.append(r)
+        fid.append(f)
+    print(f"\n| array | segments | fast path [ms] | quasi-static, R = {args.r_line:g} ohm, wall / CPU [s] | network solves "
+          "| QS vs full deck | QS vs co-sim | QS vs fast path | QS ideal lines vs fast path (same bins) | full deck, wall / CPU [s] "
+          "| co-sim, wall / CPU [s] | pruned change QS / full (of range) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r, f in zip(rows, fid):
+        q, q0, fd = f.get("quasi_static"), f.get("quasi_static_ideal_lines"), f.get("full_deck")
+        print(f"| {f['size']}x{f['size']} | {f['segments']} | {1e3 * r['t_fast_s']:.2f} | {_wc(q, 'wall_s', 'cpu_s')} | "
+              f"{q['solves'] if q else '-'} | {_pct(f.get('qs_vs_full_max_kept_diff_of_range'))} | "
+              f"{_pct(f.get('qs_vs_co_max_kept_diff_of_range'))} | {_pct(q and q['max_kept_diff_vs_fast_of_range'])} | "
+              f"{_pct(q0 and q0['max_kept_diff_vs_fast_same_bins_of_range'])} | {_wc(fd, 't_ngspice_line_s', 'cpu_ngspice_line_s')} | "
+              f"{_wc(f.get('cosim'), 't_cosim_s', 'cpu_cosim_s')} | "
+              f"{_cell(q and q['max_pruned_change_of_range'], '.1e')} / {_cell(fd and fd['max_pruned_change_of_range'], '.1e')} |",
+              flush=True)
     macs = []
     if args.mac_sizes:
         print("\n| MAC array | R per segment [ohm] | max error vs sum G*V | mean error | ngspice [s] |")
@@ -205,12 +305,15 @@ def main(argv=None) -> int:
             macs.append(r)
             print(f"| {m}x{m} | {r['r_line_ohm']:g} | {100 * r['max_rel_err']:.3f} % | {100 * r['mean_rel_err']:.3f} % | "
                   f"{r['t_ngspice_s']:.1f} |", flush=True)
+    plot = args.plot or (str(Path(args.json).with_suffix(".png")) if args.json else None)
+    if plot:
+        plot_scaling(rows, fid, plot)
     if args.json:
         from fefet_spice.io.atomic import write_json
 
-        write_json(args.json, {"schema": "fefet-bench-spice/1", "options": vars(BENCH_OPTIONS),
+        write_json(args.json, {"schema": "fefet-bench-spice/2", "options": vars(BENCH_OPTIONS),
                                "bins_weight": BENCH_CONFIG.bins_weight, "bins_sparsity": BENCH_CONFIG.bins_sparsity,
-                               "results": rows, "mac_ir_drop": macs})
+                               "results": rows, "spice_fidelity": fid, "mac_ir_drop": macs, "plot": plot})
     return 0
 
 

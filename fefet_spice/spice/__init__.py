@@ -6,6 +6,9 @@
 * :mod:`.bench` — single-device testbenches (pulse trains, DC sweeps) and :func:`cell_pulse_response`.
 * :mod:`.array` — the two-FeFET cell and M x N arrays under a schedule of :mod:`fefet_spice.array.schedule`
   (VAU steps, cell-by-cell writes, pruning/regrowth, MAC reads).
+* :mod:`.cosim` — co-simulation: ngspice solves the array network with frozen polarization, numpy the domains.
+* :mod:`.quasistatic` (with :mod:`.qs_network`) — the array network solved without ngspice, one implicit step
+  per segment phase, domains advanced exactly: SPICE fidelity at 64x64 (issue 18).
 * :mod:`.energy` — write/read energies measured in ngspice (``fefet-energy/1`` JSON).
 * :mod:`.library` — the committed ``netlists/`` files (``fefet-spice netlist --all``).
 

@@ -1,0 +1,251 @@
+"""Quasi-static network mode for array operations (issue 18): SPICE electrical fidelity at 64x64 in minutes.
+
+Within a schedule segment every line voltage is constant, and the network's RC constants (50 ohm x
+0.2 fF lines, channel x gate capacitance) are far below a pulse, so every node connected to a source
+sits at the solution of the resistive network, while floating nodes (floating SPL after the pre-charge,
+the weight gate of a pruned cell behind an off sparsity FeFET, floating DILs) keep their charge and follow
+their capacitive coupling, leak and off-channel currents. Both are one implicit (backward-Euler) step of
+the network of :func:`fefet_spice.spice.array.array_deck` (:mod:`.qs_network`: same elements, values and
+channel equations, :func:`fefet_spice.model.channel.intrinsic_current`) per hold step: ``C (v - v_old) / h +
+G v + I_channel(v) + I_switch(v) = 0``, solved by Newton with a sparse LU (SuperLU) over all nodes at once.
+
+Every domain bin advances exactly (:func:`fefet_spice.spice.cosim.advance_bins`) under the drive
+``V_g - (V_d + V_s)/2`` of the step's solution; the threshold of every channel follows the new bin
+states and the switching charge ``A Ps d(mean s)`` enters the gate/drain/source charge balance (as the
+deck's ``Fpd``/``Fps`` sources), both inside the Newton iteration (the step's solution and the domain
+advance are consistent). PWL edges: a transition of ``t_edge`` is taken at its midpoint (each segment
+starts ``edge/2`` late), so the held time at each level is the deck's to first order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from ..array.schedule import Schedule
+from ..errors import ParamError, SimulatorError
+from ..model.channel import drain_current, intrinsic_current
+from ..params import FeFETParams
+from . import qs_network
+from .array import ArrayConfig, ArrayState
+from .cosim import CosimRun, advance_bins
+from .deck import SolverOptions
+from .device import binned_device
+from .qs_network import FeFETSet, Network
+
+
+@dataclass(frozen=True)
+class QSOptions:
+    """Step grid and Newton controls of the quasi-static mode."""
+
+    hold_fracs: tuple[float, ...] = (0.01, 0.1, 1.0)
+    """Ends of the implicit steps within a segment, as fractions of its held time (increasing, last 1)."""
+    v_tol: float = 1e-6
+    """Newton stops when no node voltage moves more than this [V]."""
+    max_newton: int = 60
+    """Newton iterations per step before giving up."""
+    v_limit: float = 1.0
+    """Largest node voltage change per Newton iteration [V] (limits overshoot of exponential currents)."""
+    contraction: float = 0.3
+    """Modified Newton: a factorization is reused (across iterations, and from the last step of the same
+    phase: same source values and step length) while each correction is below this fraction of the
+    previous one [-]."""
+    max_stale: int = 12
+    """Iterations on one factorization before it is renewed anyway."""
+    switching_feedback: bool = True
+    """Include the switching charge in the node charge balance."""
+
+
+LU_CACHE = 12
+"""Factorizations kept for reuse, one per phase (source values, step length), oldest dropped first."""
+FD_V = 1e-5
+"""Finite-difference step for channel current derivatives [V] (central differences)."""
+FD_DRIVE = 1e-4
+"""Finite-difference step for the derivative of the switched fraction with respect to the drive [V]."""
+
+
+def _channel(fs: FeFETSet, v: np.ndarray, vt: np.ndarray):
+    """Channel current from d to s with the contact resistance, and its derivatives with respect to V(g), V(d),
+    V(s). The deck's internal nodes are eliminated per device: ``I = f(Vg, Vd - I R/2, Vs + I R/2)`` is solved by
+    :func:`~fefet_spice.model.channel.drain_current`, and with the partials ``f_g, f_d, f_s`` of
+    :func:`~fefet_spice.model.channel.intrinsic_current` at the internal voltages,
+    ``dI/dV_x = f_x / (1 + R/2 (f_d - f_s))``."""
+    ch = fs.dev.params.channel
+    vg, vd, vs = v[fs.g], v[fs.d], v[fs.s]
+    cur = drain_current(ch, vg, vd, vt, vs)
+    rh = 0.5 * ch.r_contact
+    vd, vs = vd - rh * cur, vs + rh * cur
+
+    def f(a, b, c):
+        return intrinsic_current(ch, a, b, c, vt)
+
+    dg = (f(vg + FD_V, vd, vs) - f(vg - FD_V, vd, vs)) / (2 * FD_V)
+    dd = (f(vg, vd + FD_V, vs) - f(vg, vd - FD_V, vs)) / (2 * FD_V)
+    ds = (f(vg, vd, vs + FD_V) - f(vg, vd, vs - FD_V)) / (2 * FD_V)
+    scale = 1.0 / (1.0 + rh * (dd - ds))
+    return cur, dg * scale, dd * scale, ds * scale
+
+
+def _vt(fs: FeFETSet, s: np.ndarray) -> np.ndarray:
+    p = fs.dev.params
+    return p.vt_mid - 0.5 * p.mw * s.mean(axis=-1)
+
+
+class _Stepper:
+    """Implicit steps of one network; unknowns are the non-fixed nodes."""
+
+    def __init__(self, net: Network, qs: QSOptions):
+        self.net, self.qs = net, qs
+        free = np.ones(net.n_nodes, bool)
+        free[net.fixed] = False
+        self.free = np.flatnonzero(free)
+        self.red = np.full(net.n_nodes, -1)
+        self.red[self.free] = np.arange(len(self.free))
+        self.n_solves = 0
+        self.n_newton = 0
+        self.n_factor = 0
+        self._lu: dict[tuple, object] = {}
+        self._stamps = [self._stamp_index(fs) for fs in (net.weight, net.sparsity)]
+
+    def _stamp_index(self, fs: FeFETSet):
+        """Row/column index arrays of the channel (2 x 3) and switching (3 x 3) Jacobian stamps."""
+        ch_r = np.stack([fs.d, fs.d, fs.d, fs.s, fs.s, fs.s])
+        ch_c = np.stack([fs.g, fs.d, fs.s, fs.g, fs.d, fs.s])
+        ports = np.stack([fs.g, fs.d, fs.s])
+        sw_r = np.repeat(ports, 3, axis=0)
+        sw_c = np.tile(ports, (3, 1))
+        return ch_r, ch_c, sw_r, sw_c
+
+    def _switch(self, fs: FeFETSet, s_old: np.ndarray, v: np.ndarray, h: float):
+        """New bin states at the step's drive, and d(mean s)/d(drive) per FeFET."""
+        fe = v[fs.g] - 0.5 * (v[fs.d] + v[fs.s])
+        dt = np.array([h])
+        s_new = advance_bins(s_old, fe[:, None], dt, fs.dev)
+        if not self.qs.switching_feedback:
+            return s_new, np.zeros(len(fe))
+        s_hi = advance_bins(s_old, (fe + FD_DRIVE)[:, None], dt, fs.dev)
+        return s_new, (s_hi.mean(-1) - s_new.mean(-1)) / FD_DRIVE
+
+    def step(self, v_old: np.ndarray, fix_val: np.ndarray, fix_idx: np.ndarray, h: float, pre: float | None,
+             states: list[np.ndarray]):
+        """One implicit step of length ``h`` [s]; ``pre`` = pre-charge voltage if the SPL pre-charge is on."""
+        net, red, free = self.net, self.red, self.free
+        nn = net.n_nodes
+        a = (net.c_lin * (1.0 / h) + net.g_lin).tocsr()
+        b = net.c_lin @ v_old * (1.0 / h)
+        if pre is not None and len(net.pre):
+            diag = np.zeros(nn)
+            diag[net.pre] = qs_network.G_PRE
+            a = a + sp.diags(diag)
+            b[net.pre] += qs_network.G_PRE * pre
+        a_uu = a[free][:, free].tocsc()
+        v = v_old.copy()
+        v[fix_idx] = fix_val
+        q_old = [s.mean(-1) for s in states]
+        # phase key: identical pulses, and all gaps, start from the factorization of the same phase seen last
+        key = (float(f"{h:.6e}"), pre, fix_val.tobytes())
+        lu, last, stale = self._lu.pop(key, None), np.inf, 0
+        for it in range(self.qs.max_newton):
+            res = a @ v - b
+            rows, cols, vals = [], [], []
+            for fs, s_old, q0, (ch_r, ch_c, sw_r, sw_c) in zip((net.weight, net.sparsity), states, q_old,
+                                                             self._stamps):
+                s_new, dq = self._switch(fs, s_old, v, h)
+                cur, dg, dd, ds = _channel(fs, v, _vt(fs, s_new))
+                res += np.bincount(fs.d, cur, nn) - np.bincount(fs.s, cur, nn)
+                der = np.stack([dg, dd, ds])
+                rows += [ch_r.ravel(), sw_r.ravel()]
+                cols += [ch_c.ravel(), sw_c.ravel()]
+                vals.append(np.concatenate([der, -der]).ravel())
+                fp = fs.dev.params.ferro
+                k = fp.area * fp.ps / h
+                i_sw = k * (s_new.mean(-1) - q0)
+                res += np.bincount(fs.g, i_sw, nn) - np.bincount(fs.d, 0.5 * i_sw, nn) - np.bincount(fs.s, 0.5 * i_sw, nn)
+                w = np.array([1.0, -0.5, -0.5])
+                vals.append((np.outer(w, w).reshape(9, 1) * (k * dq)[None, :]).ravel())
+            if lu is None:
+                r, c, x = red[np.concatenate(rows)], red[np.concatenate(cols)], np.concatenate(vals)
+                keep = (r >= 0) & (c >= 0)
+                jac = a_uu + sp.csc_matrix((x[keep], (r[keep], c[keep])), shape=a_uu.shape)
+                try:
+                    lu = splu(jac, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0)
+                except RuntimeError as exc:
+                    raise SimulatorError(f"quasi-static network: singular Jacobian ({exc})") from exc
+                self.n_factor += 1
+                stale = 0
+            dv = lu.solve(-res[free])
+            self.n_newton += 1
+            if it:  # the first correction is the (nearly linear) response to the new source values
+                dv = np.clip(dv, -self.qs.v_limit, self.qs.v_limit)
+            v[free] += dv
+            change = np.abs(dv).max()
+            if change < self.qs.v_tol:
+                break
+            stale += 1
+            if change > self.qs.contraction * last or stale >= self.qs.max_stale:
+                lu = None  # the Jacobian has moved on: factor it anew
+            last = change
+        else:
+            raise SimulatorError(f"quasi-static network: Newton did not converge in {self.qs.max_newton} "
+                                 f"iterations (last change {np.abs(dv).max():.3g} V)")
+        self.n_solves += 1
+        self._lu[key] = lu
+        while len(self._lu) > LU_CACHE:
+            self._lu.pop(next(iter(self._lu)))
+        final = [self._switch(fs, s, v, h)[0] for fs, s in zip((net.weight, net.sparsity), states)]
+        return v, final
+
+
+def _segment_holds(sched: Schedule, options: SolverOptions) -> np.ndarray:
+    """Held time of every segment [s]: each transition is taken at the middle of its PWL edge."""
+    dt = np.asarray(sched.dt, dtype=float)
+    edge_eff = max(options.t_edge, 1e-8 * float(dt.sum()))
+    edge = np.minimum(edge_eff, 0.25 * dt)
+    lines = [sched.bl, sched.dol] + ([] if sched.dil_float else [sched.dil]) + ([] if sched.spl is None else [sched.spl])
+    change = np.zeros(len(dt), bool)
+    change[1:] = np.any(np.concatenate([np.diff(x, axis=1) != 0 for x in lines]), axis=0)
+    shift = np.where(change, 0.5 * edge, 0.0)
+    return dt - shift + np.append(shift[1:], 0.0)
+
+
+def run_array_quasistatic(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sched: Schedule,
+                          cfg: ArrayConfig = ArrayConfig(), options: SolverOptions = SolverOptions(),
+                          backend: str = "auto", qs: QSOptions = QSOptions()) -> CosimRun:
+    """One array operation in the quasi-static network mode; same arguments and result as
+    :func:`fefet_spice.spice.cosim.run_array_cosim`. Of ``options`` only ``t_edge`` is used (the PWL edges the
+    deck would have); ``backend`` is unused (no simulator process); ``qs`` sets the step grid and Newton.
+
+    ``state`` is not modified; the result's ``state`` is the state after the operation (chain operations by
+    passing it on). Every operation starts, as the deck (``uic``), with all nodes at 0 V. ``time`` holds the
+    end time of every implicit step, ``n_points`` the number of network solves."""
+    for p in (wparams, sparams):
+        if p.ferro.beta != 1.0:
+            raise ParamError(f"{p.name}: the quasi-static mode advances domains with beta = 1 kinetics; "
+                             f"got beta = {p.ferro.beta:g} (use run_array)")
+    m, n = state.shape
+    if sched.shape != (m, n):
+        raise ParamError(f"schedule is for a {sched.shape} array, state is {m}x{n}")
+    wdev, sdev = binned_device(wparams, cfg.bins_weight), binned_device(sparams, cfg.bins_sparsity)
+    net = qs_network.build(wdev, sdev, m, n, sched, cfg)
+    stepper = _Stepper(net, qs)
+    holds = _segment_holds(sched, options)
+    fracs = np.asarray(qs.hold_fracs, dtype=float)
+    if fracs.ndim != 1 or not len(fracs) or fracs[-1] != 1.0 or np.any(np.diff(fracs) <= 0) or fracs[0] <= 0:
+        raise ParamError(f"QSOptions.hold_fracs must increase to 1, got {qs.hold_fracs!r}")
+    v = np.zeros(net.n_nodes)
+    states = [state.weight.reshape(m * n, -1).copy(), state.sparsity.reshape(m * n, -1).copy()]
+    times, t = [], 0.0
+    for k, hold in enumerate(holds):
+        idx, val = qs_network.source_values(net, sched, k, 1.0)
+        pre = sched.v_spl_pre if (sched.spl is None and t + 0.5 * hold <= sched.t_pre) else None
+        prev = 0.0
+        for f in fracs:
+            h = (f - prev) * hold
+            prev = f
+            v, states = stepper.step(v, val, idx, h, pre, states)
+            t += h
+            times.append(t)
+    new = ArrayState(states[0].reshape(state.weight.shape), states[1].reshape(state.sparsity.shape))
+    return CosimRun(state=new, time=np.array(times), n_points=stepper.n_solves)

@@ -1,0 +1,118 @@
+"""Quasi-static network mode (issue 18) held to the full ngspice deck and to the numpy fast path."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from fefet_spice.array import FastArray, row_column_vau
+from fefet_spice.errors import ParamError
+from fefet_spice.spice.array import ArrayConfig, ArrayState, initial_state, run_array, weight_conductance
+from fefet_spice.spice.deck import SolverOptions
+from fefet_spice.spice.library import vau_deck
+from fefet_spice.spice.quasistatic import QSOptions, run_array_quasistatic
+
+CFG = ArrayConfig(bins_weight=8, bins_sparsity=1)
+OPTS = SolverOptions(reltol=3e-3, t_edge=1e-8)
+
+
+def _span(w) -> float:
+    g = weight_conductance(w, ArrayState(np.array([[[1.0]], [[-1.0]]]), np.ones((2, 1, 1))))
+    return float(g[0, 0] - g[1, 0])
+
+
+def _same_conclusions(g0, outs, mask):
+    """Pruned cells move < 1 % of the kept cells' mean change; sparsity FeFETs undisturbed."""
+    for st in outs:
+        g = weight_conductance(*st)
+        kept = np.abs(g - g0)[mask].mean()
+        assert np.abs(g - g0)[~mask].max() < 0.01 * kept
+        s = st[1].sparsity.mean(-1)
+        assert np.all(s[mask] > 0.99) and np.all(s[~mask] < -0.99)
+
+
+def _qs_vs_full(weight, sparsity, m: int, r_line: float = 50.0):
+    cfg = replace(CFG, r_line=r_line)
+    _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=cfg)
+    mask, state, sched = case["mask"], case["state"], case["schedule"]
+    before = state.copy()
+    qs = run_array_quasistatic(weight, sparsity, state, sched, cfg, OPTS).state
+    assert np.array_equal(state.weight, before.weight)  # the input state is not modified
+    full = run_array(weight, sparsity, state, sched, cfg, OPTS, backend="subprocess").state
+    span = _span(weight)
+    g0, g_qs, g_full = (weight_conductance(weight, s) for s in (state, qs, full))
+    assert np.abs(g_full - g0)[mask].mean() > 0.02 * span  # the update really writes
+    err = np.abs(g_qs - g_full)[mask] / span
+    assert err.max() < 0.01, f"quasi-static differs from the full deck by up to {err.max():.4f} of range"
+    _same_conclusions(g0, [(weight, qs), (weight, full)], mask)
+
+
+def test_quasistatic_matches_full_deck_4x4(weight, sparsity):
+    _qs_vs_full(weight, sparsity, 4)
+
+
+@pytest.mark.slow
+def test_quasistatic_matches_full_deck_8x8(weight, sparsity):
+    _qs_vs_full(weight, sparsity, 8)
+
+
+def test_quasistatic_half_select_same_conclusion_as_full_deck(weight, sparsity):
+    """One column written with 4 pulses through 50 ohm lines: in both modes the selected column moves by
+    more than a level (1/16 of range) and the half-selected columns by less than half a level."""
+    m, n = 2, 3
+    op = weight.op
+    sched = row_column_vau(np.zeros(m, int), np.array([4, 0, 0]), op.v_pulse_up, op.v_pulse_dn, op.t_pulse, op.t_gap)
+    cfg = replace(CFG, r_line=50.0)
+    state = initial_state(m, n, np.ones((m, n), bool), cfg, s_weight=-0.3)
+    g0 = weight_conductance(weight, state)
+    level = _span(weight) / 16
+    outs = [run_array_quasistatic(weight, sparsity, state, sched, cfg, OPTS).state,
+            run_array(weight, sparsity, state, sched, cfg, OPTS, backend="subprocess").state]
+    g_qs, g_full = (weight_conductance(weight, s) for s in outs)
+    for g in (g_qs, g_full):
+        assert np.all(g[:, 0] - g0[:, 0] > level) and np.abs(g[:, 1:] - g0[:, 1:]).max() < 0.5 * level
+    assert np.abs(g_qs - g_full).max() < 0.01 * 16 * level
+
+
+def test_quasistatic_ideal_lines_match_fast_path(weight, sparsity):
+    """With ideal lines (r_line = 0) every kept gate follows its BL through the sparsity FeFET, as the fast
+    path assumes: 8x8 VAU update within 1 % of range of FastArray on the same bins; pruned cells stay put."""
+    m = 8
+    _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=CFG)
+    mask, state, sched = case["mask"], case["state"], case["schedule"]
+    g_qs = weight_conductance(weight, run_array_quasistatic(weight, sparsity, state, sched, CFG, OPTS).state)
+    g_fast = FastArray(weight, mask, n_domains=CFG.bins_weight, s_init=case["s0"]).apply(sched).conductance()
+    span = _span(weight)
+    assert np.abs(g_qs - g_fast)[mask].max() < 0.01 * span
+    assert np.abs(g_qs - weight_conductance(weight, state))[~mask].max() < 1e-6 * span
+
+
+def test_quasistatic_floating_gate_follows_charge_conservation(weight, sparsity):
+    """A pruned cell's weight gate floats: with the sparsity FeFET off it is coupled to DIL/DOL by the gate
+    capacitance only, so one up-pulse of the selected-column scheme leaves the weight (almost) unchanged,
+    while the same cell kept switches; the finer step grid agrees with the default one."""
+    op = weight.op
+    sched = row_column_vau(np.zeros(1, int), np.array([2]), op.v_pulse_up, op.v_pulse_dn, op.t_pulse, op.t_gap)
+    cfg = replace(CFG, r_line=50.0)
+    out = {}
+    for kept in (True, False):
+        state = initial_state(1, 1, kept, cfg, s_weight=-0.3)
+        for fr in ((0.02, 1.0), (0.002, 0.02, 0.2, 1.0)):
+            run = run_array_quasistatic(weight, sparsity, state, sched, cfg, OPTS, qs=QSOptions(hold_fracs=fr))
+            out[kept, len(fr)] = weight_conductance(weight, run.state)[0, 0] - weight_conductance(weight, state)[0, 0]
+    span = _span(weight)
+    assert out[True, 2] > 0.02 * span and abs(out[False, 2]) < 1e-4 * out[True, 2]
+    assert abs(out[True, 2] - out[True, 4]) < 0.005 * span
+
+
+def test_quasistatic_rejects_bad_input(weight, sparsity):
+    _, case = vau_deck(weight, sparsity, 2, 2, seed=1, cfg=CFG)
+    beta = replace(weight, ferro=replace(weight.ferro, beta=1.5))
+    with pytest.raises(ParamError, match="beta"):
+        run_array_quasistatic(beta, sparsity, case["state"], case["schedule"], CFG)
+    with pytest.raises(ParamError, match="hold_fracs"):
+        run_array_quasistatic(weight, sparsity, case["state"], case["schedule"], CFG, qs=QSOptions(hold_fracs=(0.5,)))
+    small = ArrayState(case["state"].weight[:1], case["state"].sparsity[:1])
+    with pytest.raises(ParamError, match="schedule"):
+        run_array_quasistatic(weight, sparsity, small, case["schedule"], CFG)
