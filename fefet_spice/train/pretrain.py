@@ -46,19 +46,69 @@ def _record(epoch, losses, wq, data) -> dict:
             "fit_error_active": None, "fit_error_all": None, "fit_error_dense": None, "lr": None, "events": []}
 
 
-def pretrain(data, sch, rng: np.random.Generator, on_epoch=None) -> tuple[list, list, list]:
-    """Returns the ``pretrain_bits`` weights (what is transferred), the float shadow weights (the dense
-    software reference) and the epoch records."""
-    w = msnet.init_weights(rng)
+def _adam_passes(w, data, sch, rng, passes: int, mask=None, prune_to=None) -> list:
+    """``passes`` passes of mini-batch Adam (fresh moments, cosine step from ``prune_aware_lr``) on the float
+    shadow weights ``w`` (in place). ``mask`` (list of bool arrays or None): weights outside stay 0.
+    ``prune_to`` (per-layer final sparsity): magnitude pruning at the start of every pass in the first
+    ``prune_ramp`` of the passes, sparsity rising as 1 - (1 - p)^3 (Zhu & Gupta), then fine-tuning."""
     m = [np.zeros_like(a) for a in w]
     v = [np.zeros_like(a) for a in w]
     n = len(data.y_train)
-    per_pass = -(-n // sch.pretrain_batch)
-    total = sch.pretrain_epochs * sch.pretrain_passes * per_pass
-    t, records = 0, []
+    total = passes * -(-n // sch.pretrain_batch)
+    ramp = max(1, int(round(sch.prune_ramp * passes))) if prune_to is not None else 0
+    t, losses = 0, []
+    for p in range(passes):
+        if p < ramp:
+            frac = 1 - (1 - (p + 1) / ramp) ** 3
+            mask = [_magnitude_mask(a, frac * s) for a, s in zip(w, prune_to)]
+        if mask is not None:
+            w[:] = [a * k for a, k in zip(w, mask)]
+        order = rng.permutation(n)
+        x = shift_images(data.x_train, sch.augment_shift, rng)
+        for s in range(0, n, sch.pretrain_batch):
+            idx = order[s: s + sch.pretrain_batch]
+            wq = [quantize(a, sch.pretrain_bits) for a in w]
+            loss, grads, _ = msnet.loss_and_grads(wq, x[idx], data.y_train[idx])
+            losses.append(loss)
+            t += 1
+            lr = sch.prune_aware_lr * 0.5 * (1 + np.cos(np.pi * t / total))
+            for i, g in enumerate(grads):
+                g = g + sch.l1 * np.sign(w[i]) + 2 * sch.l2 * w[i]
+                m[i] = sch.beta1 * m[i] + (1 - sch.beta1) * g
+                v[i] = sch.beta2 * v[i] + (1 - sch.beta2) * g * g
+                mh, vh = m[i] / (1 - sch.beta1 ** t), v[i] / (1 - sch.beta2 ** t)
+                w[i] = w[i] - lr * mh / (np.sqrt(vh) + EPS)
+                if mask is not None:
+                    w[i] = w[i] * mask[i]
+    return losses
+
+
+def _magnitude_mask(w: np.ndarray, sparsity: float) -> np.ndarray:
+    """Keep all but the ``sparsity`` fraction of smallest-|w| entries (stable order)."""
+    k = int(round(sparsity * w.size))
+    keep = np.ones(w.size, dtype=bool)
+    keep[np.argsort(np.abs(w).ravel(), kind="stable")[:k]] = False
+    return keep.reshape(w.shape)
+
+
+def pretrain(data, sch, rng: np.random.Generator, on_epoch=None) -> tuple[list, list, list]:
+    """Returns the ``pretrain_bits`` weights (what is transferred), the dense float shadow weights (the
+    dense software reference) and the epoch records. With ``prune_aware_passes`` > 0 the last
+    pretraining epoch adds that many passes of software magnitude pruning with fine-tuning to the
+    schedule's final per-layer targets, starting from the converged dense weights (which stay the
+    dense reference); the transferred weights are then the pruned ones."""
+    w = msnet.init_weights(rng)
+    passes = sch.pretrain_passes
+    records = []
+    m = [np.zeros_like(a) for a in w]
+    v = [np.zeros_like(a) for a in w]
+    n = len(data.y_train)
+    total = sch.pretrain_epochs * passes * -(-n // sch.pretrain_batch)
+    t = 0
+    dense = None
     for epoch in range(1, sch.pretrain_epochs + 1):
         losses = []
-        for _ in range(sch.pretrain_passes):
+        for _ in range(passes):
             order = rng.permutation(n)
             x = shift_images(data.x_train, sch.augment_shift, rng)
             for s in range(0, n, sch.pretrain_batch):
@@ -74,8 +124,16 @@ def pretrain(data, sch, rng: np.random.Generator, on_epoch=None) -> tuple[list, 
                     v[i] = sch.beta2 * v[i] + (1 - sch.beta2) * g * g
                     mh, vh = m[i] / (1 - sch.beta1 ** t), v[i] / (1 - sch.beta2 ** t)
                     w[i] = w[i] - lr * mh / (np.sqrt(vh) + EPS)
+        if epoch == sch.pretrain_epochs and sch.prune_aware_passes > 0:
+            dense = [a.copy() for a in w]
+            targets = sch.layer_targets(sch.prune_targets[-1]) if sch.prune_targets else [0.0] * len(w)
+            losses += _adam_passes(w, data, sch, rng, sch.prune_aware_passes, prune_to=targets)
         rec = _record(epoch, losses, [quantize(a, sch.pretrain_bits) for a in w], data)
+        if dense is not None:
+            per = [float((a == 0).mean()) for a in w]
+            rec["layer_sparsity"] = per
+            rec["sparsity"] = float(sum((a == 0).sum() for a in w) / msnet.n_weights())
         records.append(rec)
         if on_epoch:
             on_epoch(rec)
-    return [quantize(a, sch.pretrain_bits) for a in w], w, records
+    return [quantize(a, sch.pretrain_bits) for a in w], (dense if dense is not None else w), records

@@ -53,6 +53,16 @@ class Schedule:
     1e-3, 3e-3, 1e-2: weights that pruning removes are already small) [-]."""
     l2: float = 1e-4
     """L2 regularization weight of the pretraining [-]."""
+    prune_aware_passes: int = 0
+    """Pruning-aware pretraining (software, before transfer): passes added to the last pretraining
+    epoch in which the converged dense weights are magnitude-pruned to the final per-layer targets and
+    fine-tuned with shift augmentation (0: off). The dense weights before them stay the dense
+    software reference; the on-chip pruning schedule runs unchanged [-]."""
+    prune_aware_lr: float = 0.003
+    """Adam step at the start of the pruning-aware passes (cosine to 0 over them) [weight units]."""
+    prune_ramp: float = 0.5
+    """Fraction of the pruning-aware passes over which software sparsity rises (cubic) to the final
+    per-layer targets; the rest fine-tune the pruned network [fraction]."""
     epochs: int = 57
     """Last epoch; on-chip epochs are pretrain_epochs+1 .. epochs [-]."""
     steps_per_epoch: int = 5
@@ -187,7 +197,8 @@ _INT_LISTS = ("prune_epochs",)
 # (low, high, low open?) per numeric field: values outside make training meaningless or unbounded in time.
 RANGES: dict[str, tuple[float, float, bool]] = {
     "pretrain_epochs": (1, 10_000, False), "pretrain_bits": (2, 16, False), "pretrain_lr": (0, 10, True),
-    "pretrain_batch": (1, 100_000, False), "l1": (0, 10, False), "l2": (0, 10, False),
+    "pretrain_batch": (1, 100_000, False), "l1": (0, 10, False),
+    "prune_aware_passes": (0, 10_000, False), "prune_aware_lr": (0, 10, True), "prune_ramp": (0, 1, True), "l2": (0, 10, False),
     "epochs": (2, 10_000, False), "steps_per_epoch": (1, 1_000, False), "lr": (0, 1_000, True),
     "beta1": (0, 0.9999, False), "beta2": (0, 0.999999, False), "levels": (2, 4096, False),
     "max_layer_sparsity": (0, 1, False), "overprune_epoch": (0, 10_000, False),
