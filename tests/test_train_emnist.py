@@ -134,3 +134,22 @@ def test_pipeline_training_stage_uses_emnist_and_says_so(tmp_path, shared_dir):
     assert "emnist-npz" in res.summary["key_figure"]["label"]
     doc = json.loads((tmp_path / "train_vau.json").read_text())
     assert doc["classes"] == list("aeprs") and doc["dense_software_accuracy"] > 0.6
+
+
+def test_pruning_aware_pretraining_reaches_layer_targets_and_keeps_the_dense_reference():
+    from dataclasses import replace
+
+    from fefet_spice.train.pretrain import pretrain
+
+    ds = data.load("digits", seed=0, n_train=10, n_test=5)
+    sch = replace(schedule.Schedule(), pretrain_epochs=2, pretrain_passes=1, prune_aware_passes=4)
+    wq, dense, rec = pretrain(ds, sch, np.random.default_rng(3))
+    for w, target in zip(wq, sch.layer_targets(sch.prune_targets[-1])):
+        assert (w == 0).mean() == pytest.approx(target, abs=1 / w.size)
+    assert rec[-1]["sparsity"] == pytest.approx(sch.prune_targets[-1], abs=0.01) and rec[0]["sparsity"] == 0
+    # the dense reference is the converged dense network, exactly as without the pruning-aware passes
+    _, dense_off, _ = pretrain(ds, replace(sch, prune_aware_passes=0), np.random.default_rng(3))
+    for a, b in zip(dense, dense_off):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ParamError, match="prune_ramp"):
+        schedule.from_dict({"prune_ramp": 0})
