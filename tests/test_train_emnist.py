@@ -153,3 +153,27 @@ def test_pruning_aware_pretraining_reaches_layer_targets_and_keeps_the_dense_ref
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ParamError, match="prune_ramp"):
         schedule.from_dict({"prune_ramp": 0})
+
+
+def test_pruned_pretrained_network_survives_the_first_on_chip_epoch():
+    """Issue 12: with pruning-aware pretraining and the 0.3-pulse on-chip step the array keeps what the
+    (already sparse) pretrained network had at the first on-chip epoch (the old 1-pulse step on a dense
+    transfer lost 6-9 points there on digits). Reduced schedule, weight-preset LUT, two seeds."""
+    from dataclasses import replace
+
+    from fefet_spice import presets
+    from fefet_spice.characterize import lut_from_model
+    from fefet_spice.train import trainer
+
+    lut = lut_from_model(presets.get("weight"))
+    sch = schedule.Schedule(pretrain_epochs=5, epochs=12, prune_epochs=(6, 7, 8, 9), pretrain_passes=3,
+                            prune_aware_passes=6)
+    assert replace(schedule.Schedule(), **schedule.PAPER_AS_FIRST_REPRODUCED).prune_aware_passes == 0
+    for seed in (0, 1):
+        ds = data.load("digits", seed=seed)
+        new = trainer.train(ds, lut, "vau", sch, seed=seed)["epochs"]
+        old = trainer.train(ds, lut, "vau", replace(sch, prune_aware_passes=0, lr=1.0), seed=seed)["epochs"]
+        assert new[4]["sparsity"] == pytest.approx(0.742, abs=0.01) and old[4]["sparsity"] == 0
+        assert new[5]["accuracy"] >= new[4]["accuracy"] - 0.02
+        assert new[5]["accuracy"] > old[5]["accuracy"] + 0.03
+        assert new[-1]["sparsity"] == pytest.approx(0.742, abs=0.01)
