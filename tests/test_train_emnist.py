@@ -174,6 +174,7 @@ def test_pruned_pretrained_network_survives_the_first_on_chip_epoch():
         new = trainer.train(ds, lut, "vau", sch, seed=seed)["epochs"]
         old = trainer.train(ds, lut, "vau", replace(sch, prune_aware_passes=0, lr=1.0), seed=seed)["epochs"]
         assert new[4]["sparsity"] == pytest.approx(0.742, abs=0.01) and old[4]["sparsity"] == 0
+        assert "software pruning" in new[4]["events"][0] and old[4]["events"] == []
         assert new[5]["accuracy"] >= new[4]["accuracy"] - 0.02
         assert new[5]["accuracy"] > old[5]["accuracy"] + 0.03
         assert new[-1]["sparsity"] == pytest.approx(0.742, abs=0.01)

@@ -134,6 +134,7 @@ def pretrain(data, sch, rng: np.random.Generator, on_epoch=None) -> tuple[list, 
         if dense is not w:
             rec["layer_sparsity"] = [float((a == 0).mean()) for a in w]
             rec["sparsity"] = float(sum(int((a == 0).sum()) for a in w) / msnet.n_weights())
+            rec["events"] = [f"software pruning {rec['sparsity']:.3f} (pruning-aware pretraining, before transfer)"]
         records.append(rec)
         if on_epoch:
             on_epoch(rec)
