@@ -8,10 +8,11 @@ to 52.3 / 63.7 / 66.8 / 74.2 % at epochs 11 / 17 / 23 / 26, to epoch 57. Changed
 epoch is ``pretrain_passes`` passes with one-pixel shift augmentation and a cosine step, so dense MSNet
 converges (``dense_software_accuracy``); stronger L1; pruning-aware pretraining (software magnitude
 pruning to the final per-layer targets with fine-tuning, before transfer; :mod:`.pretrain`); the
-on-chip step decays from ``lr`` (0.3 pulses) to ``lr_final``; Adam's second moment is one per layer (the update keeps the momentum's direction, so
-its VAU fit is a descent direction); the G+ and G- arrays get their own VAU operators; the paper's over-pruning (+12.7 % at 29) and
-regrowth (12.5 % at 38, by gradient momentum) are available (``overprune_epoch``, ``regrow_epoch``)
-but off, since they cost accuracy on held-out images.
+on-chip step decays from ``lr`` (0.3 pulses) to ``lr_final``; Adam's second moment is one per layer
+(the update keeps the momentum's direction, so its VAU fit is a descent direction); the G+ and G-
+arrays get their own VAU operators; the paper's over-pruning (+12.7 % at 29) and regrowth (12.5 % at
+38, by gradient momentum) are available (``overprune_epoch``, ``regrow_epoch``) but off, since they
+cost accuracy on held-out images.
 
 Per-layer pruning targets: an overall target ``t`` gives layer ``l`` the fraction
 ``layer_shares[l] * t / prune_targets[-1]`` (capped at ``max_layer_sparsity``); the default shares
@@ -73,7 +74,7 @@ class Schedule:
     lr: float = 0.3
     """On-chip Adam step at the first on-chip epoch (selected on held-out EMNIST training images: over
     2 / 1 / 0.5 without, over 1 / 0.5 / 0.3 / 0.1 with pruning-aware pretraining, whose already sparse
-    network a 1-pulse step knocks back 10-30 points at the first on-chip epoch) [nominal device pulses]."""
+    network a 1-pulse step knocks back 15-25 points at the first on-chip epoch) [nominal device pulses]."""
     lr_final: float = 0.1
     """On-chip Adam step at the last epoch; cosine from ``lr`` at the first on-chip epoch [pulses]."""
     onchip_augment: bool = False
@@ -200,8 +201,8 @@ _INT_LISTS = ("prune_epochs",)
 # (low, high, low open?) per numeric field: values outside make training meaningless or unbounded in time.
 RANGES: dict[str, tuple[float, float, bool]] = {
     "pretrain_epochs": (1, 10_000, False), "pretrain_bits": (2, 16, False), "pretrain_lr": (0, 10, True),
-    "pretrain_batch": (1, 100_000, False), "l1": (0, 10, False),
-    "prune_aware_passes": (0, 10_000, False), "prune_aware_lr": (0, 10, True), "prune_ramp": (0, 1, True), "l2": (0, 10, False),
+    "pretrain_batch": (1, 100_000, False), "l1": (0, 10, False), "l2": (0, 10, False),
+    "prune_aware_passes": (0, 10_000, False), "prune_aware_lr": (0, 10, True), "prune_ramp": (0, 1, True),
     "epochs": (2, 10_000, False), "steps_per_epoch": (1, 1_000, False), "lr": (0, 1_000, True),
     "beta1": (0, 0.9999, False), "beta2": (0, 0.999999, False), "levels": (2, 4096, False),
     "max_layer_sparsity": (0, 1, False), "overprune_epoch": (0, 10_000, False),
