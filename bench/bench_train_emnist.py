@@ -8,11 +8,18 @@ training images. Two protocols:
   ``n_train``) are the evaluation set; the test split is never read. All schedule choices were made so.
 * default (reported figures): the test split, 100 per class.
 
+``--validation --n-train 105`` selects for the all-images protocol (``--n-train 130``): every class
+keeps 105 of its 132 training images and the other 27 are the evaluation set; each seed draws its own
+split (repeated random holdout), so seeds 0..5 rotate which images are held out.
+``--set KEY=VALUE`` (repeatable) overrides a schedule field (JSON value) for a selection sweep;
+``--seeds 0,1,2`` picks the seeds.
+
 Per case: final accuracy of vau and float (mean, std, per seed), final sparsity, dense software accuracy,
 RBF-SVM and logistic-regression references on the same training images (raw and with the same shift
 augmentation as MSNet: every whole-pixel shift within ``augment_shift``), the VAU fit error by pruning level, and the wall time of
 one vau run on one core (median of 3). Run:
-``nice .venv/bin/python bench/bench_train_emnist.py [--validation] [--quick] [--json F]``.
+``nice .venv/bin/python bench/bench_train_emnist.py [--validation [--n-train N]] [--set K=V] [--seeds S]
+[--quick] [--json F]``.
 """
 from __future__ import annotations
 
@@ -30,7 +37,7 @@ import numpy as np  # noqa: E402
 
 from fefet_spice.lut.native import load_lut  # noqa: E402
 from fefet_spice.train import data, trainer  # noqa: E402
-from fefet_spice.train.schedule import Schedule  # noqa: E402
+from fefet_spice.train.schedule import Schedule, from_dict  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NPZ = ROOT.parent / "shared" / "data" / "emnist_letters_aeprs.npz"
@@ -69,14 +76,14 @@ def fit_by_sparsity(res) -> list[dict]:
             for s, g in sorted(groups.items())]
 
 
-def case(lut, n_train: int, seeds, validation: bool) -> dict:
+def case(lut, n_train: int, seeds, validation: bool, sch: Schedule | None = None) -> dict:
     rows = {"vau": [], "float": []}
     dense, refs, fits, sparsity = [], [], [], []
     for s in seeds:
         ds = data.load(f"emnist-npz:{NPZ}", seed=s, n_train=n_train, validation=validation)
         refs.append(references(ds))
         for rule in rows:
-            res = trainer.train(ds, lut, rule, Schedule(), seed=s)
+            res = trainer.train(ds, lut, rule, sch or Schedule(), seed=s)
             rows[rule].append(res["final_accuracy"])
             if rule == "vau":
                 dense.append(res["dense_software_accuracy"])
@@ -96,28 +103,43 @@ def case(lut, n_train: int, seeds, validation: bool) -> dict:
             "fit_error_by_sparsity": fit_levels}
 
 
-def wall_time(lut, repeats: int = 3) -> dict:
+def wall_time(lut, repeats: int = 3, sch: Schedule | None = None) -> dict:
     ds = data.load(f"emnist-npz:{NPZ}", seed=0)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        trainer.train(ds, lut, "vau", Schedule(), seed=0)
+        trainer.train(ds, lut, "vau", sch or Schedule(), seed=0)
         times.append(time.perf_counter() - t0)
-    return {"rule": "vau", "epochs": Schedule().epochs, "median_s": statistics.median(times), "times_s": times,
+    return {"rule": "vau", "epochs": (sch or Schedule()).epochs, "median_s": statistics.median(times), "times_s": times,
             "target_s": 20.0}
+
+
+def _arg(name: str, default=None, many: bool = False):
+    vals = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == name]
+    return vals if many else (vals[-1] if vals else default)
+
+
+def schedule_from_args() -> Schedule:
+    """The default schedule with every ``--set KEY=VALUE`` (JSON value) applied."""
+    over = {}
+    for item in _arg("--set", many=True):
+        key, _, val = item.partition("=")
+        over[key] = json.loads(val)
+    return from_dict({**Schedule().to_dict(), **over}, "--set")
 
 
 if __name__ == "__main__":
     if not NPZ.is_file():
         sys.exit(f"{NPZ} is absent: this benchmark needs the shared EMNIST letters")
     quick, validation = "--quick" in sys.argv, "--validation" in sys.argv
-    seeds = (0, 1) if quick else (0, 1, 2, 3, 4)
+    seeds = tuple(int(v) for v in _arg("--seeds", "0,1" if quick else "0,1,2,3,4").split(","))
+    sch = schedule_from_args()
     lut = load_lut(LUT)
-    sizes = (50,) if validation else (50, 130)
+    sizes = (int(_arg("--n-train", 50)),) if validation else (50, 130)
     out = {"dataset": f"emnist-npz:{NPZ.name}", "lut": "luts/weight_ref", "seeds": list(seeds),
-           "schedule": Schedule().to_dict(), "cases": [case(lut, n, seeds, validation) for n in sizes]}
+           "schedule": sch.to_dict(), "cases": [case(lut, n, seeds, validation, sch) for n in sizes]}
     if not validation:
-        out["wall_time"] = wall_time(lut, 1 if quick else 3)
+        out["wall_time"] = wall_time(lut, 1 if quick else 3, sch)
     text = json.dumps(out, indent=1)
     if "--json" in sys.argv:
         Path(sys.argv[sys.argv.index("--json") + 1]).write_text(text + "\n")

@@ -6,11 +6,13 @@ full-batch Adam with 5-bit weights (differential pairs of 16-level cells), magni
 to 52.3 / 63.7 / 66.8 / 74.2 % at epochs 11 / 17 / 23 / 26, to epoch 57. Changed for real EMNIST letters
 (issue 12; every choice made on held-out *training* images, never on the test split): a pretraining
 epoch is ``pretrain_passes`` passes with one-pixel shift augmentation and a cosine step, so dense MSNet
-converges (``dense_software_accuracy``); stronger L1; the on-chip step decays from ``lr`` to
-``lr_final``; Adam's second moment is one per layer (the update keeps the momentum's direction, so
-its VAU fit is a descent direction); the G+ and G- arrays get their own VAU operators; the paper's over-pruning (+12.7 % at 29) and
-regrowth (12.5 % at 38, by gradient momentum) are available (``overprune_epoch``, ``regrow_epoch``)
-but off, since they cost accuracy on held-out images.
+converges (``dense_software_accuracy``); stronger L1; pruning-aware pretraining (software magnitude
+pruning to the final per-layer targets with fine-tuning, before transfer; :mod:`.pretrain`); the
+on-chip step decays from ``lr`` (0.3 pulses) to ``lr_final``; Adam's second moment is one per layer
+(the update keeps the momentum's direction, so its VAU fit is a descent direction); the G+ and G-
+arrays get their own VAU operators; the paper's over-pruning (+12.7 % at 29) and regrowth (12.5 % at
+38, by gradient momentum) are available (``overprune_epoch``, ``regrow_epoch``) but off, since they
+cost accuracy on held-out images.
 
 Per-layer pruning targets: an overall target ``t`` gives layer ``l`` the fraction
 ``layer_shares[l] * t / prune_targets[-1]`` (capped at ``max_layer_sparsity``); the default shares
@@ -53,14 +55,26 @@ class Schedule:
     1e-3, 3e-3, 1e-2: weights that pruning removes are already small) [-]."""
     l2: float = 1e-4
     """L2 regularization weight of the pretraining [-]."""
+    prune_aware_passes: int = 40
+    """Pruning-aware pretraining (software, before transfer): passes added to the last pretraining
+    epoch in which the converged dense weights are magnitude-pruned to the final per-layer targets and
+    fine-tuned with shift augmentation (0: off; selected over 0 / 20 / 40 on held-out training images
+    at 50 and 105 per class). The dense weights before them stay the dense software reference; the
+    on-chip pruning schedule runs unchanged [-]."""
+    prune_aware_lr: float = 0.003
+    """Adam step at the start of the pruning-aware passes (cosine to 0 over them) [weight units]."""
+    prune_ramp: float = 0.5
+    """Fraction of the pruning-aware passes over which software sparsity rises (cubic) to the final
+    per-layer targets; the rest fine-tune the pruned network [fraction]."""
     epochs: int = 57
     """Last epoch; on-chip epochs are pretrain_epochs+1 .. epochs [-]."""
     steps_per_epoch: int = 5
     """Full-batch Adam updates per on-chip epoch (ours: 5; one leaves too few updates to recover from
     each pruning step on the harder MNIST stand-in) [-]."""
-    lr: float = 1.0
-    """On-chip Adam step at the first on-chip epoch (selected on held-out EMNIST training images over
-    2 / 1 / 0.5) [nominal device pulses]."""
+    lr: float = 0.3
+    """On-chip Adam step at the first on-chip epoch (selected on held-out EMNIST training images: over
+    2 / 1 / 0.5 without, over 1 / 0.5 / 0.3 / 0.1 with pruning-aware pretraining, whose already sparse
+    network a 1-pulse step knocks back 15-25 points at the first on-chip epoch) [nominal device pulses]."""
     lr_final: float = 0.1
     """On-chip Adam step at the last epoch; cosine from ``lr`` at the first on-chip epoch [pulses]."""
     onchip_augment: bool = False
@@ -178,7 +192,7 @@ class Schedule:
 
 PAPER_AS_FIRST_REPRODUCED = {"pretrain_passes": 1, "pretrain_cosine": False, "augment_shift": 0, "l1": 1e-4,
                              "lr": 2.0, "lr_final": 2.0, "overprune_epoch": 29, "regrow_epoch": 38,
-                             "adam_mode": "element", "vau_split": False}
+                             "adam_mode": "element", "vau_split": False, "prune_aware_passes": 0}
 """The defaults before issue 12 (the paper's schedule as first reproduced, on the MNIST stand-in):
 ``replace(Schedule(), **PAPER_AS_FIRST_REPRODUCED)``; ``bench/bench_train.py`` measures it."""
 
@@ -188,6 +202,7 @@ _INT_LISTS = ("prune_epochs",)
 RANGES: dict[str, tuple[float, float, bool]] = {
     "pretrain_epochs": (1, 10_000, False), "pretrain_bits": (2, 16, False), "pretrain_lr": (0, 10, True),
     "pretrain_batch": (1, 100_000, False), "l1": (0, 10, False), "l2": (0, 10, False),
+    "prune_aware_passes": (0, 10_000, False), "prune_aware_lr": (0, 10, True), "prune_ramp": (0, 1, True),
     "epochs": (2, 10_000, False), "steps_per_epoch": (1, 1_000, False), "lr": (0, 1_000, True),
     "beta1": (0, 0.9999, False), "beta2": (0, 0.999999, False), "levels": (2, 4096, False),
     "max_layer_sparsity": (0, 1, False), "overprune_epoch": (0, 10_000, False),
