@@ -107,3 +107,26 @@ def test_cosim_half_select_same_conclusion_as_full_deck(weight, sparsity):
     for g in (g_co, g_full):
         assert np.all(g[:, 0] - g0[:, 0] > level) and np.abs(g[:, 1:] - g0[:, 1:]).max() < 0.5 * level
     assert np.abs(g_co - g_full).max() < 0.01 * 16 * level
+
+
+def test_line_deck_edges_converge_with_gear(weight, sparsity):
+    """Regression (issue 18): the first three segments of the 8x8 VAU deck with 50 ohm lines, run with gear,
+    stopped at the first pulse's falling edge (1.103 us, "timestep too small ... node dil2_0") while the
+    channel's internal nodes di/si had no capacitance; with :data:`~fefet_spice.spice.device.C_CONTACT` it
+    runs (about 3 s) and leaves the pruned cells' sparsity FeFETs untouched."""
+    from fefet_spice.array.schedule import Schedule
+    from fefet_spice.spice.device import C_CONTACT
+
+    m, k = 8, 3
+    cfg = replace(CFG, r_line=50.0)
+    _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=cfg)
+    sc = case["schedule"]
+    sched = Schedule(dt=sc.dt[:k], bl=sc.bl[:, :k], dil=sc.dil[:, :k], dol=sc.dol[:, :k], spl=None,
+                     v_spl_pre=sc.v_spl_pre, t_pre=sc.t_pre)
+    deck = array_deck(binned_device(weight, 8), binned_device(sparsity, 1), case["state"], sched, cfg,
+                      replace(OPTS, method="gear"))
+    assert "method=gear" in deck and f"Cdi di 0 {C_CONTACT:.9e}" in deck
+    vec = runner.run(deck, backend="subprocess")
+    assert vec["time"][-1] == pytest.approx(float(np.sum(sched.dt)))
+    s_end = np.array([[vec[f"v(xs{i}_{j}.q0)"][-1] for j in range(m)] for i in range(m)])
+    assert np.all(np.where(case["mask"], s_end > 0.99, s_end < -0.99))

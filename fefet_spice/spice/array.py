@@ -164,8 +164,8 @@ class ArrayRun:
 def _run_with_retry(make_deck, options: SolverOptions, backend: str) -> dict:
     """Run; if ngspice stops on a too-small time step, retry with a tighter reltol, then with trap.
 
-    Such stops are isolated numerical events at a pulse edge (measured: any small change of reltol,
-    vntol, abstol or method clears them), not a property of the circuit."""
+    A safety net only: the stops measured in issue 18 (array decks with line resistance) came from the
+    channel's capacitance-free internal nodes and are cured at the source (``device.C_CONTACT``)."""
     ladder = [options, replace(options, reltol=options.reltol / 3), replace(options, method="trap")]
     for k, opts in enumerate(ladder):
         try:

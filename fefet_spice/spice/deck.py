@@ -50,12 +50,12 @@ def resolve_method(options: SolverOptions, line_resistance: bool) -> SolverOptio
     rings in instantaneous currents (a 4x3 MAC read through 50 ohm lines came out 1.9 % *above* the
     ideal sum G*V with trap), while the integrated states agree with gear (below).
 
-    With line resistance, every line tap is a node (0.2 fF, 50 ohm: RC = 1e-14 s) and gear stops at pulse
-    edges with "timestep too small" on the DIL taps of the selected column (8x8 and 16x16 VAU decks; not
-    cleared by abstol 1e-12, vntol 1e-6, KLU or a 5x line capacitance; reltol 1e-3 runs 8x8 but 2.7x
-    slower than trap). trap runs the 8x8 deck and agrees with gear within 1e-4 of the conductance range
-    where both run (4x4); the 16x16 deck still stops with trap (issue 18, open): use
-    :mod:`fefet_spice.spice.cosim` there. Ideal-line decks and decks saving currents keep gear."""
+    With line resistance, every line tap is a node (0.2 fF, 50 ohm: RC = 1e-14 s). Both methods run the
+    line decks since the channel's internal nodes carry :data:`~fefet_spice.spice.device.C_CONTACT`
+    (before, gear and trap stopped at pulse edges with "timestep too small", issue 18); trap is kept
+    for state-only decks, measured a little faster there (8x8 VAU: 11.8 s against 14.0 s of CPU, single
+    runs), and the two agree within 1e-4 of the conductance range (8x8: 9.3e-5). Ideal-line decks and
+    decks saving currents keep gear."""
     if options.method != "auto":
         return options
     return replace(options, method="trap" if line_resistance else "gear")

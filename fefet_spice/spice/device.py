@@ -8,7 +8,8 @@ Ports ``d g s``; instance parameters ``kea`` (relative Ea scale, device-to-devic
   :func:`fefet_spice.model.ferro.log_rate` (exponent capped at ``EXP_CAP``, drive floored at ``V_EPS``);
 * drive ``fe = V(g) - (V(d) + V(s))/2``; ``vt = vt_mid + dvt - (MW/2) mean(s)``;
 * the channel as a B-source with the expressions of :func:`fefet_spice.model.channel.intrinsic_current`
-  between internal nodes, and the contact resistance as two real resistors R/2;
+  between internal nodes, and the contact resistance as two real resistors R/2 (each internal node
+  with :data:`C_CONTACT` to ground);
 * linear gate capacitance ``eps0 eps_r A / t_fe`` (half to each of d and s) and the switching charge
   current ``A Ps d(mean s)/dt`` from the gate (two CCCS on ``Vsns``), so write energy is real.
 
@@ -38,6 +39,14 @@ C_STATE = 1e-12
 """State capacitance [F]: node voltage = s, B-source current = C_STATE ds/dt. A 1 F capacitor makes the
 state currents (up to ~1e12 A) swamp ngspice's absolute current tolerance and Newton stalls at the
 rail s = -1; 1 pF keeps them < 1 A. The decks set ``chgtol`` far below C_STATE (see deck.SolverOptions)."""
+C_CONTACT = 1e-17
+"""Capacitance [F] of each internal channel node (``di``, ``si``, behind the contact resistors) to ground:
+the contact region's parasitic, 10 aF (RC = 1e-14 s with R/2 = 1 kohm, invisible on ns edges). Without
+it the two nodes are algebraic: when a Newton attempt fails at a steep edge, ngspice retries with smaller
+steps starting from the failed iterate, and only capacitors pull nodes back to the last accepted point,
+so a channel turning on exponentially never reconverged and arrays with line resistance stopped with
+"timestep too small" (issue 18: 16x16 VAU deck, ``trouble with node xw4_13.di`` once the internal
+nodes are numbered first; the DIL tap named otherwise is just the first node disturbed)."""
 
 
 @dataclass(frozen=True)
@@ -233,7 +242,8 @@ def subckt(dev: SpiceDevice) -> str:
     lines.append(f"Bvt vt 0 V={num(p.vt_mid)}+dvt-{num(0.5 * p.mw / k)}*({state_sum(k)})")
     rc = p.channel.r_contact
     if rc > 0.0:
-        lines += [f"Rd d di {num(0.5 * rc)}", f"Rs s si {num(0.5 * rc)}"]
+        lines += [f"Rd d di {num(0.5 * rc)}", f"Rs s si {num(0.5 * rc)}",
+                  f"Cdi di 0 {num(C_CONTACT)}", f"Csi si 0 {num(C_CONTACT)}"]
         lines += _channel_lines(dev, "v(di)", "v(si)", "di", "si")
     else:
         lines += _channel_lines(dev, "v(d)", "v(s)", "d", "s")
