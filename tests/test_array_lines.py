@@ -87,12 +87,15 @@ def test_cosim_matches_full_deck_8x8(weight, sparsity):
     _cosim_vs_full(weight, sparsity, 8, 8)
 
 
-def test_cosim_half_select_same_conclusion_as_full_deck(weight, sparsity):
-    """One column written with 4 pulses through 50 ohm lines: in both modes the selected column moves by
-    more than a level (1/16 of range) and the half-selected columns by less than half a level."""
+@pytest.mark.parametrize("mode", ["cosim", "quasistatic"])
+def test_fast_modes_half_select_same_conclusion_as_full_deck(weight, sparsity, mode):
+    """One column written with 4 pulses through 50 ohm lines: in the co-simulation, the quasi-static mode
+    and the full deck the selected column moves by more than a level (1/16 of range) and the half-selected
+    columns by less than half a level."""
     from fefet_spice.array import row_column_vau
     from fefet_spice.spice.array import initial_state
     from fefet_spice.spice.cosim import run_array_cosim
+    from fefet_spice.spice.quasistatic import run_array_quasistatic
 
     m, n = 2, 3
     op = weight.op
@@ -101,12 +104,13 @@ def test_cosim_half_select_same_conclusion_as_full_deck(weight, sparsity):
     state = initial_state(m, n, np.ones((m, n), bool), cfg, s_weight=-0.3)
     g0 = weight_conductance(weight, state)
     level = _span(weight) / 16
-    outs = [run_array_cosim(weight, sparsity, state, sched, cfg, OPTS, backend="subprocess").state,
-            run_array(weight, sparsity, state, sched, cfg, OPTS, backend="subprocess").state]
-    g_co, g_full = (weight_conductance(weight, s) for s in outs)
-    for g in (g_co, g_full):
+    fast = (run_array_cosim(weight, sparsity, state, sched, cfg, OPTS, backend="subprocess") if mode == "cosim"
+            else run_array_quasistatic(weight, sparsity, state, sched, cfg, OPTS))
+    outs = [fast.state, run_array(weight, sparsity, state, sched, cfg, OPTS, backend="subprocess").state]
+    g_fast, g_full = (weight_conductance(weight, s) for s in outs)
+    for g in (g_fast, g_full):
         assert np.all(g[:, 0] - g0[:, 0] > level) and np.abs(g[:, 1:] - g0[:, 1:]).max() < 0.5 * level
-    assert np.abs(g_co - g_full).max() < 0.01 * 16 * level
+    assert np.abs(g_fast - g_full).max() < 0.01 * 16 * level
 
 
 def test_line_deck_edges_converge_with_gear(weight, sparsity):
