@@ -134,3 +134,15 @@ def test_line_deck_edges_converge_with_gear(weight, sparsity):
     assert vec["time"][-1] == pytest.approx(float(np.sum(sched.dt)))
     s_end = np.array([[vec[f"v(xs{i}_{j}.q0)"][-1] for j in range(m)] for i in range(m)])
     assert np.all(np.where(case["mask"], s_end > 0.99, s_end < -0.99))
+
+
+def test_frozen_network_keeps_every_capacitor_but_the_state_nodes(weight):
+    """The co-simulation's frozen subcircuit keeps the channel's contact-node caps (without them the line
+    decks stop with 'timestep too small') and the gate caps; only the domain-state caps go."""
+    from fefet_spice.spice.cosim import frozen_subckt
+    from fefet_spice.spice.device import subckt
+
+    dev = binned_device(weight, 8)
+    caps = lambda text: {ln.split()[0] for ln in text.split("\n") if ln.startswith("C")}  # noqa: E731
+    full, frozen = caps(subckt(dev)), caps(frozen_subckt(dev))
+    assert frozen == {"Cdi", "Csi", "Cgd", "Cgs"} and frozen < full

@@ -36,7 +36,7 @@ def frozen_subckt(dev: SpiceDevice) -> str:
     full = subckt(dev).split("\n")
     mean = "+".join(f"s0_{i}" for i in range(k))
     keep = [ln for ln in full if not ln.startswith(("Bfe ", "Vsns ", "Buup ", "Budn ", "C", "B", "F"))
-            or ln.startswith(("Cgd ", "Cgs ", "Bsm ", "Bss ", "Bsd ", "Bam ", "Bad ", "Bas ", "Bch "))]
+            or ln.startswith(("Cgd ", "Cgs ", "Cdi ", "Csi ", "Bsm ", "Bss ", "Bsd ", "Bam ", "Bad ", "Bas ", "Bch "))]
     head = [ln for ln in keep if ln.startswith((".subckt", "*"))]
     body = [ln for ln in keep if not ln.startswith((".subckt", "*", ".ends")) and ln]
     vt = f"Bvt vt 0 V={num(p.vt_mid)}+dvt-{num(0.5 * p.mw / k)}*({mean})"
