@@ -36,13 +36,19 @@ def _qs_vs_full(weight, sparsity, m: int, r_line: float = 50.0):
     cfg = replace(CFG, r_line=r_line)
     _, case = vau_deck(weight, sparsity, m, m, seed=m, cfg=cfg)
     mask, state, sched = case["mask"], case["state"], case["schedule"]
+    _hold_to_full_deck(weight, sparsity, state, sched, cfg, mask, min_change=0.02)
+
+
+def _hold_to_full_deck(weight, sparsity, state, sched, cfg, mask, min_change: float):
+    """Kept cells within 1 % of range of the full deck, which moves them by > ``min_change`` of range on
+    average; pruned cells and sparsity FeFETs with the same conclusion; the input state untouched."""
     before = state.copy()
     qs = run_array_quasistatic(weight, sparsity, state, sched, cfg, OPTS).state
     assert np.array_equal(state.weight, before.weight)  # the input state is not modified
     full = run_array(weight, sparsity, state, sched, cfg, OPTS, backend="subprocess").state
     span = _span(weight)
     g0, g_qs, g_full = (weight_conductance(weight, s) for s in (state, qs, full))
-    assert np.abs(g_full - g0)[mask].mean() > 0.02 * span  # the update really writes
+    assert np.abs(g_full - g0)[mask].mean() > min_change * span  # the update really writes
     err = np.abs(g_qs - g_full)[mask] / span
     assert err.max() < 0.01, f"quasi-static differs from the full deck by up to {err.max():.4f} of range"
     _same_conclusions(g0, [(weight, qs), (weight, full)], mask)
@@ -116,11 +122,4 @@ def test_quasistatic_matches_full_deck_16x16(weight, sparsity):
     sched = row_column_vau(rng.integers(-1, 2, m), c, op.v_pulse_up, op.v_pulse_dn, op.t_pulse, op.t_gap)
     state = initial_state(m, n, mask, cfg)
     state.weight[:] = np.where(mask, -0.3, -1.0)[..., None]
-    qs = run_array_quasistatic(weight, sparsity, state, sched, cfg, OPTS).state
-    full = run_array(weight, sparsity, state, sched, cfg, OPTS, backend="subprocess").state
-    span = _span(weight)
-    g0, g_qs, g_full = (weight_conductance(weight, s) for s in (state, qs, full))
-    assert np.abs(g_full - g0)[mask].mean() > 0.005 * span  # the update really writes
-    err = np.abs(g_qs - g_full)[mask] / span
-    assert err.max() < 0.01, f"quasi-static differs from the full deck by up to {err.max():.4f} of range"
-    _same_conclusions(g0, [(weight, qs), (weight, full)], mask)
+    _hold_to_full_deck(weight, sparsity, state, sched, cfg, mask, min_change=0.005)
