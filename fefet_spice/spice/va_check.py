@@ -161,6 +161,21 @@ def _rel(got, ref):
     return abs(got - ref) / abs(ref) if ref != 0 else abs(got)
 
 
+def fefet_reference(p: FeFETParams, dvt: float, vg, vd, vs, s):
+    """numpy's reference at operating points (scalars, or arrays of points with bins on the last axis of
+    ``s``): channel current [A], node voltages incl. the contact nodes ``di``/``si`` [V] (bins as ``x{k}``),
+    the ferroelectric drive [V] and the gate charge [C]."""
+    fp = p.ferro
+    s_mean = np.mean(s, axis=-1)
+    cur = drain_current(p.channel, vg, vd, p.vt_mid + dvt - 0.5 * p.mw * s_mean, vs)
+    half_r = 0.5 * p.channel.r_contact
+    node_v = {"g": vg, "d": vd, "s": vs, "di": vd - cur * half_r, "si": vs + cur * half_r}
+    node_v |= {f"x{k}": s[..., k] for k in range(np.shape(s)[-1])}
+    drive = vg - 0.5 * (vd + vs)
+    q_ref = EPS0 * fp.eps_r * fp.area / fp.t_fe * drive + fp.area * fp.ps * s_mean
+    return cur, node_v, drive, q_ref
+
+
 def check_fefet(path: str | Path, params: FeFETParams, n_bins: int, n_points: int = 1000, seed: int = 0,
                 v_gate: float = 10.0) -> CheckResult:
     """Compile ``path`` and compare it with numpy at ``n_points`` random operating points."""
@@ -174,11 +189,9 @@ def check_fefet(path: str | Path, params: FeFETParams, n_bins: int, n_points: in
         p = replace(params, ferro=fp, channel=_channel(rng, params.channel))
         vg, vd, vs = rng.uniform(-v_gate, v_gate), rng.uniform(-1.5, 1.5), rng.uniform(-0.5, 0.5)
         s = _states(rng, n_bins)
-        vt = p.vt_mid + dvt - 0.5 * p.mw * s.mean()
-        cur = float(drain_current(p.channel, vg, vd, vt, vs))
-        half_r = 0.5 * p.channel.r_contact
-        nv = {"g": vg, "d": vd, "s": vs, "di": vd - cur * half_r, "si": vs + cur * half_r}
-        nv.update({f"x{k}": float(v) for k, v in enumerate(s)})
+        cur, nv, drive, q_ref = fefet_reference(p, dvt, vg, vd, vs, s)
+        cur, half_r = float(cur), 0.5 * p.channel.r_contact
+        nv = {k: float(v) for k, v in nv.items()}
         values = fefet_param_values(p) | {"kea": kea, "dvt": dvt} | {f"s0_{k}": -1.0 for k in range(n_bins)}
         values["dsmax"] = 0.05
         res = evaluate(module, nv, values)
@@ -188,9 +201,6 @@ def check_fefet(path: str | Path, params: FeFETParams, n_bins: int, n_points: in
         if half_r > 0:
             i_err = max(i_err, abs(res["d"][0] - cur) / scale, abs(res["s"][0] + cur) / scale)
         counts[0] += abs(cur) > 1e-9
-        drive = vg - 0.5 * (vd + vs)
-        cg = EPS0 * fp.eps_r * fp.area / fp.t_fe
-        q_ref = cg * drive + fp.area * fp.ps * s.mean()
         q_err = max(_rel(res["g"][1], q_ref), _rel(-(res["d"][1] + res["s"][1]), q_ref))
         ds, q_err, fast = _ferro_checks(fp, kea, s, drive, res, q_err, n_bins)
         counts[1] += fast

@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FefetError
-from ..model.channel import drain_current
 from ..model.ferro import domain_activation
 from ..params import FeFETParams, FerroParams
 from .device import EPS0
-from .va_check import I_ABS, CheckResult, _channel, _draw, state_derivative
+from .va_check import I_ABS, CheckResult, _channel, _draw, fefet_reference, state_derivative
 from .verilog_a import fefet_param_values, ferro_param_values
 
 
@@ -83,17 +82,11 @@ def check_fefet_native(path, params: FeFETParams, n_bins: int, n_points: int = 1
         dvt = float(0.1 * rng.standard_normal())
         vg, vd, vs = rng.uniform(-v_gate, v_gate, m), rng.uniform(-1.5, 1.5, m), rng.uniform(-0.5, 0.5, m)
         s = rng.uniform(-1.0 + 1e-6, 1.0 - 1e-6, (m, n_bins))
-        vt = p.vt_mid + dvt - 0.5 * p.mw * s.mean(axis=1)
-        cur = drain_current(p.channel, vg, vd, vt, vs)
-        half_r = 0.5 * p.channel.r_contact
-        node_v = {"g": vg, "d": vd, "s": vs, "di": vd - cur * half_r, "si": vs + cur * half_r}
-        node_v |= {f"x{k}": s[:, k] for k in range(n_bins)}
+        cur, node_v, drive, q_ref = fefet_reference(p, dvt, vg, vd, vs, s)
         values = fefet_param_values(p) | {"kea": kea, "dvt": dvt}
         ich = _eval(model, "ich", node_v, values)
         i_err = float(np.max(np.abs(ich - cur) / (np.abs(cur) + I_ABS / 1e-6)))
         q = _eval(model, "qgd", node_v, values) + _eval(model, "qgs", node_v, values)
-        drive = vg - 0.5 * (vd + vs)
-        q_ref = EPS0 * fp.eps_r * fp.area / fp.t_fe * drive + fp.area * fp.ps * s.mean(axis=1)
         ds, fast = _ds_err(model, fp, kea, s, drive, node_v, values, n_bins)
         worst = np.maximum(worst, (i_err, _rel(q, q_ref), ds))
         counts += (int(np.sum(np.abs(cur) > 1e-9)), fast)
