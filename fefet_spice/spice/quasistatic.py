@@ -62,6 +62,9 @@ LU_CACHE = 12
 """Factorizations kept for reuse, one per phase (source values, step length), oldest dropped first."""
 FD_V = 1e-5
 """Finite-difference step for channel current derivatives [V] (central differences)."""
+SW_STAMP = np.outer([1.0, -0.5, -0.5], [1.0, -0.5, -0.5]).reshape(9, 1)
+"""Jacobian stamp of the switching current on (gate, drain, source) x (gate, drain, source): the current
+enters the gate and leaves half through drain and half through source, driven by g - (d + s)/2."""
 FD_DRIVE = 1e-4
 """Finite-difference step for the derivative of the switched fraction with respect to the drive [V]."""
 
@@ -163,8 +166,7 @@ class _Stepper:
                 k = fp.area * fp.ps / h
                 i_sw = k * (s_new.mean(-1) - q0)
                 res += np.bincount(fs.g, i_sw, nn) - np.bincount(fs.d, 0.5 * i_sw, nn) - np.bincount(fs.s, 0.5 * i_sw, nn)
-                w = np.array([1.0, -0.5, -0.5])
-                vals.append((np.outer(w, w).reshape(9, 1) * (k * dq)[None, :]).ravel())
+                vals.append((SW_STAMP * (k * dq)[None, :]).ravel())
             if lu is None:
                 r, c, x = red[np.concatenate(rows)], red[np.concatenate(cols)], np.concatenate(vals)
                 keep = (r >= 0) & (c >= 0)
