@@ -122,9 +122,19 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _parse(argv: list[str] | None):
+    """Build the parser (it imports every subcommand) and read the arguments; Ctrl-C meanwhile is one line."""
+    try:
+        return build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("fefet-spice: interrupted during start-up", file=sys.stderr)
+        if argv is None:
+            _exit_now(130)
+        raise SystemExit(130) from None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(argv)
     verbose = getattr(args, "verbose", False)
     import os
 
@@ -169,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fefet-spice {args.command}: error: {text.strip() if verbose else first}{hint}", file=sys.stderr)
         return code
     finally:
+        from .io.outdir import release_all
+
+        release_all()
         _restore_signal_handlers(old)
         if old_timeout is None:
             os.environ.pop("FEFET_SPICE_SIM_TIMEOUT", None)
@@ -177,4 +190,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # between the interpreter's start and main(): still one line
+        print("fefet-spice: interrupted during start-up", file=sys.stderr)
+        sys.exit(130)

@@ -99,7 +99,6 @@ def characterize(weight: FeFETParams, sparsity: FeFETParams, *, variation_from: 
     """Monte Carlo conductance-update characterization (numpy model or ngspice) -> :class:`Characterization`.
 
     ``cache``: per-job result folder for resuming (kept); None uses a temporary one, removed on success."""
-    import tempfile
 
     from ..characterize import CharConfig, characterize as run
 
@@ -108,7 +107,9 @@ def characterize(weight: FeFETParams, sparsity: FeFETParams, *, variation_from: 
     config = CharConfig(weight=weight, sparsity=sparsity, pulses=tuple(pulses), n_pulses=n_pulses,
                         n_devices=n_devices, seed=seed, n_probe=n_probe, backend=backend, topology=topology,
                         v_comp=v_comp, extra=dict(extra or {}))
-    tmp = None if cache is not None else Path(tempfile.mkdtemp(prefix="fefet-char-"))
+    from ..io import tempdirs
+
+    tmp = None if cache is not None else tempdirs.make("fefet-char-")  # a killed run's folder: swept next time
     try:
         res = run(config, executor=executor, workers=workers, scheduler=scheduler, cache=cache or tmp,
                   n_g=n_g, progress=progress)

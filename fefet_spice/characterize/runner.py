@@ -70,6 +70,26 @@ class JobCache:
                 np.savez(fh, **result)
 
 
+def remove_cache(folder: str | os.PathLike) -> None:
+    """Delete a job cache's own files (run.json, job_*.npz, half-written temporaries) and the folder if
+    that leaves it empty; anything else in it is not ours and stays."""
+    import re
+
+    folder = Path(folder)
+    own = re.compile(r"(run\.json|job_\d{5}\.npz|\.(run\.json|job_\d{5}\.npz)\..+)$")
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for p in entries:
+        if own.match(p.name) and p.is_file() and not p.is_symlink():
+            p.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -124,6 +144,9 @@ def kill_pool(pool) -> None:
     manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=1.0)  # it releases the pool's semaphores; then the tracker can stop
+    from ..io.tempdirs import sweep
+
+    sweep("fefet_ng_")  # the ngspice folders of the killed workers
 
 
 _REAP_REGISTERED = False

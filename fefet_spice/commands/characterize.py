@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
@@ -68,8 +67,10 @@ def run(args) -> int:
                                 scheduler=args.scheduler, cache=cache, extra=extra,
                                 progress=lambda n, total: prog.advance())
     char.save(out, plots=not args.no_plots)
-    if not args.cache:
-        shutil.rmtree(cache, ignore_errors=True)
+    if not args.cache:  # only the cache's own files go: a file of the user's in OUT/.cache stays
+        from ..characterize.runner import remove_cache
+
+        remove_cache(cache)
     lut = char.lut
     lv = lut.meta["levels"]
     print(f"characterized {weight.name}: G {lut.g_min * 1e6:.3f}..{lut.g_max * 1e6:.3f} uS, levels "

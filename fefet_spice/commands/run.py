@@ -93,7 +93,10 @@ def _code_hash() -> str:
 def run(args) -> int:
     from ..io.outdir import LOCK, OutputError, exclusive, marker_command, write_marker
 
+    from ..spice.runner import check_available
+
     out = Path(args.out)
+    check_available()  # before any stage: the netlist, characterize and schemes stages run ngspice
     stages = build_stages(args)
     if marker_command(out) != NAME:  # --force into a folder that is not ours: never replace its files
         taken = [n for n in ("summary.json", "report.html") if (out / n).exists()]

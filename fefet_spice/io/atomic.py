@@ -28,9 +28,12 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     """Yield a temporary path beside ``path``; on success rename it over ``path``, else delete it."""
     from ..errors import DataError
 
+    from .manifest import check_write, note_written
+
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{path}: is a folder, cannot write a file there")
+    check_write(path)  # a file of a claimed output folder that fefet-spice did not write is never replaced
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
@@ -45,6 +48,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
             os.replace(tmp_path, path)
         except OSError as exc:
             raise DataError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        note_written(path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

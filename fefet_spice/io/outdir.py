@@ -67,7 +67,7 @@ def write_marker(folder: Path, command: str) -> None:
 
     write_json(folder / MARKER, {"schema": SCHEMA, "command": command,
                                  "note": f"written by `fefet-spice {command}`; other commands refuse to write here "
-                                         "without --force"})
+                                         "without --force", "files": {}})
 
 
 def _entries(folder: Path) -> list[str]:
@@ -84,7 +84,7 @@ def claim_dir(path: str | os.PathLike, command: str, force: bool = False, option
     or already ours), False when ``--force`` let the command into a folder that stays someone else's.
     """
     folder = Path(path)
-    hint = " (--force writes into it anyway; nothing in it is deleted)"
+    hint = " (--force writes beside its files; it never deletes or replaces a file fefet-spice did not write)"
     why = _protected(folder)
     if why and not force:
         raise OutputError(f"{option} {folder}: refusing to write there: {why}{hint}")
@@ -112,14 +112,68 @@ def claim_dir(path: str | os.PathLike, command: str, force: bool = False, option
     return owner == command or not entries
 
 
+_CLAIMS: dict[str, bool] = {}  # claimed output folder -> the folder is (or becomes) the command's own
+
+
 def mark(folder: str | os.PathLike, command: str) -> None:
-    """Put the marker on a claimed folder that now exists (quietly skipped if it cannot be written)."""
+    """Record the marker and its manifest (every file this run wrote, with its hash) on a claimed folder
+    once the command has run (quietly skipped if it cannot be written). A marker from before manifests on
+    the command's own folder (the committed folders) is left as it is."""
+    from .manifest import manifest_of, read_marker, record, release
+
     folder = Path(folder)
-    if folder.is_dir() and marker_command(folder) is None:
-        try:
-            write_marker(folder, command)
-        except OSError:
-            pass
+    guard = release(folder)
+    ours = _CLAIMS.pop(str(folder), True)
+    if not folder.is_dir():
+        return
+    data = read_marker(folder)
+    if data is not None and data.get("command") == command and manifest_of(folder) is None:
+        return
+    if data is None and not ours and not (guard and guard.written):
+        return  # --force into a foreign folder that this run did not write into
+    try:
+        record(folder, command if ours else None, guard.written if guard else set())
+    except (OSError, FefetError):
+        pass
+
+
+def release_all() -> None:
+    """Forget every claim and write guard of this process (the command has ended)."""
+    from .manifest import _GUARDS
+
+    _GUARDS.clear()
+    _CLAIMS.clear()
+
+
+def planned_outputs(command: str, args) -> tuple[str, ...]:
+    """Name patterns (relative to the output folder) of the files ``command`` writes there."""
+    if command == "characterize":
+        return ("lut.npz", "lut.json", "characterization.json", "g_vs_pulse.png", "dg_vs_g.png")
+    if command == "gen-measurements":
+        devices = _get(args, "device") or ("weight", "sparsity")
+        return tuple(p for d in devices for p in (f"{d}/*.csv", f"{d}/truth.json")) + ("holdout/*.csv",)
+    if command == "netlist":
+        return (("*.cir", "*.lib") if _get(args, "all") else ()) + ("*.va", "netlists.json")
+    if command == "export-lut":
+        per = {"native": ("lut.json", "lut.npz"), "aihwkit": ("aihwkit_*.json",), "neurosim": ("neurosim*",),
+               "crosssim": ("dG_*.txt",)}
+        return per.get(_get(args, "format"), ("*",)) + ("export_*.json",)
+    if command == "schemes":
+        return ("schemes.json", "schemes.txt", "schemes.png", "energy/*.json", "cost/*.json")
+    if command == "run":
+        return ("summary.json", "report.html")
+    return ("*",)
+
+
+def guard_outputs(folder: Path, command: str, args, ours: bool) -> None:
+    """Before any work: refuse a clash of the command's outputs with a foreign file of ``folder``, and
+    protect every foreign file there from this run's writes (see :mod:`fefet_spice.io.manifest`)."""
+    from .manifest import check_clashes, foreign_files, guard
+
+    foreign = foreign_files(folder, command, shallow=command == "run") if folder.is_dir() else set()
+    check_clashes(folder, foreign, planned_outputs(command, args))
+    guard(folder, foreign)
+    _CLAIMS[str(folder)] = ours
 
 
 def claim_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] | None = None,
@@ -188,7 +242,8 @@ def prepare_outputs(command: str, args) -> list[Path]:
         out = None
     elif command not in ("characterize", "gen-measurements", "run", "netlist", "schemes"):
         out = None
-    if out and claim_dir(out, command, force):
+    if out:
+        guard_outputs(Path(out), command, args, claim_dir(out, command, force))
         return [Path(out)]
     return []
 

@@ -189,9 +189,15 @@ def _run_into(stage: Stage, folder: Path, key: str, upstream: dict, t0: float, f
     write_json(old / JOURNAL, {"stage": stage.name, "foreign": sorted(foreign)})
     _move(owned, folder, old)
     _prune_empty(folder)
+    from ..io.manifest import guard, release
+
     try:
         try:
-            res = stage.func(folder, stage.config, upstream)
+            guard(folder, foreign)  # --force: the stage writes beside a foreign file, never over it
+            try:
+                res = stage.func(folder, stage.config, upstream)
+            finally:
+                release(folder)
         except FefetError as exc:  # say which stage failed (its inputs are in that stage's folder)
             first, nl, rest = str(exc).partition("\n")
             try:

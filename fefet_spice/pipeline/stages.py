@@ -121,12 +121,29 @@ def stage_characterize(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """Monte Carlo conductance-update characterization of the fitted weight FeFET in its cell -> LUT."""
     (weight, wname), (sparsity, sname) = _device(upstream, "weight"), _device(upstream, "sparsity")
     serial = cfg["backend"] == "numpy"
-    with Progress(cfg["n_devices"], f"characterize {weight.name} ({cfg['backend']})") as prog:
-        char = api.characterize(weight, sparsity, variation_from=presets.get("weight"), backend=cfg["backend"],
-                                n_devices=cfg["n_devices"], n_pulses=cfg["n_pulses"], seed=cfg["seed"],
-                                executor="serial" if serial else "pool", workers=2,
-                                progress=lambda n, total: prog.advance(),
-                                extra={"params_file": wname, "sparsity_file": sname, "variation_from": "weight"})
+    from ..characterize.runner import remove_cache
+    from ..errors import DataError
+
+    cache = folder.parent / ".cache" / folder.name  # finished jobs survive an interrupt: the next run resumes
+    for attempt in (0, 1):
+        try:
+            with Progress(cfg["n_devices"], f"characterize {weight.name} ({cfg['backend']})") as prog:
+                char = api.characterize(weight, sparsity, variation_from=presets.get("weight"),
+                                        backend=cfg["backend"], n_devices=cfg["n_devices"], n_pulses=cfg["n_pulses"],
+                                        seed=cfg["seed"], executor="serial" if serial else "pool", workers=2,
+                                        cache=cache, progress=lambda n, total: prog.advance(),
+                                        extra={"params_file": wname, "sparsity_file": sname,
+                                               "variation_from": "weight"})
+            break
+        except DataError as exc:  # the cache of an earlier configuration: ours to drop
+            if attempt or "belongs to another run" not in str(exc):
+                raise
+            remove_cache(cache)
+    remove_cache(cache)
+    try:
+        cache.parent.rmdir()
+    except OSError:
+        pass
     out = folder / "lut"
     char.save(out)
     lut, m = char.lut, char.lut.meta

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import warnings
@@ -156,7 +155,9 @@ def run_subprocess(deck: str, timeout: float | None = None) -> dict[str, np.ndar
     exe = shutil.which("ngspice")
     if exe is None:
         raise SimulatorError("ngspice is not installed (no 'ngspice' on PATH); `make setup` installs it")
-    with tempfile.TemporaryDirectory(prefix="fefet_ng_") as tmp:
+    from ..io.tempdirs import TemporaryFolder
+
+    with TemporaryFolder("fefet_ng_") as tmp:  # a killed worker's folder is swept by the next run
         cir, raw = Path(tmp) / "deck.cir", Path(tmp) / "out.raw"
         cir.write_text(deck, encoding="utf-8")
         try:
@@ -189,10 +190,36 @@ def _shared_class(base):
     return _Shared
 
 
+def _library_path_error() -> str | None:
+    """Why ``$NGSPICE_LIBRARY_PATH`` cannot be loaded (a FIFO or device would block the loader), or None."""
+    where = os.environ.get("NGSPICE_LIBRARY_PATH")
+    if not where:
+        return None
+    from ..io.inputs import kind_of, not_usable
+
+    if kind_of(where) != "file":
+        return f"NGSPICE_LIBRARY_PATH={where}: {not_usable(where)}"
+    return None
+
+
+def check_available() -> None:
+    """Before any work: ngspice can be run (the program on PATH or the shared library), else one sentence."""
+    why = _library_path_error()
+    if why and shutil.which("ngspice") is None:
+        raise SimulatorError(f"{why}, and no 'ngspice' program is on PATH")
+    if shutil.which("ngspice") is None and not any(os.path.isfile(c) for c in LIBNGSPICE_CANDIDATES) and not \
+            os.environ.get("NGSPICE_LIBRARY_PATH"):
+        raise SimulatorError("ngspice is not installed: no 'ngspice' program on PATH and no libngspice.so.0 "
+                             "(`make setup` installs ngspice and libngspice0)")
+
+
 def _load_shared():
     global _shared
     if _shared is not None:
         return _shared
+    why = _library_path_error()
+    if why:  # named, never opened
+        raise SimulatorError(f"could not load the ngspice shared library: {why}")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Unsupported Ngspice version")
         from PySpice.Spice.NgSpice.Shared import NgSpiceShared
