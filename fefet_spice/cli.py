@@ -50,10 +50,14 @@ LIMITS: dict[str, tuple[float, float]] = {
     "n_g": (2, 100_000), "n_cdf": (2, 10_000), "nodes": (2, 63), "workers": (1, 64), "epochs": (1, 10_000),
     "max_nfev": (1, 1_000_000), "min_r2": (-1e6, 1.0), "vd": (-100.0, 100.0), "vmax": (1e-6, 100.0),
     "rate": (1e-9, 1e12), "v_comp": (-100.0, 100.0), "dwell": (0.0, 1e6), "sim_timeout": (1e-3, 7 * 86400.0),
+    "bins": (1, 4096), "area": (1e-20, 1.0), "holdout": (0.0, 0.9), "n_train": (1, 100_000),
+    "n_test": (1, 100_000), "budget_levels": (1e-6, 1e6), "target": (1e-3, 1e6), "area_scale": (1e-3, 1e3),
+    "channel_scale": (1e-3, 1e3),
 }
 WORK_LIMITS = {"simulate": 2e5, "characterize": 1e7}
 """Most device-pulses (--n-devices x --n-pulses) per command: memory and output size grow with it."""
-COMMAND_LIMITS: dict[tuple[str, str], tuple[float, float]] = {("simulate", "n_devices"): (1, 1000)}
+COMMAND_LIMITS: dict[tuple[str, str], tuple[float, float]] = {("simulate", "n_devices"): (1, 1000),
+                                                              ("schemes", "n_train"): (4, 1000)}
 
 
 def check_limits(command: str, args) -> None:

@@ -176,17 +176,21 @@ class FeFETParams:
 _BOUNDS: dict[str, tuple[float | None, bool, float | None]] = {
     "n_domains": (1, False, 4096), "ps": (0.0, True, 10.0), "ea_up": (0.0, True, 1e3),
     "ea_dn": (0.0, True, 1e3), "ea_sigma": (0.0, False, 1e2), "ea_corr": (-1.0, False, 1.0),
+    "v_imp": (-100.0, False, 100.0),
     "alpha": (0.0, True, 10.0), "beta": (0.2, False, 5.0), "tau0": (1e-30, False, 1.0),
-    "eps_r": (1.0, False, None), "t_fe": (0.0, True, None), "area": (0.0, True, None),
-    "n_ss": (1.0, False, None), "mu0": (0.0, True, None), "cox": (0.0, True, None),
-    "width": (0.0, True, None), "length": (0.0, True, None), "theta": (0.0, False, None),
-    "r_contact": (0.0, False, None), "g_floor": (0.0, False, None), "amb_ratio": (0.0, False, None),
+    "eps_r": (1.0, False, 1e4), "t_fe": (1e-10, False, 1e-3), "area": (1e-20, False, 1.0),
+    "n_ss": (1.0, False, 1e3), "mu0": (1e-12, False, 10.0), "cox": (1e-8, False, 1e3),
+    "width": (1e-10, False, 1.0), "length": (1e-10, False, 1.0), "theta": (0.0, False, 1e3),
+    "r_contact": (0.0, False, 1e15), "g_floor": (0.0, False, 1.0), "amb_ratio": (0.0, False, 1e6),
+    "vt_amb": (-100.0, False, 100.0),
     "temperature": (1.0, False, 1000.0), "t_read": (0.0, True, 1.0), "t_pulse": (1e-12, False, 1.0),
     "t_gap": (0.0, False, 10.0), "v_pulse_up": (0.0, True, 100.0), "v_pulse_dn": (-100.0, False, 0.0),
     "v_read_g": (-100.0, False, 100.0), "v_read_d": (-100.0, False, 100.0),
-    "mw": (0.0, False, None), "sigma_ea_d2d": (0.0, False, 0.5), "sigma_vt_d2d": (0.0, False, None),
-    "sigma_c2c": (0.0, False, 3.0), "read_noise": (0.0, False, None),
+    "vt_mid": (-100.0, False, 100.0), "mw": (0.0, False, 100.0), "sigma_ea_d2d": (0.0, False, 0.5),
+    "sigma_vt_d2d": (0.0, False, 10.0), "sigma_c2c": (0.0, False, 3.0), "read_noise": (0.0, False, 1.0),
 }
+"""Physical plausibility: beyond these a device is not an HZO/MoS2 FeFET and the model's numbers overflow
+(a channel 1e300 m wide, a memory window of 1e300 V, a film 1e-300 m thin)."""
 
 
 def _validate(obj: Any, prefix: str) -> None:
@@ -205,6 +209,20 @@ def _validate(obj: Any, prefix: str) -> None:
         _check_number(path, value, lo, hi, lo_open)
     if isinstance(obj, OperatingPoint) and obj.v_pulse_dn >= 0:
         raise ParamError(f"{prefix}.v_pulse_dn: must be < 0, got {obj.v_pulse_dn!r}")
+    if isinstance(obj, FeFETParams):
+        _check_derived(obj)
+
+
+def _check_derived(p: "FeFETParams") -> None:
+    """Quantities derived from several fields must be finite and positive (each field alone is in range)."""
+    ch, fe = p.channel, p.ferro
+    derived = {"channel.mu0 x channel.cox x channel.width / channel.length (channel conductance scale)":
+               ch.mu0 * ch.cox * ch.width / ch.length,
+               "ferro.eps_r x ferro.area / ferro.t_fe (ferroelectric capacitance)": 8.854e-12 * fe.eps_r * fe.area / fe.t_fe,
+               "2 x ferro.ps x ferro.area (switched charge)": 2 * fe.ps * fe.area}
+    for what, value in derived.items():
+        if not (math.isfinite(value) and 0 < value < 1e6):
+            raise ParamError(f"{what} = {value!r} is not a plausible finite value")
 
 
 OPTIONAL = frozenset({"sigma_ea_d2d", "sigma_vt_d2d", "sigma_c2c", "read_noise", "channel.amb_ratio",

@@ -85,3 +85,172 @@ def test_run_force_never_replaces_a_foreign_stage_file(tmp_path):
     rc, _, msg = cli("run", "--quick", "-o", tmp_path, "--force", limit_s=300)
     assert rc == 2 and "weight_dc.json" in msg
     assert (tmp_path / "model" / "weight_dc.json").read_text() == "the user's own"
+
+
+# --- 2. bounded inputs: refused before work --------------------------------------------------------------
+
+def _fifo(tmp_path, name="fifo.npz"):
+    path = tmp_path / name
+    os.mkfifo(path)
+    return path
+
+
+def test_train_dataset_fifo_is_named_not_read(tmp_path):
+    fifo = _fifo(tmp_path)
+    rc, msg = cli_subprocess("train", "--dataset", f"npz:{fifo}", "--epochs", "11", "--quiet", timeout=60)
+    assert rc == 2 and "FIFO" in msg and str(fifo) in msg
+
+
+def test_ngspice_library_path_fifo_is_named_not_opened(tmp_path):
+    from fefet_spice.errors import SimulatorError
+    from fefet_spice.spice import runner
+
+    fifo = _fifo(tmp_path, "libngspice.so.0")
+    old = os.environ.get("NGSPICE_LIBRARY_PATH")
+    os.environ["NGSPICE_LIBRARY_PATH"] = str(fifo)
+    try:
+        if runner._shared is None:
+            with pytest.raises(SimulatorError, match="FIFO"):
+                runner._load_shared()
+        rc, msg = cli_subprocess(*CHAR[:-2], "--backend", "ngspice", "--no-plots", "-o", tmp_path / "o",
+                                 timeout=120)
+        assert rc in (0, 2)
+    finally:
+        os.environ.pop("NGSPICE_LIBRARY_PATH") if old is None else os.environ.__setitem__("NGSPICE_LIBRARY_PATH", old)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["schemes", "--n-train", "1000000000"], "--n-train"),
+    (["predict", "--params", "x.json", "--qv", "x.csv", "--bins", "0"], "--bins"),
+    (["train", "--n-train", "1000000000"], "--n-train"),
+    (["fit", "--qv", "x.csv", "-o", "o.json", "--area", "1e300"], "--area"),
+    (["fit", "--qv", "x.csv", "-o", "o.json", "--holdout", "5"], "--holdout"),
+    (["schemes", "--area-scale", "1e300"], "--area-scale"),
+])
+def test_numeric_options_are_bounded_before_work(args, words):
+    rc, _, msg = cli(*args, limit_s=5)
+    assert rc == 2 and words in msg
+
+
+def _params_file(tmp_path, path, value, name="p.json"):
+    from fefet_spice import presets
+    from fefet_spice.params import to_dict
+
+    doc = to_dict(presets.get("weight"))
+    node = doc["params"]
+    *head, last = path.split(".")
+    for k in head:
+        node = node[k]
+    node[last] = value
+    f = tmp_path / name
+    f.write_text(json.dumps(doc) if not isinstance(value, str) else json.dumps(doc).replace('"@@"', value))
+    return f
+
+
+@pytest.mark.parametrize("field, value", [
+    ("channel.width", 1e300), ("mw", 1e300), ("ferro.t_fe", 1e-300), ("channel.mu0", 1e300),
+    ("ferro.area", 1e300), ("channel.cox", 1e-300), ("vt_mid", -1e300), ("ferro.v_imp", 1e308),
+    ("channel.vt_amb", 1e308), ("ferro.n_domains", "@@"),
+])
+def test_implausible_device_parameters_are_refused(tmp_path, field, value):
+    if value == "@@":
+        value = "@@"
+        f = _params_file(tmp_path, field, value)
+        f.write_text(f.read_text().replace('"@@"', "7" * 5000))
+        leaf = f.name
+    else:
+        f = _params_file(tmp_path, field, value)
+        leaf = field.split(".")[-1]
+    for cmd in (["simulate", "--params", f, "--n-pulses", "4"], [*CHAR, "--params", f, "-o", tmp_path / "o"]):
+        rc, _, msg = cli(*cmd, limit_s=20)
+        assert rc == 2 and leaf in msg and "internal error" not in msg, msg
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("pretrain_passes", 1000000000), ("lr_final", 1e308), ("transfer_clip", 0), ("augment_shift", 1000000000),
+    ("augment_shift", 20), ("feedback_clip", 0), ("transfer_clip", -1),
+])
+def test_schedule_fields_are_bounded(tmp_path, field, value):
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps({"schema": "fefet-train-schedule/1", field: value}))
+    rc, _, msg = cli("train", "--schedule", f, "--quiet", limit_s=20)
+    assert rc == 2 and field in msg and str(f) in msg or "augment_shift" in msg
+
+
+def test_huge_integer_in_a_parameter_file(tmp_path):
+    f = _params_file(tmp_path, "ferro.n_domains", 1)
+    f.write_text(f.read_text().replace('"n_domains": 1', '"n_domains": ' + "9" * 5000))
+    rc, _, msg = cli("simulate", "--params", f, "--n-pulses", "4", limit_s=10)
+    assert rc == 2 and "5000 digits" in msg and str(f) in msg
+
+
+def test_one_pulse_table_bounds(tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("pw,amp,Pr\n1e-6,1e308,10\n1e-6,3,10\n")
+    rc, _, msg = cli("fit", "--one-pulse", f, "-o", tmp_path / "o.json", limit_s=10)
+    assert rc == 2 and "line 2" in msg and "amp" in msg
+    big = tmp_path / "big.csv"
+    with open(big, "w") as fh:
+        fh.write("pw,amp,Pr\n")
+        fh.writelines(f"{1e-6 * (1 + i % 7)},{3 + i % 3},{10 + i % 5}\n" for i in range(1_000_000))
+    t0 = time.monotonic()
+    rc, _, msg = cli("fit", "--one-pulse", big, "-o", tmp_path / "o.json", limit_s=30)
+    assert rc == 2 and "rows" in msg and time.monotonic() - t0 < 30
+
+
+# --- 3. meaningless results: refused before work, or a sentence instead of exit 0 --------------------------
+
+def _lut_copy(tmp_path, mutate):
+    from dataclasses import replace
+
+    from fefet_spice.lut.native import load_lut, save_lut
+
+    lut = load_lut(LUT)
+    out = tmp_path / "lut"
+    save_lut(out, replace(lut, **mutate(lut)))
+    return out
+
+
+@pytest.mark.parametrize("what", ["huge", "zero", "wrong_sign"])
+def test_degenerate_lut_is_refused_before_training(tmp_path, what):
+    mut = {"huge": lambda l: {"dg_mean": np.full_like(l.dg_mean, 1e308)},
+           "zero": lambda l: {"dg_mean": np.zeros_like(l.dg_mean), "dg_std": np.zeros_like(l.dg_std),
+                              "dg_quantiles": np.zeros_like(l.dg_quantiles)},
+           "wrong_sign": lambda l: {"dg_mean": -np.abs(l.dg_mean)}}[what]
+    try:
+        lut = _lut_copy(tmp_path, mut)
+    except Exception as exc:  # noqa: BLE001  refused already when written: also fine
+        assert "dg_" in str(exc)
+        return
+    rc, _, msg = cli("train", "--lut", lut, "--epochs", "11", "--quiet", limit_s=20)
+    assert rc == 2 and "dg_mean" in msg
+
+
+def test_non_finite_images_are_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    x = np.full((60, 20, 20), np.nan)
+    y = np.repeat(np.arange(2, 8), 10)
+    classes = "2,3,4,5,6"
+    f = tmp_path / "nan.npz"
+    np.savez(f, x_train=x, y_train=y, x_test=x, y_test=y)
+    rc, _, msg = cli("train", "--dataset", f"npz:{f}", "--classes", classes, "--n-train", "5", "--n-test", "5",
+                     "--epochs", "11", "--quiet", limit_s=20)
+    assert rc == 2 and "NaN" in msg and str(f) in msg
+    blank = tmp_path / "blank.npz"
+    np.savez(blank, x_train=np.zeros((60, 20, 20)), y_train=y, x_test=rng.random((60, 20, 20)), y_test=y)
+    rc, _, msg = cli("train", "--dataset", f"npz:{blank}", "--classes", classes, "--n-train", "5", "--n-test", "5",
+                     "--epochs", "11", "--quiet", limit_s=20)
+    assert rc == 2 and "nothing to learn" in msg
+
+
+def test_chance_level_result_fails_with_a_sentence():
+    from fefet_spice.errors import DataError
+    from fefet_spice.train.bounds import check_result
+
+    good = {"final_accuracy": 0.8, "dense_software_accuracy": 0.9, "pulses_total": 10, "operations_total": 3}
+    check_result(good, 5)
+    for bad in ({**good, "final_accuracy": 0.2}, {**good, "dense_software_accuracy": 0.2},
+                {**good, "final_accuracy": float("nan")}, {**good, "pulses_total": -184467440737095516160}):
+        with pytest.raises(DataError):
+            check_result(bad, 5)

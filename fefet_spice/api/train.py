@@ -23,7 +23,10 @@ def make_schedule(path=None, epochs: int | None = None, verify: bool = False):
     from ..errors import ParamError
     from ..train import schedule
 
+    from ..train.bounds import check_schedule
+
     sch = schedule.load(path) if path else schedule.Schedule()
+    check_schedule(sch, str(path) if path else "schedule")  # before any work: bounded in time, no 1/0
     if epochs is not None:
         if epochs <= sch.pretrain_epochs:
             raise ParamError(f"--epochs {epochs}: must exceed the {sch.pretrain_epochs} pretraining epochs")
@@ -83,8 +86,13 @@ def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
     """Train MSNet on ``dataset`` (a Dataset or a spec string) through ``lut`` with update ``rule``."""
     from ..train.trainer import train as run
 
+    from ..train.bounds import check_inputs, check_result
+
     if isinstance(dataset, str):
         dataset = load_dataset(dataset, seed=seed)
-    res = run(dataset, lut, rule, schedule or make_schedule(), seed=seed, on_epoch=on_epoch)
+    schedule = schedule or make_schedule()
+    check_inputs(dataset, lut, schedule, lut_name=lut_name)  # refused before work: a meaningless run
+    res = run(dataset, lut, rule, schedule, seed=seed, on_epoch=on_epoch)
+    check_result(res, len(dataset.classes), lut_name, dataset.source)  # non-finite or chance: a sentence
     res.update({"dataset": dataset.source, "classes": list(dataset.classes), "lut": lut_name})
     return TrainResult(res, dataset.source)

@@ -88,6 +88,12 @@ def _locate(path: Path, head, want: str) -> tuple[int, float]:
     return j, factors[unit]
 
 
+MAX_TABLE_ROWS = 10_000
+"""Most data rows of a kinetics table (every row is one model evaluation per fit iteration)."""
+TABLE_BOUNDS = {"pw": (0.0, 1e3), "amp": (-100.0, 100.0), "mw": (-100.0, 100.0)}
+"""Plausible ranges of the table columns after unit conversion [s], [V], [V]."""
+
+
 def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Numeric CSV with a header row holding ``columns``; errors name file and line.
 
@@ -125,7 +131,14 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, n
             raise DataError(f"{path}: line {no}: non-finite value")
         if not vals[0] > 0:
             raise DataError(f"{path}: line {no}: pulse width {columns[0]} must be > 0 s (got {vals[0]:g})")
+        for c, x in zip(columns, vals):
+            lo, hi = TABLE_BOUNDS.get(c, (-math.inf, math.inf))
+            if not lo <= x <= hi:
+                raise DataError(f"{path}: line {no}: {c} = {x:g} is outside {lo:g} .. {hi:g} (SI units)")
         rows.append(vals)
+        if len(rows) > MAX_TABLE_ROWS:
+            raise DataError(f"{path}: line {no}: more than {MAX_TABLE_ROWS} data rows (a kinetics table has tens; "
+                            "thin it out)")
     if not rows:
         raise DataError(f"{path}: no data rows")
     arr = np.array(rows)

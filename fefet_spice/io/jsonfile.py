@@ -8,6 +8,21 @@ from pathlib import Path
 from ..errors import DataError
 
 
+MAX_INT_DIGITS = 30
+"""Longest integer literal a JSON input may hold (a 5,000-digit one would stop Python's int parser)."""
+
+
+class _HugeInteger(Exception):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise _HugeInteger(digits)
+    return int(text)
+
+
 def read_json_object(path: str | os.PathLike, error: type[Exception] = DataError, missing: str = "",
                      bad: str = "") -> dict:
     """Parse ``path`` as a JSON object; any problem raises ``error`` naming the file (and line).
@@ -25,7 +40,9 @@ def read_json_object(path: str | os.PathLike, error: type[Exception] = DataError
     if path.stat().st_size > MAX_INPUT_BYTES:
         raise error(f"{path}: larger than the {MAX_INPUT_BYTES >> 20} MiB fefet-spice reads as JSON")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_int=_parse_int)
+    except _HugeInteger as exc:
+        raise error(f"{path}: an integer of {exc.args[0]} digits (at most {MAX_INT_DIGITS} are read)") from None
     except FileNotFoundError:
         raise error(f"{path}: no such file{missing}") from None
     except RecursionError:

@@ -129,3 +129,43 @@ def check_arrays(arrays: dict, n_kinds: int, where: str, g_min: float | None = N
     # NaN is allowed only as trailing padding of a trajectory
     if np.any(np.isinf(traj)) or np.any(~finite[..., :-1] & finite[..., 1:]):
         raise DataError(f"{where}: trajectories: non-finite values inside a trajectory (only trailing NaN padding allowed)")
+
+
+MAX_STEP_FRACTION = 1.0
+"""Largest mean |ΔG| of one pulse, as a fraction of the range g_max - g_min (one pulse cannot move a cell
+further than its whole range; a larger step is a corrupted or hand-made table)."""
+MIN_STEP_FRACTION = 1e-9
+"""Smallest largest-mean-step a trainable pulse kind needs, as a fraction of the range (all-zero steps
+leave every weight where it is)."""
+
+
+def check_trainable(lut, where: str = "the LUT") -> None:
+    """Refuse a LUT that would make training meaningless (DataError naming the field): a potentiating and
+    a depressing kind, finite conductances, steps finite and not absurd (|ΔG| beyond the range) nor zero."""
+    g_min, g_max = float(lut.g_min), float(lut.g_max)
+    if not (math.isfinite(g_min) and math.isfinite(g_max) and g_max > g_min >= 0):
+        raise DataError(f"{where}: g_min/g_max: need finite 0 <= g_min < g_max, got {g_min!r}, {g_max!r}")
+    span = g_max - g_min
+    for name in ("dg_mean", "dg_std", "g_grid"):
+        if not np.all(np.isfinite(np.asarray(getattr(lut, name), dtype=float))):
+            raise DataError(f"{where}: {name}: contains NaN or infinite values")
+    rn = float(getattr(lut, "read_noise", 0.0))
+    if not (math.isfinite(rn) and 0 <= rn <= span):
+        raise DataError(f"{where}: read_noise: {rn!r} S is not within 0..(g_max - g_min) = {span:.3g} S")
+    for pol, word in ((+1, "potentiating"), (-1, "depressing")):
+        try:
+            k = lut.kind_index(pol)
+        except KeyError:
+            raise DataError(f"{where}: kinds: no {word} pulse kind (polarity {pol:+d})") from None
+        mean = np.asarray(lut.dg_mean[k], dtype=float)
+        std = np.asarray(lut.dg_std[k], dtype=float)
+        big = float(np.max(np.abs(mean)))
+        if big > MAX_STEP_FRACTION * span:
+            raise DataError(f"{where}: dg_mean[{k}] ({word}): a step of {big:.3g} S exceeds the whole range "
+                            f"g_max - g_min = {span:.3g} S (corrupted table?)")
+        if float(np.max(std)) > MAX_STEP_FRACTION * span:
+            raise DataError(f"{where}: dg_std[{k}] ({word}): a spread of {float(np.max(std)):.3g} S exceeds the "
+                            f"whole range g_max - g_min = {span:.3g} S (corrupted table?)")
+        if float(np.max(pol * mean)) <= MIN_STEP_FRACTION * span:
+            raise DataError(f"{where}: dg_mean[{k}] ({word}): no step moves the conductance in its direction "
+                            "(zero or wrong-signed table): nothing can be trained")

@@ -33,6 +33,8 @@ from ..errors import DataError
 SIDE = 20
 DEFAULT_DIGITS = (2, 3, 5, 6, 8)
 DEFAULT_LETTERS = "aeprs"
+MAX_DATASET_BYTES = 4 * 1024 ** 3
+"""Largest data-set file read [bytes]."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,9 @@ def load_npz(path: str | os.PathLike, seed: int = 0, classes=DEFAULT_DIGITS, **k
 
 def _read_npz(path: Path) -> dict:
     """The four arrays of an image ``.npz``; labels as int64; images checked to be (n, h, w)."""
+    from ..io.inputs import check_input_file
+
+    check_input_file(path, MAX_DATASET_BYTES)  # a FIFO or device is named, never opened
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z.files]
@@ -161,14 +166,24 @@ def _read_npz(path: Path) -> dict:
     for k in ("x_train", "x_test"):
         if arr[k].ndim != 3:
             raise DataError(f"{path}: {k} must be (n, h, w) images, got shape {arr[k].shape}")
+    for k in ("x_train", "x_test"):
+        if arr[k].dtype.kind not in "biuf":
+            raise DataError(f"{path}: {k} must hold numbers, got dtype {arr[k].dtype}")
+        if arr[k].dtype.kind == "f" and not np.all(np.isfinite(arr[k])):
+            raise DataError(f"{path}: {k} contains NaN or infinite pixel values")
     for k in ("y_train", "y_test"):
+        if arr[k].dtype.kind not in "biu" and not (arr[k].dtype.kind == "f" and np.all(np.isfinite(arr[k]))):
+            raise DataError(f"{path}: {k} must hold whole-number labels, got dtype {arr[k].dtype}")
         arr[k] = arr[k].astype(np.int64)
     return arr
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read one gzip IDX file (unsigned-byte data, magic 0x0000080N) into an array of N dimensions."""
+    from ..io.inputs import check_input_file
+
     path = Path(path)
+    check_input_file(path, MAX_DATASET_BYTES)  # a FIFO or device is named, never opened
     try:
         with gzip.open(path, "rb") as f:
             blob = f.read()
