@@ -254,3 +254,89 @@ def test_chance_level_result_fails_with_a_sentence():
                 {**good, "final_accuracy": float("nan")}, {**good, "pulses_total": -184467440737095516160}):
         with pytest.raises(DataError):
             check_result(bad, 5)
+
+
+# --- 4. no traceback, ngspice's chatter in a log file, the dependency check first ---------------------------
+
+def _python_only_path(tmp_path) -> str:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    return str(bin_dir)
+
+
+def _default_sigint():  # a background job inherits SIGINT ignored; a user's terminal does not
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.5, 0.8, 1.5])  # (earlier, Python itself is still starting)
+def test_ctrl_c_during_start_up_is_one_line(delay):
+    proc = subprocess.Popen([sys.executable, "-m", "fefet_spice.cli", "train", "--epochs", "11", "--quiet"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert proc.returncode == 130 and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
+
+
+def test_run_checks_for_ngspice_before_any_stage(tmp_path):
+    env = {**os.environ, "PATH": _python_only_path(tmp_path), "NGSPICE_LIBRARY_PATH": str(tmp_path / "none.so")}
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "fefet_spice.cli", "run", "--quick", "-o", tmp_path / "o"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 2 and "ngspice is not installed" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and time.monotonic() - t0 < 30
+    assert not (tmp_path / "o" / "fit").exists()
+
+
+def test_ngspice_chatter_goes_to_the_log_file_named_in_the_sentence(tmp_path):
+    script = ("from fefet_spice.spice.runner import run_shared\n"
+              "run_shared('* bad\\nV1 a 0 1\\nX1 a 0 nosuchsubckt\\n.tran 1n 10n\\n.end\\n', 20)\n")
+    env = {**os.environ, "FEFET_SPICE_NGSPICE_LOG": str(tmp_path / "ng.log")}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert proc.returncode != 0 and "nosuchsubckt" not in proc.stderr.split("SimulatorError")[0]
+    assert str(tmp_path / "ng.log") in proc.stderr
+    assert "nosuchsubckt" in (tmp_path / "ng.log").read_text()
+
+
+def test_huge_charge_gives_no_runtime_warning(tmp_path):
+    f = tmp_path / "q.csv"
+    f.write_text("t [s],V [V],Q [C/cm2]\n0,0,1e308\n1e-6,1,10\n2e-6,2,20\n")
+    proc = subprocess.run([sys.executable, "-W", "error", "-m", "fefet_spice.cli", "fit", "--qv", f, "-o",
+                           tmp_path / "o.json"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "line 2" in proc.stderr and "Warning" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+# --- 5. temporary folders and caches ----------------------------------------------------------------------
+
+def test_stale_temporary_folders_of_dead_processes_are_swept(tmp_path):
+    from fefet_spice.io import tempdirs
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f"fefet-char-{dead}-abc"
+    (stale / "sub").mkdir(parents=True)
+    live = tmp_path / f"fefet-char-{os.getpid()}-xyz"
+    live.mkdir()
+    other = tmp_path / "fefet-char-notapid"
+    other.mkdir()
+    made = tempdirs.make("fefet-char-", tmp_path)
+    assert not stale.exists() and live.exists() and other.exists() and made.is_dir()
+    with tempdirs.TemporaryFolder("fefet_ng_", tmp_path) as d:
+        assert Path(d).is_dir()
+    assert not Path(d).exists()
+
+
+def test_characterize_cache_removal_keeps_foreign_files(tmp_path):
+    from fefet_spice.characterize.runner import remove_cache
+
+    (tmp_path / "run.json").write_text("{}")
+    (tmp_path / "job_00001.npz").write_bytes(b"x")
+    (tmp_path / ".job_00002.npz.abc.npz").write_bytes(b"x")
+    (tmp_path / "important.txt").write_text("mine")
+    remove_cache(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["important.txt"]

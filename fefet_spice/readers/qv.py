@@ -213,10 +213,16 @@ def read(path: str | os.PathLike, units: Mapping[str, str] | None = None, area: 
     unit = {**{k.lower(): v for k, v in (units or {}).items()}, **head_units}
     data, nos = _rows(lines, start + 1, roles, path)
     area = area or (meta.get("area") if isinstance(meta.get("area"), float) else None)
-    t = data[:, 0] * _unit(_T_UNIT, unit.get("t", "s"), "time", path, start + 1)
-    v = data[:, 1] * _unit(_V_UNIT, unit.get("v", "V"), "voltage", path, start + 1)
-    q_unit = unit.get("q") or _infer_q_unit(data[:, 2], path)
-    q = data[:, 2] * charge_factor(q_unit, area, path, start + 1)
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e308 x a unit factor: inf, refused below by name
+        t = data[:, 0] * _unit(_T_UNIT, unit.get("t", "s"), "time", path, start + 1)
+        v = data[:, 1] * _unit(_V_UNIT, unit.get("v", "V"), "voltage", path, start + 1)
+        q_unit = unit.get("q") or _infer_q_unit(data[:, 2], path)
+        q = data[:, 2] * charge_factor(q_unit, area, path, start + 1)
+    for name, col, hi in (("time", t, 1e6), ("voltage", v, 1e3)):
+        bad = np.flatnonzero(~(np.abs(col) <= hi))
+        if bad.size:
+            raise DataError(f"{where(path, nos[int(bad[0])])}: {name} {col[int(bad[0])]:g} is outside "
+                            f"-{hi:g}..{hi:g} ({'s' if name == 'time' else 'V'}; wrong unit?)")
     big = int(np.argmax(np.abs(q)))
     if not Q_RANGE[0] <= abs(q[big]) <= Q_RANGE[1]:
         raise DataError(f"{where(path, nos[big])}: charge {data[big, 2]:g} {q_unit} = {q[big] * 100:.3g} uC/cm^2 "

@@ -81,16 +81,57 @@ _NONCONV = re.compile(r"timestep too small|singular matrix|cannot recover|no con
 _TIME_AT = re.compile(r"\btime\s*=\s*([-+0-9.eE]+)")
 
 
+def log_path() -> Path:
+    """The file that receives ngspice's own messages (``$FEFET_SPICE_NGSPICE_LOG`` or one per user in the
+    temporary folder, appended, at most 2 x 4 MiB): they never reach the terminal, the error names the file."""
+    import tempfile
+
+    return Path(os.environ.get("FEFET_SPICE_NGSPICE_LOG") or
+                Path(tempfile.gettempdir()) / f"fefet-spice-ngspice-{os.getuid()}.log")
+
+
+_LOG_HANDLER = None
+
+
+def _route_pyspice_log() -> None:
+    """Send PySpice's logger (ngspice's stdout/stderr lines of the shared library) to :func:`log_path`."""
+    global _LOG_HANDLER
+    if _LOG_HANDLER is not None:
+        return
+    from logging.handlers import RotatingFileHandler
+
+    logger = logging.getLogger("PySpice")
+    try:
+        handler = RotatingFileHandler(log_path(), maxBytes=4 << 20, backupCount=1, delay=True)
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s pid %(process)d %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False
+    _LOG_HANDLER = handler
+
+
+def _logged(text: str) -> str:
+    """Append ``text`` (ngspice's output of a failed run) to the log; the note that names the log file."""
+    _route_pyspice_log()
+    try:
+        logging.getLogger("PySpice.fefet").error("failed run:\n%s", text[-20000:])
+    except (OSError, ValueError):
+        return ""
+    return f" (ngspice's messages: {log_path()})"
+
+
 def _check_output(text: str, what: str) -> None:
     hit = _FAIL.search(text)
     if hit:
         tail = "\n".join(line for line in text.splitlines() if line.strip())[-1500:]
+        note = _logged(text)
         nc = _NONCONV.search(text)
         if nc:
             at = _TIME_AT.search(text[nc.start():]) or _TIME_AT.search(text)
             when = f" at t = {float(at.group(1)):.4g} s" if at else ""
-            raise SimulatorError(f"ngspice did not converge{when} ({nc.group(0)}) in {what}\n{tail}")
-        raise SimulatorError(f"ngspice {what} failed ({hit.group(0)!r})\n{tail}")
+            raise SimulatorError(f"ngspice did not converge{when} ({nc.group(0)}) in {what}{note}\n{tail}")
+        raise SimulatorError(f"ngspice {what} failed ({hit.group(0)!r}){note}\n{tail}")
 
 
 def _check_vectors(vectors: dict[str, np.ndarray], what: str) -> dict[str, np.ndarray]:
@@ -204,13 +245,13 @@ def _library_path_error() -> str | None:
 
 def check_available() -> None:
     """Before any work: ngspice can be run (the program on PATH or the shared library), else one sentence."""
-    why = _library_path_error()
-    if why and shutil.which("ngspice") is None:
-        raise SimulatorError(f"{why}, and no 'ngspice' program is on PATH")
-    if shutil.which("ngspice") is None and not any(os.path.isfile(c) for c in LIBNGSPICE_CANDIDATES) and not \
-            os.environ.get("NGSPICE_LIBRARY_PATH"):
-        raise SimulatorError("ngspice is not installed: no 'ngspice' program on PATH and no libngspice.so.0 "
-                             "(`make setup` installs ngspice and libngspice0)")
+    if shutil.which("ngspice") is not None:
+        return
+    try:
+        _load_shared()
+    except SimulatorError as exc:
+        raise SimulatorError(f"ngspice is not installed: no 'ngspice' program on PATH, and {exc} "
+                             "(`make setup` installs ngspice and libngspice0)") from None
 
 
 def _load_shared():
@@ -227,6 +268,7 @@ def _load_shared():
         # PySpice logs "Unsupported Ngspice version" for every ngspice newer than 34; results agree with
         # the subprocess runner (tested), so keep that notice off the user's terminal.
         logging.getLogger("PySpice").setLevel(logging.ERROR)
+        _route_pyspice_log()  # ngspice's own error lines go to the log file, not the terminal
 
         if "NGSPICE_LIBRARY_PATH" not in os.environ:
             for cand in LIBNGSPICE_CANDIDATES:
@@ -292,7 +334,7 @@ def run_shared(deck: str, timeout: float | None = None) -> dict[str, np.ndarray]
         _check_output(ng.stdout + "\n" + ng.stderr, "run (shared)")
         if ng._error_in_stdout or ng._error_in_stderr:
             tail = (ng.stdout + "\n" + ng.stderr)[-1500:]
-            raise SimulatorError(f"ngspice (shared) reported an error in the run\n{tail}")
+            raise SimulatorError(f"ngspice (shared) reported an error in the run{_logged(tail)}\n{tail}")
         name = ng.last_plot
         if name == "const":
             raise SimulatorError(f"ngspice (shared): no analysis ran\n{ng.stdout[-1500:]}")
