@@ -340,3 +340,50 @@ def test_characterize_cache_removal_keeps_foreign_files(tmp_path):
     (tmp_path / "important.txt").write_text("mine")
     remove_cache(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["important.txt"]
+
+
+def _wait_for(pattern_dir: Path, pattern: str, proc, limit: float = 120.0) -> list[Path]:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None:
+        hits = list(pattern_dir.glob(pattern)) if pattern_dir.is_dir() else []
+        if hits:
+            return hits
+        time.sleep(0.05)
+    return []
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_the_subprocess_backend_leaves_no_temporary_folder(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "NGSPICE_LIBRARY_PATH": str(tmp_path / "none.so")}  # -> subprocess
+    cmd = [sys.executable, "-m", "fefet_spice.cli", "characterize", "--backend", "ngspice", "--n-devices", "40",
+           "--workers", "2", "--no-plots", "-o", str(tmp_path / "c")]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=env, preexec_fn=_default_sigint)
+    assert _wait_for(tmp, "fefet_ng_*", proc), "no ngspice run started"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    time.sleep(0.5)
+    assert not list(tmp.glob("fefet_ng_*")) and not list(tmp.glob("fefet-char-*"))
+
+
+@pytest.mark.slow
+def test_run_keeps_its_characterize_cache_in_the_output_folder(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "o"
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    cmd = [sys.executable, "-m", "fefet_spice.cli", "run", "--quick", "--backend", "numpy", "-o", str(out)]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=env, preexec_fn=_default_sigint)
+    hit = _wait_for(out / ".cache" / "characterize", "run.json", proc, limit=300)
+    assert hit, "the characterize stage did not keep its cache in the output folder"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err
+    assert proc.returncode == 130 or (proc.returncode == 0 and (out / "summary.json").is_file())
+    if proc.returncode == 130:
+        assert (out / ".cache" / "characterize" / "run.json").is_file()  # resumable
+    assert not list(tmp.glob("fefet-char-*")) and not list(tmp.glob("fefet_ng_*"))

@@ -197,9 +197,9 @@ def claim_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] |
             raise OutputError(f"{option} {target}: is a folder, expected a file name")
         if not stat.S_ISREG(st.st_mode):
             raise OutputError(f"{option} {target}: is not a regular file (a device, FIFO or socket)")
-        if suffixes and target.suffix.lower() not in suffixes and not force:
+        if suffixes and target.suffix.lower() not in suffixes:
             raise OutputError(f"{option} {target}: would replace an existing file that is not a "
-                              f"{'/'.join(suffixes)} file (--force replaces it anyway)")
+                              f"{'/'.join(suffixes)} file (even --force never replaces it)")
     parent = target.parent if str(target.parent) else Path(".")
     probe = parent
     while not probe.exists() and probe != probe.parent:
