@@ -90,8 +90,9 @@ def _locate(path: Path, head, want: str) -> tuple[int, float]:
 
 MAX_TABLE_ROWS = 10_000
 """Most data rows of a kinetics table (every row is one model evaluation per fit iteration)."""
-TABLE_BOUNDS = {"pw": (0.0, 1e3), "amp": (-100.0, 100.0), "mw": (-100.0, 100.0)}
-"""Plausible ranges of the table columns after unit conversion [s], [V], [V]."""
+TABLE_BOUNDS = {"pw": (0.0, 1e3), "amp": (-100.0, 100.0), "mw": (-100.0, 100.0), "p": (-1e3, 1e3),
+                "pr": (-1e3, 1e3)}
+"""Plausible ranges of the table columns after unit conversion [s], [V], [V], [uC/cm^2]."""
 
 
 def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -132,7 +133,7 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, n
         if not vals[0] > 0:
             raise DataError(f"{path}: line {no}: pulse width {columns[0]} must be > 0 s (got {vals[0]:g})")
         for c, x in zip(columns, vals):
-            lo, hi = TABLE_BOUNDS.get(c, (-math.inf, math.inf))
+            lo, hi = TABLE_BOUNDS.get(c.lower(), (-math.inf, math.inf))
             if not lo <= x <= hi:
                 raise DataError(f"{path}: line {no}: {c} = {x:g} is outside {lo:g} .. {hi:g} (SI units)")
         rows.append(vals)
