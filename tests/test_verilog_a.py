@@ -99,12 +99,15 @@ def test_committed_module_native_code_matches_numpy(kind, weight, sparsity):
 def test_cli_verilog_a_keeps_manifest_and_rejects_keyword_names(tmp_path, weight):
     from fefet_spice.params import to_dict
 
-    assert main(["netlist", "--verilog-a", "-o", str(tmp_path)]) == 0  # an empty folder becomes ours
+    assert main(["netlist", "--all", "-o", str(tmp_path)]) == 0  # an empty folder becomes ours
     manifest = tmp_path / "netlists.json"
-    manifest.write_text(json.dumps({"schema": "fefet-netlists/1", "files": {"a.lib": "00"}}))
+    lib = json.loads(manifest.read_text())["files"]["fefet_weight.lib"]
     assert main(["netlist", "--verilog-a", "-o", str(tmp_path)]) == 0
     files = json.loads(manifest.read_text())["files"]
-    assert files["a.lib"] == "00" and "fecap.va" in files
+    assert files["fefet_weight.lib"] == lib and "fecap.va" in files  # the other files' entries are kept
+    manifest.write_text(json.dumps({"schema": "fefet-netlists/1", "files": {"a.lib": "00"}}))  # edited by hand
+    assert main(["netlist", "--verilog-a", "-o", str(tmp_path)]) == 2  # never replaced
+    assert json.loads(manifest.read_text())["files"] == {"a.lib": "00"}
     data = to_dict(weight)
     data["params"]["name"] = "endmodule"  # a valid identifier, but a Verilog-A keyword
     bad = tmp_path / "bad.json"
