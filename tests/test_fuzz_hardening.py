@@ -175,7 +175,9 @@ def test_schedule_fields_are_bounded(tmp_path, field, value):
     f = tmp_path / "s.json"
     f.write_text(json.dumps({"schema": "fefet-train-schedule/1", field: value}))
     rc, _, msg = cli("train", "--schedule", f, "--quiet", limit_s=20)
-    assert rc == 2 and field in msg and str(f) in msg or "augment_shift" in msg
+    assert rc == 2 and field in msg
+    if (field, value) != ("augment_shift", 20):  # (that one is checked against the images, later)
+        assert str(f) in msg
 
 
 def test_huge_integer_in_a_parameter_file(tmp_path):
