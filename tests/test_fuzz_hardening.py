@@ -78,6 +78,15 @@ def test_force_refuses_a_clash_with_a_foreign_file(tmp_path, args, victim):
     assert _snapshot(tmp_path) == before
 
 
+@pytest.mark.parametrize("name", ["summary.json", "report.html"])
+def test_run_force_refuses_a_foreign_summary_before_any_stage(tmp_path, name):
+    (tmp_path / name).write_text("the user's own")
+    before = _snapshot(tmp_path)
+    rc, _, msg = cli("run", "--quick", "-o", tmp_path, "--force", limit_s=20)
+    assert rc == 2 and name in msg
+    assert _snapshot(tmp_path) == before and sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
 @pytest.mark.slow
 def test_run_force_never_replaces_a_foreign_stage_file(tmp_path):
     (tmp_path / "model").mkdir()

@@ -91,18 +91,14 @@ def _code_hash() -> str:
 
 
 def run(args) -> int:
-    from ..io.outdir import LOCK, OutputError, exclusive, marker_command, write_marker
+    from ..io.outdir import LOCK, exclusive, marker_command, write_marker
 
     from ..spice.runner import check_available
 
     out = Path(args.out)
     check_available()  # before any stage: the netlist, characterize and schemes stages run ngspice
     stages = build_stages(args)
-    if marker_command(out) != NAME:  # --force into a folder that is not ours: never replace its files
-        taken = [n for n in ("summary.json", "report.html") if (out / n).exists()]
-        if taken:
-            raise OutputError(f"-o {out}: holds a {taken[0]} that fefet-spice run did not write; choose another "
-                              "folder (even --force does not replace it)")
+    # (a summary.json or report.html that fefet-spice did not write was refused before: io.outdir.guard_outputs)
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out, "run"):
         if marker_command(out) is None and not [p for p in out.iterdir() if p.name != LOCK]:
