@@ -207,7 +207,15 @@ def test_committed_sparsity_fit_recovers_truth():
     assert abs(p["mw"] - truth["mw"]) <= 0.05 * truth["mw"]
     assert abs(p["vt_mid"] - truth["vt_mid"]) <= 0.03
     assert abs(p["vc_up"] - truth["vc_up_dc"]) <= 0.02 * truth["vc_up_dc"]
-    assert abs(p["log10_tau0"] - math.log10(truth["tau0"])) <= 0.5
+    # the pulse trains pin the switching voltage at the pulse widths they span, i.e. a combination of tau0
+    # and alpha (Merz law), not tau0 alone when alpha is fitted too: V50 at 1 us within 2 %, and tau0
+    # within half a decade unless the fit itself says the data cannot separate it from alpha
+    from fefet_spice.model.ferro import merz_switching_voltage
+
+    v50 = float(merz_switching_voltage(p["ea_up"], 1e-6, p["alpha"], 10 ** p["log10_tau0"]))
+    assert abs(v50 - truth["v50_1us"]) <= 0.02 * truth["v50_1us"], (v50, truth["v50_1us"])
+    if abs(p["log10_tau0"] - math.log10(truth["tau0"])) > 0.5:
+        assert any(w.get("pair") == ["alpha", "log10_tau0"] for w in doc["warnings"]), doc["warnings"]
 
 
 def test_instrument_export_without_time_needs_dwell(tmp_path, capsys):
