@@ -1,6 +1,11 @@
 # Two commands do everything on a fresh Debian machine: `make demo` and `make test`.
 # Each installs what is missing (ngspice + libngspice0 through apt-get, a .venv with the
 # package and its test extras) and then runs.
+# `make test` is the default suite (tests not marked slow, on every core with pytest-xdist);
+# `make test-all` adds the slow cases (long ngspice decks, 16x16 arrays, the browser test).
+# `make artifacts` regenerates every committed artefact (measurements, fits, LUTs, netlists) by its
+# documented command, in dependency order; `make check-artifacts` regenerates them into a temporary
+# folder and says which committed file no longer matches, within stated tolerances.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,14 +13,26 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT    ?= out
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per logical core ("auto" would count physical cores only when psutil is
+# installed, i.e. one worker on a 2-vCPU machine with SMT siblings)
+JOBS   ?= logical
 
-.PHONY: demo test setup ngspice bench netlists clean
+.PHONY: demo test test-all setup ngspice bench netlists artifacts check-artifacts clean
 
 demo: setup
 	$(PY) -m fefet_spice.cli run -o $(OUT)
+	@echo "The CLI is .venv/bin/fefet-spice (or run '. .venv/bin/activate' once, then fefet-spice COMMAND --help)."
 
+# Wall time is printed at the end (POSIX sh arithmetic: make runs recipes with /bin/sh).
 test: setup
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	@t0=$$(date +%s); rc=0; \
+	$(PY) -m pytest -q -n $(JOBS) -m "not slow" $(PYTEST_ARGS) || rc=$$?; \
+	echo "make test: $$(( $$(date +%s) - t0 )) s wall (exit status $$rc)"; exit $$rc
+
+test-all: setup
+	@t0=$$(date +%s); rc=0; \
+	$(PY) -m pytest -q -n $(JOBS) $(PYTEST_ARGS) || rc=$$?; \
+	echo "make test-all: $$(( $$(date +%s) - t0 )) s wall (exit status $$rc)"; exit $$rc
 
 setup: ngspice $(STAMP)
 
@@ -39,6 +56,14 @@ bench: setup
 
 netlists: setup
 	$(PY) -m fefet_spice.cli netlist --all -o netlists
+
+artifacts: setup
+	@t0=$$(date +%s); rc=0; $(PY) bench/artifacts.py regenerate || rc=$$?; \
+	echo "make artifacts: $$(( $$(date +%s) - t0 )) s wall (exit status $$rc)"; exit $$rc
+
+check-artifacts: setup
+	@t0=$$(date +%s); rc=0; $(PY) bench/artifacts.py check || rc=$$?; \
+	echo "make check-artifacts: $$(( $$(date +%s) - t0 )) s wall (exit status $$rc)"; exit $$rc
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -28,3 +28,22 @@ def sparsity():
     from fefet_spice import presets
 
     return presets.nominal(presets.get("sparsity"))
+
+
+def _load_artifacts():
+    """bench/artifacts.py: the committed artefacts, their commands, tolerances and the comparison."""
+    import importlib.util
+    import sys
+
+    if "fefet_artifacts" in sys.modules:
+        return sys.modules["fefet_artifacts"]
+    spec = importlib.util.spec_from_file_location("fefet_artifacts", ROOT / "bench" / "artifacts.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fefet_artifacts"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    return _load_artifacts()

