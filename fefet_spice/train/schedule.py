@@ -55,7 +55,13 @@ class Schedule:
     1e-3, 3e-3, 1e-2: weights that pruning removes are already small) [-]."""
     l2: float = 1e-4
     """L2 regularization weight of the pretraining [-]."""
-    prune_aware_passes: int = 40
+    protocol: str = "paper"
+    """What is trained where (:data:`PROTOCOLS`): ``paper`` (dense software pretraining, transfer of the
+    dense network, every pruning step, over-pruning and regrowth on the array), ``software-pruned``
+    (pruning-aware software fine-tuning before transfer: the array receives a network already pruned
+    in software; always labelled so) or ``scratch`` (no software training: random weights programmed,
+    every epoch on the array) [-]."""
+    prune_aware_passes: int = 0
     """Pruning-aware pretraining (software, before transfer): passes added to the last pretraining
     epoch in which the converged dense weights are magnitude-pruned to the final per-layer targets and
     fine-tuned with shift augmentation (0: off; selected over 0 / 20 / 40 on held-out training images
@@ -101,12 +107,15 @@ class Schedule:
     """Per-layer sparsity (Conv1, Conv2, FC) at the last pruning target [fraction]."""
     max_layer_sparsity: float = 0.98
     """Cap on any layer's sparsity [fraction]."""
-    overprune_epoch: int = 0
-    """Epoch of the over-pruning step (0: none; the paper's: 29). Off by default: on held-out EMNIST
-    training images over-pruning + regrowth cost float and vau 3-7 points [-]."""
+    overprune_epoch: int = 29
+    """Epoch of the over-pruning step (0: none; the paper's: 29) [-]."""
     overprune_extra: float = 0.127
     """Extra overall sparsity added by over-pruning [fraction]."""
-    regrow_epoch: int = 0
+    overprune_split: str = "active"
+    """How over-pruning spreads over the layers: ``active`` (every layer loses the same fraction of its
+    active weights, by magnitude) or ``shares`` (the per-layer split of :meth:`layer_targets`, which
+    leaves Conv2 94 % sparse) [-]."""
+    regrow_epoch: int = 38
     """Epoch of the regrowth step (0: none; the paper's: 38) [-]."""
     regrow_fraction: float = 0.125
     """Fraction of each layer's weights regrown [fraction]."""
@@ -116,6 +125,13 @@ class Schedule:
     """Clip of a pulse count per operator or per cell per update [pulses]."""
     ridge: float = 1e-3
     """Ridge λ of the masked VAU fit [pulses²]."""
+    accumulate: str = "weight"
+    """Digital accumulation of sub-pulse updates (mixed precision; :mod:`.accumulate`): ``none`` (each
+    update's operators rounded on their own: updates below half a pulse never fire), ``lines`` (one
+    register per row and column line of each array, M + N per array: the fitted operators accumulate
+    and their whole pulses fire in the same N + 1 steps) or ``weight`` (one register per weight, M x N:
+    the fitted update accumulates per cell and a cell fires when its register crosses one pulse, a
+    cell-by-cell write) [-]."""
     vau_feedback: bool = False
     """VAU error feedback: the part of the desired update the operators missed is added to the next
     desired update (a digital residual per weight, beside Adam's moments), clipped to ±max_pulses [-]."""
@@ -156,6 +172,15 @@ class Schedule:
         for name in ("prune_targets", "layer_shares"):
             if any(not 0 <= v < 1 for v in getattr(self, name)):
                 raise ParamError(f"schedule: {name} must be fractions in [0, 1)")
+        for name, allowed in (("protocol", tuple(PROTOCOLS)), ("accumulate", ACCUMULATE),
+                              ("overprune_split", ("active", "shares"))):
+            if getattr(self, name) not in allowed:
+                raise ParamError(f"schedule: {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.protocol == "software-pruned" and self.prune_aware_passes < 1:
+            raise ParamError("schedule: protocol software-pruned needs prune_aware_passes >= 1")
+        if self.protocol != "software-pruned" and self.prune_aware_passes > 0:
+            raise ParamError(f"schedule: prune_aware_passes {self.prune_aware_passes} is software pruning before "
+                             f"transfer; it belongs to protocol software-pruned, not {self.protocol}")
         if self.adam_mode not in ("element", "layer"):
             raise ParamError(f"schedule: adam_mode must be 'element' or 'layer', got {self.adam_mode!r}")
         if self.augment_shift < 0:
@@ -175,10 +200,15 @@ class Schedule:
             if getattr(self, name) < 0:
                 raise ParamError(f"schedule: {name} must be >= 0 (0: none)")
 
+    @property
+    def first_onchip_epoch(self) -> int:
+        """First epoch trained on the array (1 for ``scratch``: no software pretraining)."""
+        return 1 if self.protocol == "scratch" else self.pretrain_epochs + 1
+
     def onchip_lr(self, epoch: int) -> float:
         """On-chip Adam step of ``epoch``: cosine from ``lr`` (first on-chip epoch) to ``lr_final``."""
-        span = max(self.epochs - self.pretrain_epochs - 1, 1)
-        frac = (epoch - self.pretrain_epochs - 1) / span
+        span = max(self.epochs - self.first_onchip_epoch, 1)
+        frac = (epoch - self.first_onchip_epoch) / span
         return self.lr_final + (self.lr - self.lr_final) * 0.5 * (1 + math.cos(math.pi * frac))
 
     def layer_targets(self, overall: float) -> list[float]:
@@ -190,9 +220,30 @@ class Schedule:
         return {"schema": SCHEMA, **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}}
 
 
+ACCUMULATE = ("none", "lines", "weight")
+
+PROTOCOLS: dict[str, dict] = {
+    "paper": {},
+    "software-pruned": {"protocol": "software-pruned", "prune_aware_passes": 40, "overprune_epoch": 0,
+                        "regrow_epoch": 0, "lr": 0.3, "lr_final": 0.1, "accumulate": "none"},
+    "scratch": {"protocol": "scratch"},
+}
+"""Schedule fields each protocol changes from the defaults (``paper``): ``software-pruned`` is the
+previous default (pruning-aware software fine-tuning, no over-pruning/regrowth, 0.3 -> 0.1 pulse step,
+no accumulation)."""
+
+
+def for_protocol(name: str, **over) -> "Schedule":
+    """The default schedule of protocol ``name`` with ``over`` applied."""
+    if name not in PROTOCOLS:
+        raise ParamError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {name!r}")
+    return replace(Schedule(), **{**PROTOCOLS[name], **over})
+
+
 PAPER_AS_FIRST_REPRODUCED = {"pretrain_passes": 1, "pretrain_cosine": False, "augment_shift": 0, "l1": 1e-4,
                              "lr": 2.0, "lr_final": 2.0, "overprune_epoch": 29, "regrow_epoch": 38,
-                             "adam_mode": "element", "vau_split": False, "prune_aware_passes": 0}
+                             "adam_mode": "element", "vau_split": False, "prune_aware_passes": 0,
+                             "accumulate": "none", "overprune_split": "shares"}
 """The defaults before issue 12 (the paper's schedule as first reproduced, on the MNIST stand-in):
 ``replace(Schedule(), **PAPER_AS_FIRST_REPRODUCED)``; ``bench/bench_train.py`` measures it."""
 
