@@ -141,3 +141,32 @@ def test_cli_protocol_software_pruned_is_labelled(tmp_path, capsys):
     assert "software pruning before transfer" in capsys.readouterr().out
     sched.write_text(json.dumps({"protocol": "scratch"}))
     assert main(["train", "--dataset", "digits", "--protocol", "paper", "--schedule", str(sched)]) == 2
+
+
+def test_device_sweep_luts_and_table(tmp_path, lut):
+    """The shipped sweep LUTs are what the documented command makes; properties order as designed; a
+    tiny sweep writes its table, CSV and figure."""
+    from pathlib import Path
+
+    from fefet_spice.api.sweep import device_sweep, make_device_luts
+    from fefet_spice.lut.native import load_lut
+    from fefet_spice.train.sweep import device_properties
+
+    made = make_device_luts(tmp_path / "devices")
+    shipped = Path(__file__).resolve().parents[1] / "luts" / "devices"
+    props = {}
+    for f in made:
+        new, old = load_lut(f), load_lut(shipped / f.name)
+        np.testing.assert_allclose(new.dg_mean, old.dg_mean, rtol=1e-9, atol=1e-18)
+        props[f.name] = device_properties(new)
+    ref = device_properties(lut)
+    assert props["ideal"]["noise"] == 0 and props["ideal"]["read_noise_levels"] == 0
+    assert props["ideal"]["nonlinearity"] < ref["nonlinearity"] < props["nonlinear"]["nonlinearity"]
+    assert props["nonlinear"]["levels"] < ref["levels"] / 2
+    assert props["noisy"]["noise"] > 1.4 * ref["noise"]
+    res = device_sweep({"preset": lut, "ideal": load_lut(made[0])}, "digits", seeds=(0,),
+                       schedule=_small(epochs=9, overprune_epoch=0, regrow_epoch=0))
+    assert [r["lut"] for r in res.table] == ["preset", "ideal"] and len(res.runs) == 2
+    assert all(0 <= r["final_accuracy"] <= 1 and r["accuracy_update_off"] is not None for r in res.table)
+    files = res.save(tmp_path / "s.json", tmp_path / "s.png", tmp_path / "s.csv")
+    assert len(files) == 3 and (tmp_path / "s.csv").read_text().startswith("lut,levels,nonlinearity")

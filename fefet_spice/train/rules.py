@@ -4,7 +4,8 @@
 rule           what reaches the cells                                      operations/update
 =============  ==========================================================  =================
 ``float``      the exact update (software baseline, :class:`FloatLayer`)   0
-``cell``       per cell, the count whose mean LUT path lands closest        M * N
+``cell``       per cell, the count whose mean LUT path lands closest        M * N (with weight
+               registers: the accumulated update, one write per firing cell)
 ``vau``        masked ridge fit ``r 1ᵀ + 1 cᵀ`` on active cells, rounded    N + 1
 ``vau-const``  closed-form fit over all cells (constant A), rounded         N + 1
 ``manhattan``  one pulse of sign(ΔW) per active cell                        M * N
@@ -162,8 +163,8 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
     d = delta_w / layer.pulse_w
     mask = layer.mask
     w_before = layer.weights()
-    if acc is not None and not (rule == "vau" and split):
-        raise ValueError("digital accumulation needs the polarity-split vau rule")
+    if acc is not None and not ((rule == "vau" and split) or (rule == "cell" and isinstance(acc, WeightRegisters))):
+        raise ValueError("digital accumulation needs the polarity-split vau rule (or weight registers with cell)")
     if isinstance(acc, WeightRegisters) and record is not None:
         raise ValueError("recording array operations needs line registers or none (weight registers write "
                          "cell by cell)")
@@ -182,7 +183,13 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
         stats = _stats(layer, n + 1, pulses, err)
         intended = vau.compose(rr, cc) * layer.pulse_w
     else:
-        if rule == "cell":
+        if rule == "cell" and acc is not None:        # per-weight register: the desired update accumulates
+            want = acc.a + np.where(mask, d, 0.0)
+            counts = layer.cell_counts(want * layer.pulse_w, max_pulses)
+            acc.a = np.where(mask, np.clip(want - counts, -acc.clip, acc.clip), 0.0)
+            intended = counts * layer.pulse_w
+            ops = int(np.count_nonzero(counts))
+        elif rule == "cell":
             counts = layer.cell_counts(delta_w, max_pulses)
             intended = delta_w
             ops = m * n

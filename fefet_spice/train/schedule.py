@@ -83,6 +83,9 @@ class Schedule:
     network a 1-pulse step knocks back 15-25 points at the first on-chip epoch) [nominal device pulses]."""
     lr_final: float = 0.1
     """On-chip Adam step at the last epoch; cosine from ``lr`` at the first on-chip epoch [pulses]."""
+    lr_restart: bool = False
+    """Restart the cosine of the on-chip step at the regrowth epoch (from ``lr`` to ``lr_final`` over the
+    epochs left), so the regrown weights learn at the full step [-]."""
     onchip_augment: bool = False
     """Shift-augment the images of every on-chip full-batch step too (``augment_shift``) [-]."""
     transfer_clip: float = 1.0
@@ -207,8 +210,11 @@ class Schedule:
 
     def onchip_lr(self, epoch: int) -> float:
         """On-chip Adam step of ``epoch``: cosine from ``lr`` (first on-chip epoch) to ``lr_final``."""
-        span = max(self.epochs - self.first_onchip_epoch, 1)
-        frac = (epoch - self.first_onchip_epoch) / span
+        first = self.first_onchip_epoch
+        if self.lr_restart and 0 < self.regrow_epoch <= epoch:
+            first = self.regrow_epoch
+        span = max(self.epochs - first, 1)
+        frac = (epoch - first) / span
         return self.lr_final + (self.lr - self.lr_final) * 0.5 * (1 + math.cos(math.pi * frac))
 
     def layer_targets(self, overall: float) -> list[float]:

@@ -174,7 +174,7 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True)
 
 def _registers(layers, rule, sch) -> list:
     """One set of :mod:`.accumulate` registers per layer (or None per layer)."""
-    if rule != "vau" or sch.accumulate == "none":
+    if rule not in ("vau", "cell") or sch.accumulate == "none" or (rule == "cell" and sch.accumulate != "weight"):
         return [None] * len(layers)
     cls = LineRegisters if sch.accumulate == "lines" else WeightRegisters
     return [cls(l.mask.shape, sch.max_pulses) for l in layers]
