@@ -97,4 +97,5 @@ def test_cli_consumes_a_native_lut_folder(tmp_path):
     assert main(["train", "--lut", str(tmp_path / "lut"), "--update", "cell", "--epochs", "11",
                  "--json", str(out), "--quiet"]) == 0
     res = json.loads(out.read_text())
-    assert res["lut"].startswith("lut ") and res["epochs"][-1]["operations"] == 5 * 1060
+    # cell with weight registers (the paper protocol): one write per firing cell, at most M x N per update
+    assert res["lut"].startswith("lut ") and 0 < res["epochs"][-1]["operations"] <= 5 * 1060

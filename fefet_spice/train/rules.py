@@ -186,7 +186,8 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
         if rule == "cell" and acc is not None:        # per-weight register: the desired update accumulates
             want = acc.a + np.where(mask, d, 0.0)
             counts = layer.cell_counts(want * layer.pulse_w, max_pulses)
-            acc.a = np.where(mask, np.clip(want - counts, -acc.clip, acc.clip), 0.0)
+            done = layer.expected_change(counts) / layer.pulse_w   # what the chosen count does on average
+            acc.a = np.where(mask, np.clip(want - done, -acc.clip, acc.clip), 0.0)
             intended = counts * layer.pulse_w
             ops = int(np.count_nonzero(counts))
         elif rule == "cell":

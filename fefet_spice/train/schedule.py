@@ -1,18 +1,17 @@
 """The training schedule: one frozen dataclass, one JSON file (``fefet-train-schedule/1``).
 
-The default follows the paper's MSNet demo (Ning et al. 2025, DOI 10.1038/s41928-024-01328-4;
-``../shared/SPEC.md`` section 4): 10 epochs off-chip pretraining (8-bit weights, L1/L2), then on-chip
-full-batch Adam with 5-bit weights (differential pairs of 16-level cells), magnitude pruning per layer
-to 52.3 / 63.7 / 66.8 / 74.2 % at epochs 11 / 17 / 23 / 26, to epoch 57. Changed for real EMNIST letters
-(issue 12; every choice made on held-out *training* images, never on the test split): a pretraining
-epoch is ``pretrain_passes`` passes with one-pixel shift augmentation and a cosine step, so dense MSNet
-converges (``dense_software_accuracy``); stronger L1; pruning-aware pretraining (software magnitude
-pruning to the final per-layer targets with fine-tuning, before transfer; :mod:`.pretrain`); the
-on-chip step decays from ``lr`` (0.3 pulses) to ``lr_final``; Adam's second moment is one per layer
-(the update keeps the momentum's direction, so its VAU fit is a descent direction); the G+ and G-
-arrays get their own VAU operators; the paper's over-pruning (+12.7 % at 29) and regrowth (12.5 % at
-38, by gradient momentum) are available (``overprune_epoch``, ``regrow_epoch``) but off, since they
-cost accuracy on held-out images.
+The default is the paper's procedure (Ning et al. 2025, DOI 10.1038/s41928-024-01328-4;
+``../shared/SPEC.md`` section 4), protocol ``paper``: dense off-chip pretraining (8-bit weights, L1/L2;
+a pretraining epoch is ``pretrain_passes`` passes with shift augmentation and a cosine step, so dense
+MSNet converges), transfer of the *dense* network to 5-bit differential pairs, then on the array
+full-batch Adam through VAU, magnitude pruning per layer to 52.3 / 63.7 / 66.8 / 74.2 % at epochs
+11 / 17 / 23 / 26, over-pruning +12.7 % at 29 and regrowth of 12.5 % at 38 (candidates ranked by
+gradient momentum, widened by ``regrow_expansion``, regrown pairs restart at G_min), to epoch 57. The
+on-chip step decays from ``lr`` to ``lr_final`` pulses; the sub-pulse part of every update is kept in
+a digital register per weight and fires when it reaches a pulse (``accumulate``; without it such
+small steps never fire). Every choice was made on held-out *training* images, never on the test split.
+:data:`PROTOCOLS` gives the two other protocols: ``software-pruned`` (pruning-aware software
+fine-tuning before transfer, the previous default) and ``scratch`` (no software training).
 
 Per-layer pruning targets: an overall target ``t`` gives layer ``l`` the fraction
 ``layer_shares[l] * t / prune_targets[-1]`` (capped at ``max_layer_sparsity``); the default shares
@@ -88,6 +87,9 @@ class Schedule:
     epochs left), so the regrown weights learn at the full step [-]."""
     onchip_augment: bool = False
     """Shift-augment the images of every on-chip full-batch step too (``augment_shift``) [-]."""
+    transfer_range: float = 1.0
+    """The pair's full swing is this multiple of the transferred weights' range (1: the range of the
+    transferred weights; ``scratch`` leaves room for random initial weights to grow) [-]."""
     transfer_clip: float = 1.0
     """Per-layer weight range mapped onto the pair's full swing: this quantile of |w| (1: the max;
     larger weights saturate) [fraction]."""
@@ -232,7 +234,7 @@ PROTOCOLS: dict[str, dict] = {
     "paper": {},
     "software-pruned": {"protocol": "software-pruned", "prune_aware_passes": 40, "overprune_epoch": 0,
                         "regrow_epoch": 0, "lr": 0.3, "lr_final": 0.1, "accumulate": "none"},
-    "scratch": {"protocol": "scratch"},
+    "scratch": {"protocol": "scratch", "lr": 1.0},
 }
 """Schedule fields each protocol changes from the defaults (``paper``): ``software-pruned`` is the
 previous default (pruning-aware software fine-tuning, no over-pruning/regrowth, 0.3 -> 0.1 pulse step,
@@ -266,7 +268,8 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "overprune_extra": (0, 0.999, False), "regrow_epoch": (0, 10_000, False), "regrow_fraction": (0, 1, False),
     "regrow_expansion": (1, 1_000, False), "max_pulses": (1, 10_000, False), "ridge": (0, 1e6, False),
     "vau_conflict": (0, 1e6, False), "rank1_bits": (1, 1024, False), "verify_tol": (0, 1e3, True),
-    "verify_iters": (0, 1_000, False), "transfer_iters": (0, 10_000, False), "reset_pulses": (1, 100_000, False),
+    "verify_iters": (0, 1_000, False), "transfer_iters": (0, 10_000, False),
+    "transfer_range": (0, 1_000, True), "reset_pulses": (1, 100_000, False),
 }
 
 

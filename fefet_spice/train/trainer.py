@@ -1,13 +1,31 @@
 """The MSNet training loop: off-chip pretraining, transfer to the array, on-chip sparse training.
 
+Protocols (:data:`.schedule.PROTOCOLS`): ``paper`` (default) pretrains dense in software, programs the
+*dense* network and runs every pruning step, over-pruning and regrowth on the array; ``software-pruned``
+prunes in software before transfer (pruning-aware fine-tuning, labelled so in the result);
+``scratch`` programs the random initial weights and trains every epoch on the array.
+
 On-chip, every epoch runs ``steps_per_epoch`` full-batch updates: the array is read (with read noise),
 the float backward pass gives the gradient of the effective weights ``S ⊙ W``, Adam turns it into a
 desired update of about ``lr`` nominal pulses per step (the epoch's step, :meth:`Schedule.onchip_lr`;
-second moment per weight or, ``adam_mode="layer"``, one per layer), and the update rule
-(:mod:`.rules`) turns that into pulses through the LUT. Pruning, over-pruning and regrowth run at the
-start of their epochs (:mod:`.schedule`). The result holds ``dense_software_accuracy``: the
-pretraining's float weights (MSNet trained dense in software on the same images) on the same
-evaluation images. Pure numpy: no IO; progress goes through the optional ``on_epoch`` callback.
+second moment per weight or, ``adam_mode="layer"``, one per layer over the active weights), and the
+update rule (:mod:`.rules`) turns that into pulses through the LUT, with the sub-pulse part kept in
+digital registers (``accumulate``, :mod:`.accumulate`). Adam's first moment keeps running on pruned
+weights (their gradient exists; the update rules never touch them): it is the gradient momentum that
+ranks the regrowth candidates, and it starts the regrown weights' updates. Pruning, over-pruning and
+regrowth run at the start of their epochs; each is bracketed by one array read on the evaluation
+images (``accuracy_pruning_events``).
+
+Every run reports what the array did: ``accuracy_after_transfer``, ``accuracy_pruning_events``,
+``final_accuracy``, ``accuracy_update_off`` (the same protocol from the same pretraining and the same
+transfer noise with the on-chip update skipped: pruning, over-pruning and regrowth still run, regrowth
+ranked by the gradient momentum of the epochs just before it; cheap: no update and no per-epoch
+evaluation), ``onchip_contribution`` = final - update off, ``onchip_recovery`` = contribution / (dense
+software - update off) (None when that is <= 0 or without a software network), ``update_pulses`` (cell
+pulses of the on-chip updates, write-and-verify included, pruning resets and transfer excluded),
+``prune_reset_pulses`` and ``epochs_fired`` (on-chip epochs whose updates fired at least one pulse; 0
+for ``float``, which has no device). The result also holds ``dense_software_accuracy`` (the dense
+software network on the same evaluation images). Pure numpy: no IO; progress goes through ``on_epoch``.
 
 ``recorder`` (a list, default None: off, no cost) receives the run's array operations in order, for a
 replay on arrays (:mod:`fefet_spice.array.replay`): ``{"kind": "transfer"}`` with every layer's G+, G-
@@ -38,7 +56,7 @@ def build_layers(w_pre: list, lut, rule: str, sch: Schedule, rng: np.random.Gene
     stats = {"verify_reads": 0, "operations": 0, "pulses": 0}
     layers = []
     for w in w_pre:
-        w_max = float(np.quantile(np.abs(w), sch.transfer_clip))
+        w_max = float(np.quantile(np.abs(w), sch.transfer_clip)) * sch.transfer_range
         dev = DeviceLayer(lut, w.shape, w_max, sch.levels, sch.read_noise, sch.write_noise)
         if rule == "float":
             layers.append(FloatLayer(w, w_max, dev.pulse_w))
