@@ -32,7 +32,8 @@ def make_schedule(path=None, epochs: int | None = None, verify: bool = False, pr
             if d.get("protocol", protocol) != protocol:
                 raise ParamError(f"{path}: protocol is {d['protocol']!r} but --protocol {protocol} was given")
         name = protocol or (d.get("protocol", "paper") if isinstance(d, dict) else "paper")
-        base = schedule.for_protocol(name if name in schedule.PROTOCOLS else "paper").to_dict()
+        known = isinstance(name, str) and name in schedule.PROTOCOLS
+        base = schedule.for_protocol(name if known else "paper").to_dict()   # an unknown one: from_dict says so
         sch = schedule.from_dict({**base, **d} if isinstance(d, dict) else d, str(Path(path)))
     else:
         sch = schedule.for_protocol(protocol or "paper")
