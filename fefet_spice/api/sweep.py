@@ -97,16 +97,23 @@ def device_sweep(luts: dict, dataset, *, rule: str = "vau", schedule=None, seeds
 
 
 def make_device_luts(folder, n_devices: int = 16, seed: int = 0) -> list[Path]:
-    """Write the sweep LUTs (``ideal``, ``noisy``, ``nonlinear``; :data:`fefet_spice.train.sweep.DEVICES`)
-    characterized from the numpy compact model (weight preset), one native LUT folder each."""
+    """Write the sweep LUTs (``ideal``, ``noisy``, ``nonlinear``; :data:`fefet_spice.train.sweep.DEVICES`),
+    one native LUT folder each: ``noisy`` and ``nonlinear`` characterized from the numpy compact model
+    (weight preset, ``n_devices``, ``seed``), ``ideal`` linear and noise-free on that model's G range."""
     from .. import presets
     from ..characterize import lut_from_model
     from ..lut.native import save_lut
     from ..train.sweep import DEVICES, device_params
 
+    from ..lut.core import from_neurosim
+
+    base = lut_from_model(presets.get("weight"), n_devices=n_devices, seed=seed)
     out = []
-    for name, (about, _, _) in DEVICES.items():
-        lut = lut_from_model(device_params(name, presets.get("weight")), n_devices=n_devices, seed=seed)
+    for name, (about, volts, _) in DEVICES.items():
+        if volts is None:                 # ideal: linear (A -> inf), symmetric, noise-free on the model's range
+            lut = from_neurosim(base.g_min, base.g_max, 1e6, 1e6, 64, rng=seed)
+        else:
+            lut = lut_from_model(device_params(name, presets.get("weight")), n_devices=n_devices, seed=seed)
         lut.meta.update(sweep_device=name, about=about)
         save_lut(Path(folder) / name, lut)
         out.append(Path(folder) / name)

@@ -12,8 +12,9 @@ Properties of a LUT (its first up and down pulse kinds):
   (σ/µ, as aihwkit's ``dw_min_std``);
 * ``read_noise_levels``: the read-noise std in units of one nominal level of a 16-level cell.
 
-The sweep LUTs shipped in ``luts/devices`` are made from the numpy compact model by :data:`DEVICES`
-(``fefet-spice device-sweep --make-luts luts/devices``; seed 0).
+The sweep LUTs shipped in ``luts/devices`` are made by :data:`DEVICES` (``fefet-spice device-sweep
+--make-luts luts/devices``; seed 0): ``noisy`` and ``nonlinear`` characterized from the numpy compact
+model, ``ideal`` a linear, symmetric, noise-free device on the model's G range.
 """
 from __future__ import annotations
 
@@ -53,19 +54,21 @@ def device_properties(lut, levels_per_cell: int = 16) -> dict:
 
 
 DEVICES = {
-    "ideal": ("weight preset with 3.7 V pulses (smaller, more linear steps), no cycle-to-cycle or "
-              "device-to-device variation, no read noise", 3.7,
-              {"sigma_c2c": 0.0, "sigma_ea_d2d": 0.0, "sigma_vt_d2d": 0.0, "read_noise": 0.0}),
+    "ideal": ("linear, symmetric and noise-free: 64 equal steps per polarity across the G range of the weight "
+              "preset's model LUT, no read noise (the NeuroSim form with A -> infinity)", None, None),
     "noisy": ("weight preset (3.9 V pulses) with three times its cycle-to-cycle variation and read noise", 3.9,
               {"sigma_c2c": 0.3, "read_noise": 5.1e-8}),
     "nonlinear": ("weight preset with 4.2 V pulses: few, strongly state-dependent steps (abrupt switching)", 4.2, {}),
 }
-"""Sweep devices made from the compact model: name -> (description, pulse amplitude [V], FeFETParams changes)."""
+"""Sweep devices: name -> (description, pulse amplitude [V], FeFETParams changes); the compact model
+characterizes ``noisy`` and ``nonlinear``; ``ideal`` takes its G range from the model (``volts`` None)."""
 
 
 def device_params(name: str, base):
-    """The :class:`FeFETParams` of sweep device ``name`` (:data:`DEVICES`) from ``base`` (the weight preset)."""
+    """The :class:`FeFETParams` of model-made sweep device ``name`` (:data:`DEVICES`) from ``base``."""
     _, volts, top = DEVICES[name]
+    if volts is None:
+        raise ValueError(f"sweep device {name!r} is not characterized from the model")
     return replace(base, name=f"fefet_{name}", op=replace(base.op, v_pulse_up=volts, v_pulse_dn=-volts), **top)
 
 
