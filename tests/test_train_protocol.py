@@ -170,3 +170,24 @@ def test_device_sweep_luts_and_table(tmp_path, lut):
     assert all(0 <= r["final_accuracy"] <= 1 and r["accuracy_update_off"] is not None for r in res.table)
     files = res.save(tmp_path / "s.json", tmp_path / "s.png", tmp_path / "s.csv")
     assert len(files) == 3 and (tmp_path / "s.csv").read_text().startswith("lut,levels,nonlinearity")
+
+
+def test_cli_device_sweep_writes_table_and_refuses_foreign_folder(tmp_path, capsys):
+    from pathlib import Path
+
+    from fefet_spice.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "sweep"
+    assert main(["device-sweep", str(root / "luts" / "devices" / "ideal"), "--dataset", "digits", "--seeds", "0",
+                 "--epochs", "11", "-o", str(out)]) == 0
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["protocol"] == "paper" and [r["lut"] for r in doc["table"]] == ["ideal"]
+    assert doc["table"][0]["nonlinearity"] < 0.01 and 0 < doc["table"][0]["final_accuracy"] <= 1
+    assert (out / "sweep.png").stat().st_size > 10_000 and (out / "sweep.csv").is_file()
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "x.txt").write_text("x")
+    assert main(["device-sweep", "--dataset", "digits", "--seeds", "0", "-o", str(foreign)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main(["device-sweep", "--dataset", "digits", "--seeds", "a", "-o", str(tmp_path / "n")]) == 2

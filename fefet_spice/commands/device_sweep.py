@@ -38,9 +38,13 @@ def run(args) -> int:
     from ..lut.native import load_lut
     from ..train.data import default_dataset
 
+    from ..io.outdir import claim_dir, mark
+
     if args.make_luts:
+        claim_dir(args.make_luts, NAME, args.force, "--make-luts")
         for f in make_device_luts(args.make_luts):
             print(f"wrote {f}")
+        mark(args.make_luts, NAME)
         return 0
     try:
         seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
@@ -50,6 +54,7 @@ def run(args) -> int:
         raise ParamError("--seeds: give at least one seed")
     if args.jobs < 1:
         raise ParamError(f"--jobs {args.jobs}: must be >= 1")
+    claim_dir(args.out, NAME, args.force)          # checked before any training
     folders = args.luts or ["luts/weight_ref", *sorted(str(p) for p in Path("luts/devices").glob("*")
                                                       if (p / "lut.json").is_file())]
     luts = {Path(f).name if Path(f).name != "lut.json" else Path(f).parent.name: load_lut(f) for f in folders}
@@ -64,6 +69,7 @@ def run(args) -> int:
     out = Path(args.out)
     for f in res.save(out / "sweep.json", out / "sweep.png", out / "sweep.csv"):
         print(f"wrote {f}")
+    mark(out, NAME)
     for r in res.table:
         print(f"{r['lut']:12s} levels {r['levels']:3d} NL {r['nonlinearity']:.2f} noise {r['noise']:.2f}: "
               f"{100 * r['final_accuracy']:.1f} ± {100 * r['final_accuracy_std']:.1f} % "
