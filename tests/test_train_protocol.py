@@ -42,6 +42,9 @@ def test_protocol_defaults_and_checks():
         schedule.from_dict({"protocol": "hybrid"})
     with pytest.raises(ParamError, match="accumulate must be one of"):
         schedule.from_dict({"accumulate": "row"})
+    with pytest.raises(ParamError, match="needs vau_split"):
+        schedule.from_dict({"vau_split": False})
+    assert schedule.from_dict({"vau_split": False, "accumulate": "none"}).vau_split is False
     assert schedule.from_dict(soft.to_dict()) == soft
 
 

@@ -112,6 +112,9 @@ class Schedule:
     """Per-layer sparsity (Conv1, Conv2, FC) at the last pruning target [fraction]."""
     max_layer_sparsity: float = 0.98
     """Cap on any layer's sparsity [fraction]."""
+    prune_gradual: bool = False
+    """Gradual on-chip pruning: between two pruning epochs the sparsity also rises every epoch (cubic,
+    Zhu & Gupta 2017) from one target towards the next, reaching each target at its own epoch [-]."""
     overprune_epoch: int = 29
     """Epoch of the over-pruning step (0: none; the paper's: 29) [-]."""
     overprune_extra: float = 0.127
@@ -186,6 +189,9 @@ class Schedule:
         if self.protocol != "software-pruned" and self.prune_aware_passes > 0:
             raise ParamError(f"schedule: prune_aware_passes {self.prune_aware_passes} is software pruning before "
                              f"transfer; it belongs to protocol software-pruned, not {self.protocol}")
+        if self.accumulate != "none" and not self.vau_split:
+            raise ParamError(f"schedule: accumulate {self.accumulate} needs vau_split true (the registers follow the "
+                             "G+ and G- arrays' own operators); set accumulate to none for the unsplit VAU")
         if self.adam_mode not in ("element", "layer"):
             raise ParamError(f"schedule: adam_mode must be 'element' or 'layer', got {self.adam_mode!r}")
         if self.augment_shift < 0:

@@ -87,6 +87,13 @@ def _device_sparsity(layers) -> float | None:
 def _events(sch: Schedule, epoch: int, layers) -> list[tuple[str, object]]:
     """Events at the start of ``epoch``: ``(kind, per-layer targets or regrow fraction)``."""
     ev = [("prune", sch.layer_targets(t)) for e, t in zip(sch.prune_epochs, sch.prune_targets) if e == epoch]
+    if sch.prune_gradual and not ev:
+        for k in range(1, len(sch.prune_epochs)):
+            e0, e1 = sch.prune_epochs[k - 1], sch.prune_epochs[k]
+            if e0 < epoch < e1:
+                t0, t1 = sch.prune_targets[k - 1], sch.prune_targets[k]
+                frac = 1 - (1 - (epoch - e0) / (e1 - e0)) ** 3
+                ev.append(("prune-gradual", sch.layer_targets(t0 + (t1 - t0) * frac)))
     if sch.overprune_epoch == epoch:
         if sch.overprune_split == "shares":
             last = max([t for e, t in zip(sch.prune_epochs, sch.prune_targets) if e < epoch], default=0.0)
@@ -114,7 +121,7 @@ def _run_events(layers, sch, epoch, momentum, rng, recorder=None, evaluate=None)
     notes, pulses, acc = [], 0, []
     for kind, value in _events(sch, epoch, layers):
         before = evaluate() if evaluate else None
-        if kind in ("prune", "overprune"):
+        if kind in ("prune", "prune-gradual", "overprune"):
             for layer, tgt in zip(layers, value):
                 before_n = (~layer.mask).sum()
                 prune_layer(layer, tgt, rng, reset_pulses=sch.reset_pulses)
