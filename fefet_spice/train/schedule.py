@@ -258,7 +258,7 @@ PAPER_AS_FIRST_REPRODUCED = {"pretrain_passes": 1, "pretrain_cosine": False, "au
                              "lr": 2.0, "lr_final": 2.0, "overprune_epoch": 29, "regrow_epoch": 38,
                              "adam_mode": "element", "vau_split": False, "prune_aware_passes": 0,
                              "accumulate": "none", "overprune_split": "shares"}
-"""The defaults before issue 12 (the paper's schedule as first reproduced, on the MNIST stand-in):
+"""The defaults before the EMNIST re-selection (the paper's schedule as first reproduced, on the MNIST stand-in):
 ``replace(Schedule(), **PAPER_AS_FIRST_REPRODUCED)``; ``bench/bench_train.py`` measures it."""
 
 _INT_LISTS = ("prune_epochs",)
