@@ -77,7 +77,8 @@ def make_record(args) -> rec_mod.TrainRecord:
     lut = load_lut(ROOT / args.lut)
     entries: list = []
     t0 = time.perf_counter()
-    res = trainer.train(ds, lut, "vau", replace(Schedule(), epochs=args.epochs), seed=args.seed, recorder=entries)
+    res = trainer.train(ds, lut, "vau", replace(Schedule(), epochs=args.epochs, accumulate="lines"), seed=args.seed,
+                        recorder=entries)
     print(f"trained {args.epochs} epochs on {spec} in {time.perf_counter() - t0:.1f} s: final accuracy "
           f"{100 * res['final_accuracy']:.1f} %", file=sys.stderr, flush=True)
     arrays = rec_mod.pack(entries)

@@ -31,7 +31,7 @@ def run(lut):
     """A short digits run (pretraining, programming, pruning at epoch 11, 3 on-chip epochs), recorded."""
     from fefet_spice.train import Schedule, data, trainer
 
-    sch = replace(Schedule(), epochs=13, pretrain_passes=1, write_noise=False)
+    sch = replace(Schedule(), epochs=13, pretrain_passes=1, write_noise=False, accumulate="lines")
     ds = data.load("digits", seed=0)
     entries: list = []
     res = trainer.train(ds, lut, "vau", sch, seed=2, recorder=entries)

@@ -142,13 +142,13 @@ def test_pruning_aware_pretraining_reaches_layer_targets_and_keeps_the_dense_ref
     from fefet_spice.train.pretrain import pretrain
 
     ds = data.load("digits", seed=0, n_train=10, n_test=5)
-    sch = replace(schedule.Schedule(), pretrain_epochs=2, pretrain_passes=1, prune_aware_passes=4)
+    sch = schedule.for_protocol("software-pruned", pretrain_epochs=2, pretrain_passes=1, prune_aware_passes=4)
     wq, dense, rec = pretrain(ds, sch, np.random.default_rng(3))
     for w, target in zip(wq, sch.layer_targets(sch.prune_targets[-1])):
         assert (w == 0).mean() == pytest.approx(target, abs=1 / w.size)
     assert rec[-1]["sparsity"] == pytest.approx(sch.prune_targets[-1], abs=0.01) and rec[0]["sparsity"] == 0
     # the dense reference is the converged dense network, exactly as without the pruning-aware passes
-    _, dense_off, _ = pretrain(ds, replace(sch, prune_aware_passes=0), np.random.default_rng(3))
+    _, dense_off, _ = pretrain(ds, replace(sch, protocol="paper", prune_aware_passes=0), np.random.default_rng(3))
     for a, b in zip(dense, dense_off):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ParamError, match="prune_ramp"):
@@ -166,13 +166,14 @@ def test_pruned_pretrained_network_survives_the_first_on_chip_epoch():
     from fefet_spice.train import trainer
 
     lut = lut_from_model(presets.get("weight"))
-    sch = schedule.Schedule(pretrain_epochs=5, epochs=12, prune_epochs=(6, 7, 8, 9), pretrain_passes=3,
-                            prune_aware_passes=6)
+    sch = schedule.for_protocol("software-pruned", pretrain_epochs=5, epochs=12, prune_epochs=(6, 7, 8, 9),
+                                pretrain_passes=3, prune_aware_passes=6)
     assert replace(schedule.Schedule(), **schedule.PAPER_AS_FIRST_REPRODUCED).prune_aware_passes == 0
     for seed in (0, 1):
         ds = data.load("digits", seed=seed)
-        new = trainer.train(ds, lut, "vau", sch, seed=seed)["epochs"]
-        old = trainer.train(ds, lut, "vau", replace(sch, prune_aware_passes=0, lr=1.0), seed=seed)["epochs"]
+        new = trainer.train(ds, lut, "vau", sch, seed=seed, update_off=False)["epochs"]
+        old = trainer.train(ds, lut, "vau", replace(sch, protocol="paper", prune_aware_passes=0, lr=1.0),
+                            seed=seed, update_off=False)["epochs"]
         assert new[4]["sparsity"] == pytest.approx(0.742, abs=0.01) and old[4]["sparsity"] == 0
         assert "software pruning" in new[4]["events"][0] and old[4]["events"] == []
         assert new[5]["accuracy"] >= new[4]["accuracy"] - 0.02

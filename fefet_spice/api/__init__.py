@@ -13,9 +13,10 @@ from .device import FitResult, Simulation, TableFit, fit_device, fit_table, read
 from .lut import Characterization, Export, characterize, export_lut, with_variation_of
 from .schemes import SchemesResult, schemes
 from .spice import Energies, Netlists, energies, netlists
+from .sweep import SweepResult, device_sweep
 from .train import TrainResult, load_dataset, make_schedule, train
 
-__all__ = ["Characterization", "CostResult", "Energies", "Export", "FitResult", "Netlists", "SchemesResult", "Simulation",
-           "TableFit", "TrainResult", "characterize", "cost", "device_energy", "energies", "export_lut",
+__all__ = ["Characterization", "CostResult", "Energies", "Export", "FitResult", "Netlists", "SchemesResult", "Simulation", "SweepResult",
+           "TableFit", "TrainResult", "characterize", "cost", "device_energy", "device_sweep", "energies", "export_lut",
            "fit_device", "fit_table", "load_dataset", "make_schedule", "netlists", "read_measurements", "schemes", "simulate",
            "train", "with_variation_of"]

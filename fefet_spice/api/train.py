@@ -18,14 +18,26 @@ def load_dataset(spec: str = "digits", seed: int = 0, classes=None, **kw):
     return data.load(spec, seed=seed, classes=classes, **kw)
 
 
-def make_schedule(path=None, epochs: int | None = None, verify: bool = False):
-    """The paper's schedule (or one from a ``fefet-train-schedule/1`` file), optionally shortened."""
+def make_schedule(path=None, epochs: int | None = None, verify: bool = False, protocol: str | None = None):
+    """The schedule of ``protocol`` (default ``paper``: the paper's procedure, pruning, over-pruning and
+    regrowth on the array; ``software-pruned``; ``scratch``), or one from a ``fefet-train-schedule/1``
+    file (its fields over the protocol's defaults), optionally shortened."""
     from ..errors import ParamError
+    from ..io.jsonfile import read_json_object
     from ..train import schedule
-
     from ..train.bounds import check_schedule
 
-    sch = schedule.load(path) if path else schedule.Schedule()
+    if path:
+        d = read_json_object(path, error=ParamError)
+        if protocol is not None and isinstance(d, dict):
+            if d.get("protocol", protocol) != protocol:
+                raise ParamError(f"{path}: protocol is {d['protocol']!r} but --protocol {protocol} was given")
+        name = protocol or (d.get("protocol", "paper") if isinstance(d, dict) else "paper")
+        known = isinstance(name, str) and name in schedule.PROTOCOLS
+        base = schedule.for_protocol(name if known else "paper").to_dict()   # an unknown one: from_dict says so
+        sch = schedule.from_dict({**base, **d} if isinstance(d, dict) else d, str(Path(path)))
+    else:
+        sch = schedule.for_protocol(protocol or "paper")
     check_schedule(sch, str(path) if path else "schedule")  # before any work: bounded in time, no 1/0
     if epochs is not None:
         if epochs <= sch.pretrain_epochs:
@@ -63,7 +75,15 @@ class TrainResult:
         r = self.record
         rule = r["rule"]
         dense = r.get("dense_software_accuracy")
-        return [quantity(f"{rule}: final test accuracy", r["final_accuracy"], "%"),
+        label = {"software-pruned": " (software pruning before transfer)",
+                 "scratch": " (from random weights, no software training)"}.get(r.get("protocol"), "")
+        off = r.get("accuracy_update_off")
+        return [quantity(f"{rule}: final test accuracy{label}", r["final_accuracy"], "%"),
+                quantity(f"{rule}: accuracy right after transfer", r.get("accuracy_after_transfer"), "%"),
+                *([quantity(f"{rule}: the same run with the on-chip update switched off", off, "%"),
+                   quantity(f"{rule}: on-chip contribution (final minus update off)", r["onchip_contribution"],
+                            "%")] if off is not None else []),
+                quantity(f"{rule}: update pulses (without pruning resets)", r.get("update_pulses"), "pulses"),
                 *([quantity("dense MSNet trained in software (float) on the same images", dense, "%")]
                   if dense is not None else []),
                 quantity(f"{rule}: final weight sparsity", r["final_sparsity"], "%"),
@@ -82,8 +102,16 @@ class TrainResult:
 
 
 def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
-          on_epoch: Callable[[dict], None] | None = None, lut_name: str = "") -> TrainResult:
-    """Train MSNet on ``dataset`` (a Dataset or a spec string) through ``lut`` with update ``rule``."""
+          on_epoch: Callable[[dict], None] | None = None, lut_name: str = "", update_off: bool = True) -> TrainResult:
+    """Train MSNet on ``dataset`` (a Dataset or a spec string) through ``lut`` with update ``rule``.
+
+    The record holds what the array did: ``protocol``, ``accuracy_after_transfer``,
+    ``accuracy_pruning_events`` ({epoch, kind, before, after}), ``final_accuracy``,
+    ``accuracy_update_off`` (the same run with the on-chip update switched off; ``update_off`` False
+    skips it), ``onchip_contribution`` (final minus update off, a fraction), ``onchip_recovery``
+    (contribution over dense software minus update off; None when that is <= 0 or there is no dense
+    software network), ``update_pulses`` (without pruning resets), ``prune_reset_pulses``, ``epochs_fired``.
+    """
     from ..train.trainer import train as run
 
     from ..train.bounds import check_inputs, check_result
@@ -92,7 +120,7 @@ def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
         dataset = load_dataset(dataset, seed=seed)
     schedule = schedule or make_schedule()
     check_inputs(dataset, lut, schedule, lut_name=lut_name)  # refused before work: a meaningless run
-    res = run(dataset, lut, rule, schedule, seed=seed, on_epoch=on_epoch)
+    res = run(dataset, lut, rule, schedule, seed=seed, on_epoch=on_epoch, update_off=update_off)
     check_result(res, len(dataset.classes), lut_name, dataset.source)  # non-finite or chance: a sentence
     res.update({"dataset": dataset.source, "classes": list(dataset.classes), "lut": lut_name})
     return TrainResult(res, dataset.source)

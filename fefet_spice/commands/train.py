@@ -24,7 +24,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="test images per class (default 100; with --validation all left, at most 100)")
     p.add_argument("--validation", action="store_true",
                    help="evaluate on held-out training images, not the test split (for model selection)")
-    p.add_argument("--schedule", help="schedule JSON (fefet-train-schedule/1); default: the paper's")
+    p.add_argument("--protocol", choices=("paper", "software-pruned", "scratch"),
+                   help="paper (default): dense software pretraining, then every pruning step, over-pruning and "
+                        "regrowth on the array; software-pruned: pruning-aware software fine-tuning before "
+                        "transfer (software pruning); scratch: no software training, random weights on the array")
+    p.add_argument("--schedule", help="schedule JSON (fefet-train-schedule/1), its fields over the protocol's "
+                                      "defaults; default: the protocol's schedule")
+    p.add_argument("--no-update-off", action="store_true",
+                   help="skip the comparison run with the on-chip update switched off")
     p.add_argument("--epochs", type=int, help="last epoch (overrides the schedule)")
     p.add_argument("--verify", action="store_true", help="write-and-verify after every layer update")
     p.add_argument("--seed", type=int, default=0)
@@ -77,7 +84,7 @@ def run(args) -> int:
 
     if args.plot:
         check_figure_path(args.plot, "--plot")
-    sch = api.make_schedule(args.schedule, args.epochs, args.verify)
+    sch = api.make_schedule(args.schedule, args.epochs, args.verify, args.protocol)
     ds = api.load_dataset(args.dataset, seed=args.seed, classes=_classes(args.classes, args.dataset),
                           n_train=args.n_train, n_test=args.n_test, validation=args.validation)
     lut, lut_name = _lut(args)
@@ -87,13 +94,22 @@ def run(args) -> int:
         if not args.quiet:
             print(f"[train {rec['epoch']}/{total}] {_line(rec)}", file=sys.stderr, flush=True)
 
-    result = api.train(ds, lut, args.update, sch, seed=args.seed, on_epoch=progress, lut_name=lut_name)
+    result = api.train(ds, lut, args.update, sch, seed=args.seed, on_epoch=progress, lut_name=lut_name,
+                       update_off=not args.no_update_off)
     res = result.record
     res.update({"n_train": args.n_train, "n_test": args.n_test, "validation": args.validation})
-    print(f"MSNet on {ds.source}, rule {args.update}, {lut_name}, seed {args.seed}: "
+    off = res["accuracy_update_off"]
+    soft = " (software pruning before transfer)" if res["protocol"] == "software-pruned" else ""
+    print(f"MSNet on {ds.source}, protocol {res['protocol']}{soft}, rule {args.update}, {lut_name}, seed {args.seed}: "
           f"final accuracy {100 * res['final_accuracy']:.1f} % at sparsity {100 * res['final_sparsity']:.1f} % "
-          f"(dense software {100 * res['dense_software_accuracy']:.1f} %) "
-          f"(per layer {', '.join(f'{100 * s:.0f} %' for s in res['final_layer_sparsity'])}); "
+          + (f"(dense software {100 * res['dense_software_accuracy']:.1f} %) "
+             if res["dense_software_accuracy"] is not None else "(no software training) ")
+          + f"(per layer {', '.join(f'{100 * s:.0f} %' for s in res['final_layer_sparsity'])}); "
           f"{res['operations_total']} operations, {res['pulses_total']} pulses, {res['wall_time_s']:.1f} s")
+    print(f"after transfer {100 * res['accuracy_after_transfer']:.1f} %; "
+          + (f"update switched off {100 * off:.1f} %, on-chip contribution "
+             f"{100 * res['onchip_contribution']:+.1f} points; " if off is not None else "")
+          + f"{res['update_pulses']} update pulses in {res['epochs_fired']} epochs, "
+          f"{res['prune_reset_pulses']} pruning-reset pulses")
     write_outputs(args.json, res, args.plot, result.figure)
     return 0

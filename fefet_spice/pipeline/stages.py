@@ -216,7 +216,7 @@ def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     # 'auto': the real EMNIST letters whenever ../shared/data holds them, else the embedded digits
     dataset = default_dataset() if cfg["dataset"] == "auto" else cfg["dataset"]
     ds = api.load_dataset(dataset, seed=cfg["seed"])
-    sch = api.make_schedule(epochs=cfg.get("epochs"))
+    sch = api.make_schedule(epochs=cfg.get("epochs"), protocol=cfg.get("protocol", "paper"))
     summary, figures, files, quantities, captions, commands = {}, [], [], [], {}, []
     for rule in cfg["rules"]:
         j, png = folder / f"train_{rule}.json", folder / f"train_{rule}.png"
@@ -226,18 +226,29 @@ def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
         summary[rule] = {"final_accuracy": res.final_accuracy, "final_sparsity": res.final_sparsity,
                          "dense_software_accuracy": res.record.get("dense_software_accuracy"),
                          "operations": res.record["operations_total"],
-                         "operations_per_update": res.operations_per_step()}
+                         "operations_per_update": res.operations_per_step(),
+                         **{k: res.record.get(k) for k in ("protocol", "accuracy_after_transfer",
+                                                           "accuracy_pruning_events", "accuracy_update_off",
+                                                           "onchip_contribution", "onchip_recovery", "update_pulses",
+                                                           "prune_reset_pulses", "epochs_fired")}}
         quantities.extend(res.quantities())
         files.append(j)
         figures.append(_fig(png, f"Update rule {rule}: test accuracy, loss and sparsity against epoch (pretraining "
                                  "off-chip, then on-chip through the LUT with pruning events).", captions))
         epochs = f" --epochs {cfg['epochs']}" if cfg.get("epochs") else ""
-        commands.append(f"fefet-spice train --lut {src} --update {rule} --dataset {dataset} --seed {cfg['seed']}"
+        commands.append(f"fefet-spice train --lut {src} --update {rule} --protocol {sch.protocol} "
+                        f"--dataset {dataset} --seed {cfg['seed']}"
                         f"{epochs} --json {j} --plot {png}")
     acc = {r: summary[r]["final_accuracy"] for r in cfg["rules"]}
-    summary.update(about=f"MSNet (1,060 weights) trained on {ds.source}: pretrained off-chip, then on-chip through "
-                         "the lookup table with magnitude pruning; the VAU rule against cell-by-cell device updates and "
-                         "exact float updates.",
+    about = {"paper": "dense pretraining in software, then transfer of the dense network and every pruning step, "
+                      "over-pruning and regrowth on the array through the lookup table",
+             "software-pruned": "pretrained and pruned in software (pruning-aware fine-tuning before transfer), "
+                                "then on-chip through the lookup table",
+             "scratch": "from random weights, every epoch on the array through the lookup table (no software "
+                        "training)"}[sch.protocol]
+    summary.update(about=f"MSNet (1,060 weights) trained on {ds.source}: {about}; the VAU rule against cell-by-cell "
+                         "device updates and exact float updates, each beside the same run with the on-chip update "
+                         "switched off.", protocol=sch.protocol,
                    dataset=ds.source, epochs=sch.epochs, quantities=quantities, captions=captions, commands=commands,
                    seeds={"train": cfg["seed"]}, inputs=_dataset_hashes(dataset),
                    vau_formula={"n_plus_1": sum(n + 1 for _, n in SHAPES), "m_times_n": sum(m * n for m, n in SHAPES)},

@@ -131,6 +131,16 @@ class DeviceLayer:
                 best[better], err[better] = sign * k, e[better]
         return np.where(self.mask, best, 0)
 
+    def expected_change(self, n: np.ndarray) -> np.ndarray:
+        """Mean weight change [weight units] that signed weight-direction counts ``n`` would make from the
+        present state along the mean LUT paths (no noise; nothing is written)."""
+        counts = self._split(np.asarray(n))
+        gp, gn = self.gp.copy(), self.gn.copy()
+        for k in range(int(np.abs(counts).max(initial=0))):
+            gp = self._mean_step(gp, np.where(np.abs(counts[0]) > k, counts[0], 0))
+            gn = self._mean_step(gn, np.where(np.abs(counts[1]) > k, counts[1], 0))
+        return np.where(self.mask, self.scale * ((gp - gn) - (self.gp - self.gn)), 0.0)
+
     def _mean_step(self, g: np.ndarray, c: np.ndarray) -> np.ndarray:
         step = np.where(c > 0, np.interp(g, self.lut.g_grid, self.lut.dg_mean[self.up]),
                         np.where(c < 0, np.interp(g, self.lut.g_grid, self.lut.dg_mean[self.down]), 0.0))

@@ -7,7 +7,7 @@ schedule is ``pretrain_passes`` passes over the training images (the paper's 10 
 MSNet to converge on 250 EMNIST letters). The float shadow weights at the end are the dense software
 reference (``dense_software_accuracy``): MSNet trained dense in float on the same images.
 
-Pruning-aware pretraining (``prune_aware_passes`` > 0; issue 12): after the dense passes, still in
+Pruning-aware pretraining (``prune_aware_passes`` > 0; protocol ``software-pruned`` only): after the dense passes, still in
 software and before transfer, the network is magnitude-pruned gradually to the schedule's final
 per-layer sparsities and fine-tuned with the same augmentation, so the array receives a network that
 already works at 74 % sparsity. The on-chip pruning schedule then runs unchanged (its magnitude pruning

@@ -4,7 +4,8 @@
 rule           what reaches the cells                                      operations/update
 =============  ==========================================================  =================
 ``float``      the exact update (software baseline, :class:`FloatLayer`)   0
-``cell``       per cell, the count whose mean LUT path lands closest        M * N
+``cell``       per cell, the count whose mean LUT path lands closest        M * N (with weight
+               registers: the accumulated update, one write per firing cell)
 ``vau``        masked ridge fit ``r 1ᵀ + 1 cᵀ`` on active cells, rounded    N + 1
 ``vau-const``  closed-form fit over all cells (constant A), rounded         N + 1
 ``manhattan``  one pulse of sign(ΔW) per active cell                        M * N
@@ -24,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import vau
+from .accumulate import LineRegisters, WeightRegisters
 
 RULES = ("float", "cell", "vau", "vau-const", "manhattan", "rank1")
 
@@ -87,25 +89,38 @@ def _note(record, step: str, layer, n_plus, n_minus) -> None:
         record.append((step, np.array(n_plus, dtype=np.int64), np.array(n_minus, dtype=np.int64), *layer.sides()))
 
 
-def _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic, record=None):
+def _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic, record=None, acc=None):
     """Polarity-split VAU: the G+ and G- arrays (own bit and data lines) get their own masked fits, each
-    over the pairs whose cell in that array responds, fired in the same N + 1 steps."""
+    over the pairs whose cell in that array responds, fired in the same N + 1 steps. ``acc``: the
+    layer's :class:`.accumulate.LineRegisters` (the fits accumulate; whole pulses fire) or
+    :class:`.accumulate.WeightRegisters` (returns the per-cell counts to fire cell by cell)."""
     m, n = d.shape
     plus, minus = layer.sides()
     ops, cont = [], []
-    for sel in (plus, minus):
+
+    def rounder(dd, sel, r, c):
+        return _round_operators(dd, sel, r, c, max_pulses, conflict, rng if stochastic else None)
+
+    for side, sel in enumerate((plus, minus)):
         r, c = vau.fit_masked(d, sel, ridge)
-        ops.append(_round_operators(d, sel, r, c, max_pulses, conflict, rng if stochastic else None))
+        if isinstance(acc, LineRegisters):
+            ops.append(acc.add_and_fire(side, r, c, sel, rounder))
+        elif acc is None:
+            ops.append(rounder(d, sel, r, c))
         cont.append(vau.compose(r, c))
-    (rp, cp), (rm, cm) = ops
     approx = combine_sides(*cont, plus, minus)
     err = (*vau.fit_errors(d, layer.mask, approx), vau.fit_error_dense(d, layer.mask, approx))
+    if isinstance(acc, WeightRegisters):
+        counts = acc.add_and_fire(approx, layer.mask)
+        return layer.apply(counts, rng), counts.astype(float), tuple(_nan_to_none(e) for e in err), \
+            int(np.count_nonzero(counts))
+    (rp, cp), (rm, cm) = ops
     intended = combine_sides(vau.compose(rp, cp), vau.compose(rm, cm), plus, minus)
     _note(record, "col", layer, cp, cm)
     pulses = layer.apply_pair(np.broadcast_to(cp[None, :], (m, n)), np.broadcast_to(cm[None, :], (m, n)), rng)
     _note(record, "row", layer, rp, rm)
     pulses += layer.apply_pair(np.broadcast_to(rp[:, None], (m, n)), np.broadcast_to(rm[:, None], (m, n)), rng)
-    return pulses, intended, tuple(_nan_to_none(e) for e in err)
+    return pulses, intended, tuple(_nan_to_none(e) for e in err), n + 1
 
 
 def _rank1_counts(d: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
@@ -125,7 +140,8 @@ def _rank1_counts(d: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndar
 def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator, *, max_pulses: int = 8,
                  ridge: float = 1e-3, rank1_bits: int = 16, verify: bool = False,
                  verify_tol: float = 0.5, verify_iters: int = 3, conflict: float = 1.0,
-                 stochastic_rounding: bool = False, split: bool = False, record: list | None = None) -> dict:
+                 stochastic_rounding: bool = False, split: bool = False, record: list | None = None,
+                 acc=None) -> dict:
     """Apply the desired update ``delta_w`` (M, N) [weight units] to ``layer`` with ``rule``.
 
     Pruned cells (S = 0) never change. Returns per-update statistics: operations of the rule, cell
@@ -135,6 +151,8 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
     ``record`` (vau rules only; None: off): a list that receives one ``(step, n_plus, n_minus, plus,
     minus)`` tuple per fire, in order: the weight-direction operators of the G+ and G- cells (the G-
     cell gets ``-n_minus``) and the responding cells of each side (:mod:`fefet_spice.array.replay`).
+    ``acc`` (split ``vau`` only; None: off): the layer's registers of :mod:`.accumulate` (digital
+    accumulation of sub-pulse updates); with weight registers the operations are the firing cells.
     """
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(RULES)}")
@@ -145,9 +163,15 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
     d = delta_w / layer.pulse_w
     mask = layer.mask
     w_before = layer.weights()
+    if acc is not None and not ((rule == "vau" and split) or (rule == "cell" and isinstance(acc, WeightRegisters))):
+        raise ValueError("digital accumulation needs the polarity-split vau rule (or weight registers with cell)")
+    if isinstance(acc, WeightRegisters) and record is not None:
+        raise ValueError("recording array operations needs line registers or none (weight registers write "
+                         "cell by cell)")
     if rule == "vau" and split:
-        pulses, intended, err = _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic_rounding, record)
-        stats = _stats(layer, n + 1, pulses, err)
+        pulses, intended, err, ops = _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic_rounding,
+                                                record, acc)
+        stats = _stats(layer, ops, pulses, err)
         intended = intended * layer.pulse_w
     elif rule in ("vau", "vau-const"):
         rr, cc, err = _vau_counts(d, mask, rule, ridge, max_pulses, conflict,
@@ -159,7 +183,14 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
         stats = _stats(layer, n + 1, pulses, err)
         intended = vau.compose(rr, cc) * layer.pulse_w
     else:
-        if rule == "cell":
+        if rule == "cell" and acc is not None:        # per-weight register: the desired update accumulates
+            want = acc.a + np.where(mask, d, 0.0)
+            counts = layer.cell_counts(want * layer.pulse_w, max_pulses)
+            done = layer.expected_change(counts) / layer.pulse_w   # what the chosen count does on average
+            acc.a = np.where(mask, np.clip(want - done, -acc.clip, acc.clip), 0.0)
+            intended = counts * layer.pulse_w
+            ops = int(np.count_nonzero(counts))
+        elif rule == "cell":
             counts = layer.cell_counts(delta_w, max_pulses)
             intended = delta_w
             ops = m * n

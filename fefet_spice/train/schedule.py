@@ -1,18 +1,17 @@
 """The training schedule: one frozen dataclass, one JSON file (``fefet-train-schedule/1``).
 
-The default follows the paper's MSNet demo (Ning et al. 2025, DOI 10.1038/s41928-024-01328-4;
-``../shared/SPEC.md`` section 4): 10 epochs off-chip pretraining (8-bit weights, L1/L2), then on-chip
-full-batch Adam with 5-bit weights (differential pairs of 16-level cells), magnitude pruning per layer
-to 52.3 / 63.7 / 66.8 / 74.2 % at epochs 11 / 17 / 23 / 26, to epoch 57. Changed for real EMNIST letters
-(issue 12; every choice made on held-out *training* images, never on the test split): a pretraining
-epoch is ``pretrain_passes`` passes with one-pixel shift augmentation and a cosine step, so dense MSNet
-converges (``dense_software_accuracy``); stronger L1; pruning-aware pretraining (software magnitude
-pruning to the final per-layer targets with fine-tuning, before transfer; :mod:`.pretrain`); the
-on-chip step decays from ``lr`` (0.3 pulses) to ``lr_final``; Adam's second moment is one per layer
-(the update keeps the momentum's direction, so its VAU fit is a descent direction); the G+ and G-
-arrays get their own VAU operators; the paper's over-pruning (+12.7 % at 29) and regrowth (12.5 % at
-38, by gradient momentum) are available (``overprune_epoch``, ``regrow_epoch``) but off, since they
-cost accuracy on held-out images.
+The default is the paper's procedure (Ning et al. 2025, DOI 10.1038/s41928-024-01328-4;
+``../shared/SPEC.md`` section 4), protocol ``paper``: dense off-chip pretraining (8-bit weights, L1/L2;
+a pretraining epoch is ``pretrain_passes`` passes with shift augmentation and a cosine step, so dense
+MSNet converges), transfer of the *dense* network to 5-bit differential pairs, then on the array
+full-batch Adam through VAU, magnitude pruning per layer to 52.3 / 63.7 / 66.8 / 74.2 % at epochs
+11 / 17 / 23 / 26, over-pruning +12.7 % at 29 and regrowth of 12.5 % at 38 (candidates ranked by
+gradient momentum, widened by ``regrow_expansion``, regrown pairs restart at G_min), to epoch 57. The
+on-chip step decays from ``lr`` to ``lr_final`` pulses; the sub-pulse part of every update is kept in
+a digital register per weight and fires when it reaches a pulse (``accumulate``; without it such
+small steps never fire). Every choice was made on held-out *training* images, never on the test split.
+:data:`PROTOCOLS` gives the two other protocols: ``software-pruned`` (pruning-aware software
+fine-tuning before transfer, the previous default) and ``scratch`` (no software training).
 
 Per-layer pruning targets: an overall target ``t`` gives layer ``l`` the fraction
 ``layer_shares[l] * t / prune_targets[-1]`` (capped at ``max_layer_sparsity``); the default shares
@@ -55,7 +54,13 @@ class Schedule:
     1e-3, 3e-3, 1e-2: weights that pruning removes are already small) [-]."""
     l2: float = 1e-4
     """L2 regularization weight of the pretraining [-]."""
-    prune_aware_passes: int = 40
+    protocol: str = "paper"
+    """What is trained where (:data:`PROTOCOLS`): ``paper`` (dense software pretraining, transfer of the
+    dense network, every pruning step, over-pruning and regrowth on the array), ``software-pruned``
+    (pruning-aware software fine-tuning before transfer: the array receives a network already pruned
+    in software; always labelled so) or ``scratch`` (no software training: random weights programmed,
+    every epoch on the array) [-]."""
+    prune_aware_passes: int = 0
     """Pruning-aware pretraining (software, before transfer): passes added to the last pretraining
     epoch in which the converged dense weights are magnitude-pruned to the final per-layer targets and
     fine-tuned with shift augmentation (0: off; selected over 0 / 20 / 40 on held-out training images
@@ -77,8 +82,14 @@ class Schedule:
     network a 1-pulse step knocks back 15-25 points at the first on-chip epoch) [nominal device pulses]."""
     lr_final: float = 0.1
     """On-chip Adam step at the last epoch; cosine from ``lr`` at the first on-chip epoch [pulses]."""
+    lr_restart: bool = False
+    """Restart the cosine of the on-chip step at the regrowth epoch (from ``lr`` to ``lr_final`` over the
+    epochs left), so the regrown weights learn at the full step [-]."""
     onchip_augment: bool = False
     """Shift-augment the images of every on-chip full-batch step too (``augment_shift``) [-]."""
+    transfer_range: float = 1.0
+    """The pair's full swing is this multiple of the transferred weights' range (1: the range of the
+    transferred weights; ``scratch`` leaves room for random initial weights to grow) [-]."""
     transfer_clip: float = 1.0
     """Per-layer weight range mapped onto the pair's full swing: this quantile of |w| (1: the max;
     larger weights saturate) [fraction]."""
@@ -101,12 +112,18 @@ class Schedule:
     """Per-layer sparsity (Conv1, Conv2, FC) at the last pruning target [fraction]."""
     max_layer_sparsity: float = 0.98
     """Cap on any layer's sparsity [fraction]."""
-    overprune_epoch: int = 0
-    """Epoch of the over-pruning step (0: none; the paper's: 29). Off by default: on held-out EMNIST
-    training images over-pruning + regrowth cost float and vau 3-7 points [-]."""
+    prune_gradual: bool = False
+    """Gradual on-chip pruning: between two pruning epochs the sparsity also rises every epoch (cubic,
+    Zhu & Gupta 2017) from one target towards the next, reaching each target at its own epoch [-]."""
+    overprune_epoch: int = 29
+    """Epoch of the over-pruning step (0: none; the paper's: 29) [-]."""
     overprune_extra: float = 0.127
     """Extra overall sparsity added by over-pruning [fraction]."""
-    regrow_epoch: int = 0
+    overprune_split: str = "active"
+    """How over-pruning spreads over the layers: ``active`` (every layer loses the same fraction of its
+    active weights, by magnitude) or ``shares`` (the per-layer split of :meth:`layer_targets`, which
+    leaves Conv2 94 % sparse) [-]."""
+    regrow_epoch: int = 38
     """Epoch of the regrowth step (0: none; the paper's: 38) [-]."""
     regrow_fraction: float = 0.125
     """Fraction of each layer's weights regrown [fraction]."""
@@ -116,6 +133,13 @@ class Schedule:
     """Clip of a pulse count per operator or per cell per update [pulses]."""
     ridge: float = 1e-3
     """Ridge λ of the masked VAU fit [pulses²]."""
+    accumulate: str = "weight"
+    """Digital accumulation of sub-pulse updates (mixed precision; :mod:`.accumulate`): ``none`` (each
+    update's operators rounded on their own: updates below half a pulse never fire), ``lines`` (one
+    register per row and column line of each array, M + N per array: the fitted operators accumulate
+    and their whole pulses fire in the same N + 1 steps) or ``weight`` (one register per weight, M x N:
+    the fitted update accumulates per cell and a cell fires when its register crosses one pulse, a
+    cell-by-cell write) [-]."""
     vau_feedback: bool = False
     """VAU error feedback: the part of the desired update the operators missed is added to the next
     desired update (a digital residual per weight, beside Adam's moments), clipped to ±max_pulses [-]."""
@@ -156,6 +180,18 @@ class Schedule:
         for name in ("prune_targets", "layer_shares"):
             if any(not 0 <= v < 1 for v in getattr(self, name)):
                 raise ParamError(f"schedule: {name} must be fractions in [0, 1)")
+        for name, allowed in (("protocol", tuple(PROTOCOLS)), ("accumulate", ACCUMULATE),
+                              ("overprune_split", ("active", "shares"))):
+            if getattr(self, name) not in allowed:
+                raise ParamError(f"schedule: {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.protocol == "software-pruned" and self.prune_aware_passes < 1:
+            raise ParamError("schedule: protocol software-pruned needs prune_aware_passes >= 1")
+        if self.protocol != "software-pruned" and self.prune_aware_passes > 0:
+            raise ParamError(f"schedule: prune_aware_passes {self.prune_aware_passes} is software pruning before "
+                             f"transfer; it belongs to protocol software-pruned, not {self.protocol}")
+        if self.accumulate != "none" and not self.vau_split:
+            raise ParamError(f"schedule: accumulate {self.accumulate} needs vau_split true (the registers follow the "
+                             "G+ and G- arrays' own operators); set accumulate to none for the unsplit VAU")
         if self.adam_mode not in ("element", "layer"):
             raise ParamError(f"schedule: adam_mode must be 'element' or 'layer', got {self.adam_mode!r}")
         if self.augment_shift < 0:
@@ -175,10 +211,18 @@ class Schedule:
             if getattr(self, name) < 0:
                 raise ParamError(f"schedule: {name} must be >= 0 (0: none)")
 
+    @property
+    def first_onchip_epoch(self) -> int:
+        """First epoch trained on the array (1 for ``scratch``: no software pretraining)."""
+        return 1 if self.protocol == "scratch" else self.pretrain_epochs + 1
+
     def onchip_lr(self, epoch: int) -> float:
         """On-chip Adam step of ``epoch``: cosine from ``lr`` (first on-chip epoch) to ``lr_final``."""
-        span = max(self.epochs - self.pretrain_epochs - 1, 1)
-        frac = (epoch - self.pretrain_epochs - 1) / span
+        first = self.first_onchip_epoch
+        if self.lr_restart and 0 < self.regrow_epoch <= epoch:
+            first = self.regrow_epoch
+        span = max(self.epochs - first, 1)
+        frac = (epoch - first) / span
         return self.lr_final + (self.lr - self.lr_final) * 0.5 * (1 + math.cos(math.pi * frac))
 
     def layer_targets(self, overall: float) -> list[float]:
@@ -190,10 +234,31 @@ class Schedule:
         return {"schema": SCHEMA, **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}}
 
 
+ACCUMULATE = ("none", "lines", "weight")
+
+PROTOCOLS: dict[str, dict] = {
+    "paper": {},
+    "software-pruned": {"protocol": "software-pruned", "prune_aware_passes": 40, "overprune_epoch": 0,
+                        "regrow_epoch": 0, "lr": 0.3, "lr_final": 0.1, "accumulate": "none"},
+    "scratch": {"protocol": "scratch", "lr": 1.0},
+}
+"""Schedule fields each protocol changes from the defaults (``paper``): ``software-pruned`` is the
+previous default (pruning-aware software fine-tuning, no over-pruning/regrowth, 0.3 -> 0.1 pulse step,
+no accumulation)."""
+
+
+def for_protocol(name: str, **over) -> "Schedule":
+    """The default schedule of protocol ``name`` with ``over`` applied."""
+    if name not in PROTOCOLS:
+        raise ParamError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {name!r}")
+    return replace(Schedule(), **{**PROTOCOLS[name], **over})
+
+
 PAPER_AS_FIRST_REPRODUCED = {"pretrain_passes": 1, "pretrain_cosine": False, "augment_shift": 0, "l1": 1e-4,
                              "lr": 2.0, "lr_final": 2.0, "overprune_epoch": 29, "regrow_epoch": 38,
-                             "adam_mode": "element", "vau_split": False, "prune_aware_passes": 0}
-"""The defaults before issue 12 (the paper's schedule as first reproduced, on the MNIST stand-in):
+                             "adam_mode": "element", "vau_split": False, "prune_aware_passes": 0,
+                             "accumulate": "none", "overprune_split": "shares"}
+"""The defaults before the EMNIST re-selection (the paper's schedule as first reproduced, on the MNIST stand-in):
 ``replace(Schedule(), **PAPER_AS_FIRST_REPRODUCED)``; ``bench/bench_train.py`` measures it."""
 
 _INT_LISTS = ("prune_epochs",)
@@ -209,7 +274,8 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "overprune_extra": (0, 0.999, False), "regrow_epoch": (0, 10_000, False), "regrow_fraction": (0, 1, False),
     "regrow_expansion": (1, 1_000, False), "max_pulses": (1, 10_000, False), "ridge": (0, 1e6, False),
     "vau_conflict": (0, 1e6, False), "rank1_bits": (1, 1024, False), "verify_tol": (0, 1e3, True),
-    "verify_iters": (0, 1_000, False), "transfer_iters": (0, 10_000, False), "reset_pulses": (1, 100_000, False),
+    "verify_iters": (0, 1_000, False), "transfer_iters": (0, 10_000, False),
+    "transfer_range": (0, 1_000, True), "reset_pulses": (1, 100_000, False),
 }
 
 

@@ -1,0 +1,120 @@
+"""Device sweep of the API: the same training protocol over several synapse LUTs, a table and a figure of
+accuracy against device properties (levels, nonlinearity, noise)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._common import save_json_and_figure
+
+
+@dataclass
+class SweepResult:
+    """Result of :func:`device_sweep`: one table row per LUT (``table``) and every run (``runs``)."""
+
+    table: list[dict]
+    runs: list[dict]
+    protocol: str
+    rule: str
+    dataset: str
+    files: list[Path] = field(default_factory=list)
+
+    def record(self) -> dict:
+        return {"protocol": self.protocol, "rule": self.rule, "dataset": self.dataset, "table": self.table,
+                "runs": self.runs}
+
+    def csv(self) -> str:
+        cols = ("lut", "levels", "nonlinearity", "asymmetry", "noise", "read_noise_levels", "seeds",
+                "final_accuracy", "final_accuracy_std", "accuracy_update_off", "onchip_contribution",
+                "accuracy_after_transfer")
+
+        def fmt(v):
+            return "" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
+
+        return "\n".join([",".join(cols)] + [",".join(fmt(r.get(c)) for c in cols) for r in self.table]) + "\n"
+
+    def figure(self):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
+        for ax, key, label in zip(axes, ("levels", "nonlinearity", "noise"),
+                                  ("levels (pulses from 5 % to 95 % of the range)", "nonlinearity (NeuroSim label)",
+                                   "cycle-to-cycle noise (median σ/µ of a step)")):
+            for r in self.table:
+                ax.errorbar(r[key], 100 * r["final_accuracy"], yerr=100 * (r["final_accuracy_std"] or 0), fmt="o",
+                            capsize=3)
+                ax.annotate(r["lut"], (r[key], 100 * r["final_accuracy"]), textcoords="offset points", xytext=(4, 4),
+                            fontsize=8)
+                if r["accuracy_update_off"] is not None:
+                    ax.plot(r[key], 100 * r["accuracy_update_off"], "x", color="grey")
+            ax.set_xlabel(label)
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel(f"final accuracy ({self.rule}) [%]; x: update off")
+        fig.suptitle(f"Device sweep, protocol {self.protocol}, {self.dataset}")
+        fig.tight_layout()
+        return fig
+
+    def save(self, json_path=None, plot_path=None, csv_path=None) -> list[Path]:
+        from ..io.atomic import write_text
+
+        self.files = save_json_and_figure(self.record(), self.figure, json_path, plot_path)
+        if csv_path:
+            self.files.append(write_text(csv_path, self.csv()))
+        return self.files
+
+
+def device_sweep(luts: dict, dataset, *, rule: str = "vau", schedule=None, seeds=(0, 1, 2), n_train: int = 50,
+                 validation: bool = False, jobs: int = 1, on_run=None) -> SweepResult:
+    """Train ``rule`` under ``schedule`` (default: the paper protocol) through every LUT of ``luts``
+    (name -> :class:`SynapseLUT`), ``seeds`` each on ``dataset`` (a spec string; each seed its own
+    images); ``jobs`` > 1 runs them on a local process pool. Returns the per-LUT table (device
+    properties, mean and std of the final accuracy, the update-off accuracy, the on-chip contribution)."""
+    from ..train.sweep import device_properties, run_one, summarize
+    from .train import load_dataset, make_schedule
+
+    sch = schedule or make_schedule()
+    sets = {s: load_dataset(dataset, seed=s, n_train=n_train, validation=validation) for s in seeds}
+    tasks = [(name, lut, sets[s], rule, sch, s) for name, lut in luts.items() for s in seeds]
+    runs = []
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for row in pool.map(run_one, tasks):
+                runs.append(row)
+                if on_run:
+                    on_run(row)
+    else:
+        for t in tasks:
+            runs.append(run_one(t))
+            if on_run:
+                on_run(runs[-1])
+    props = {name: device_properties(lut, sch.levels) for name, lut in luts.items()}
+    return SweepResult(summarize(runs, props), runs, sch.protocol, rule, sets[seeds[0]].source)
+
+
+def make_device_luts(folder, n_devices: int = 16, seed: int = 0) -> list[Path]:
+    """Write the sweep LUTs (``ideal``, ``noisy``, ``nonlinear``; :data:`fefet_spice.train.sweep.DEVICES`),
+    one native LUT folder each: ``noisy`` and ``nonlinear`` characterized from the numpy compact model
+    (weight preset, ``n_devices``, ``seed``), ``ideal`` linear and noise-free on that model's G range."""
+    from .. import presets
+    from ..characterize import lut_from_model
+    from ..lut.native import save_lut
+    from ..train.sweep import DEVICES, device_params
+
+    from ..lut.core import from_neurosim
+
+    base = lut_from_model(presets.get("weight"), n_devices=n_devices, seed=seed)
+    out = []
+    for name, (about, volts, _) in DEVICES.items():
+        if volts is None:                 # ideal: linear (A -> inf), symmetric, noise-free on the model's range
+            lut = from_neurosim(base.g_min, base.g_max, 1e6, 1e6, 64, rng=seed)
+        else:
+            lut = lut_from_model(device_params(name, presets.get("weight")), n_devices=n_devices, seed=seed)
+        lut.meta.update(sweep_device=name, about=about)
+        save_lut(Path(folder) / name, lut)
+        out.append(Path(folder) / name)
+    return out

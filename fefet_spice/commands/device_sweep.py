@@ -1,0 +1,77 @@
+"""``fefet-spice device-sweep``: the same training protocol over several synapse LUTs."""
+from __future__ import annotations
+
+import sys
+
+NAME = "device-sweep"
+HELP = "train MSNet under one protocol through several LUTs: accuracy against levels, nonlinearity, noise"
+
+
+def add_arguments(p) -> None:
+    from ..train.rules import RULES
+
+    p.add_argument("luts", nargs="*", help="native LUT folders (default: luts/weight_ref and luts/devices/*)")
+    p.add_argument("--make-luts", metavar="DIR",
+                   help="write the ideal, noisy and strongly nonlinear sweep LUTs (numpy compact model, seed 0) "
+                        "into DIR and stop")
+    p.add_argument("--update", choices=RULES, default="vau", help="update rule (default vau)")
+    p.add_argument("--protocol", choices=("paper", "software-pruned", "scratch"), default="paper",
+                   help="training protocol (default paper)")
+    p.add_argument("--schedule", help="schedule JSON, its fields over the protocol's defaults")
+    p.add_argument("--epochs", type=int, help="last epoch (overrides the schedule)")
+    p.add_argument("--dataset", help="dataset spec (default: the shared EMNIST letters if present, else digits)")
+    p.add_argument("--n-train", type=int, default=50, help="training images per class (default 50)")
+    p.add_argument("--validation", action="store_true",
+                   help="evaluate on held-out training images, not the test split (for model selection)")
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1: serial)")
+    p.add_argument("-o", "--out", default="out/device_sweep",
+                   help="folder for sweep.json, sweep.csv and sweep.png (default out/device_sweep)")
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from .. import api
+    from ..api.sweep import device_sweep, make_device_luts
+    from ..errors import ParamError
+    from ..lut.native import load_lut
+    from ..train.data import default_dataset
+
+    from ..io.outdir import claim_dir, mark
+
+    if args.make_luts:
+        claim_dir(args.make_luts, NAME, args.force, "--make-luts")
+        for f in make_device_luts(args.make_luts):
+            print(f"wrote {f}")
+        mark(args.make_luts, NAME)
+        return 0
+    try:
+        seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
+    except ValueError:
+        raise ParamError(f"--seeds {args.seeds}: comma-separated whole numbers, e.g. 0,1,2") from None
+    if not seeds:
+        raise ParamError("--seeds: give at least one seed")
+    if args.jobs < 1:
+        raise ParamError(f"--jobs {args.jobs}: must be >= 1")
+    claim_dir(args.out, NAME, args.force)          # checked before any training
+    folders = args.luts or ["luts/weight_ref", *sorted(str(p) for p in Path("luts/devices").glob("*")
+                                                      if (p / "lut.json").is_file())]
+    luts = {Path(f).name if Path(f).name != "lut.json" else Path(f).parent.name: load_lut(f) for f in folders}
+    sch = api.make_schedule(args.schedule, args.epochs, protocol=args.protocol)
+
+    def progress(row):
+        print(f"[device-sweep] {row['lut']} seed {row['seed']}: final {100 * row['final_accuracy']:.1f} %, "
+              f"update off {100 * row['accuracy_update_off']:.1f} %", file=sys.stderr, flush=True)
+
+    res = device_sweep(luts, args.dataset or default_dataset(), rule=args.update, schedule=sch, seeds=seeds,
+                       n_train=args.n_train, validation=args.validation, jobs=args.jobs, on_run=progress)
+    out = Path(args.out)
+    for f in res.save(out / "sweep.json", out / "sweep.png", out / "sweep.csv"):
+        print(f"wrote {f}")
+    mark(out, NAME)
+    for r in res.table:
+        print(f"{r['lut']:12s} levels {r['levels']:3d} NL {r['nonlinearity']:.2f} noise {r['noise']:.2f}: "
+              f"{100 * r['final_accuracy']:.1f} ± {100 * r['final_accuracy_std']:.1f} % "
+              f"(update off {100 * r['accuracy_update_off']:.1f} %)")
+    return 0
