@@ -299,11 +299,12 @@ def half_select_reason(net: dict | None, pt: dict) -> str:
     return (f"The schemes stage's half-selected cell takes {si(hs, 'J')} per pulse at {si(pt['width_s'], 's')} "
             f"({si(pt['half_select_channel_energy_j'], 'J')} in the channel, {si(pt['half_select_gate_energy_j'], 'J')} "
             f"at the gate; scheme {pt['scheme']}, {si(pt['amplitude_v'], 'V')}), the netlists stage's "
-            f"{si(e, 'J')}: the netlists stage averages a single-cell testbench over a potentiation and a "
-            "depression train at the device's own pulse, while the schemes stage holds a cell mid-range between "
-            "the scheme's line biases at the amplitude its law solves for; the channel energy, most of the total, "
-            "grows with the drain-source voltage and the channel conductance of that state. The cost rows use "
-            "the netlists stage's figure.")
+            f"{si(e, 'J')}. Both are ngspice; they differ in the cell's state. The netlists stage starts its "
+            "single-cell testbench at G_min (a nearly closed weight channel, DOL held at the pulse amplitude) and "
+            "averages 6 potentiating and 6 depressing pulses; the schemes stage holds the half-selected cell "
+            "mid-range (half its domains switched) between the scheme's line biases, where the channel conducts "
+            "more. The channel energy, nearly all of the total, grows with that conductance. The cost rows of "
+            "the first table use the netlists stage's figure; the schemes stage's gains use its own.")
 
 
 def _half_select_caveat(net: dict | None, schemes: dict | None) -> str:
@@ -314,8 +315,8 @@ def _half_select_caveat(net: dict | None, schemes: dict | None) -> str:
             "between the compensation voltage on its DOL and the grounded DIL.")
     if pt is not None:
         hs = pt["half_select_gate_energy_j"] + pt["half_select_channel_energy_j"]
-        text += (f" The schemes stage measures {si(hs, 'J')} at the same width, in the scheme's own line biases "
-                 "and state (see the schemes stage).")
+        text += (f" The schemes stage measures {si(hs, 'J')} at the same width: its cell sits mid-range, where "
+                 "the channel conducts more, the netlists stage's starts at G_min (see the schemes stage).")
     return text
 
 
