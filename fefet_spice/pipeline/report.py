@@ -49,7 +49,13 @@ _LOAD_CHECK = ("<script>window.addEventListener('load',function(){var im=Array.f
                "d.imagesWithoutAlt=im.filter(function(i){return !(i.alt||'').trim();}).length;"
                "d.firstTable=t?t.id:'none';d.comparisonRows=Array.from(document.querySelectorAll("
                "'#comparison tbody tr')).filter(function(r){return r.offsetHeight>0;}).length;"
-               "d.overflowX=document.documentElement.scrollWidth>window.innerWidth+1?'yes':'no';});</script>")
+               "d.overflowX=document.documentElement.scrollWidth>window.innerWidth+1?'yes':'no';"
+               # provenance tables (SHA-256) wrap instead of hiding text behind a scroll bar
+               "d.provenanceCut=Array.from(document.querySelectorAll('.prov')).filter(function(t){"
+               "var s=t.parentElement;return s.scrollWidth>s.clientWidth+1;}).length;"
+               # the narrowest figure as laid out [CSS px]: readable figures keep their size and scroll
+               "var w=Array.from(document.querySelectorAll('figure img')).map(function(i){return i.offsetWidth;});"
+               "d.minFigureWidth=w.length?Math.min.apply(null,w):0;});</script>")
 
 e = html.escape
 
