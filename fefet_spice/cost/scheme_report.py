@@ -91,7 +91,7 @@ def plot_schemes(doc: dict):
         if ax3 is not None and np.isfinite(need).any():
             ax3.plot(w, need, "-o", color=c, label=f"{name}: FE area")
         if ax3 is not None and np.isfinite(need_all).any():
-            ax3.plot(w, need_all, "--", color=c, label=f"{name}: all write energies")
+            ax3.plot(w, need_all, "--s", color=c, label=f"{name}: all write energies")  # markers: one point shows
         floor = 1e-6
         ax2.plot(w, [max(p["half_disturb_levels"], floor) for p in pts], "-o", color=c, label=f"{name} half-selected")
         ax2.plot(w, [max(p["masked_disturb_levels"], floor) for p in pts], ":s", color=c, label=f"{name} masked")

@@ -219,10 +219,12 @@ def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
                          "schedule": {"prune_aware_passes": rec.get("schedule", {}).get("prune_aware_passes")}}
         quantities.extend(res.quantities())
         files.append(j)
-        figures.append(_fig(png, f"Update rule {rule}. Left: test accuracy and sparsity (per layer and overall) "
-                                 "against epoch; the dotted line ends the off-chip pretraining, on-chip training "
-                                 "through the lookup table follows. Right: array operations and write pulses per "
-                                 "epoch" + (" and the VAU fit error" if rule.startswith("vau") else "") + ".",
+        left = ("test accuracy and sparsity (per layer and overall) against epoch; the dotted line ends the "
+                "off-chip pretraining")
+        figures.append(_fig(png, f"Update rule {rule}: {left}; exact float updates follow, no array." if rule == "float"
+                            else f"Update rule {rule}. Left: {left}, on-chip training through the lookup table "
+                                 "follows. Right: array operations and write pulses per epoch (log axis, epochs with "
+                                 "none left out)" + (" and the VAU fit error" if rule.startswith("vau") else "") + ".",
                             captions))
         epochs = f" --epochs {cfg['epochs']}" if cfg.get("epochs") else ""
         commands.append(f"fefet-spice train --lut {src} --update {rule} --dataset {dataset} --seed {cfg['seed']}"

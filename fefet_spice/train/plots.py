@@ -9,8 +9,10 @@ def plot_history(result: dict, title: str = ""):
     without any left out), with the VAU fit error when the rule has one."""
     from ..plotting import new_figure
 
-    fig, axes = new_figure(2)
-    ax0, ax1 = axes[0]
+    has_cost = any(r.get(k, 0) > 0 for r in result["epochs"] for k in ("operations", "pulses"))
+    has_fit = any(r.get("fit_error_active") is not None for r in result["epochs"])
+    fig, axes = new_figure(2 if has_cost or has_fit else 1)  # float updates fire no pulses: no empty panel
+    ax0 = axes[0][0]
     ep = [r["epoch"] for r in result["epochs"]]
     acc = [100 * r["accuracy"] for r in result["epochs"]]
     ax0.plot(ep, acc, "k.-", label="test accuracy")
@@ -23,6 +25,13 @@ def plot_history(result: dict, title: str = ""):
     ax0.set_title(f"{result['rule']}: final {100 * result['final_accuracy']:.1f} % at "
                   f"{100 * result['final_sparsity']:.1f} % sparsity")
     ax0.legend(fontsize=7, loc="lower left")
+    if not (has_cost or has_fit):
+        ax0.text(0.98, 0.02, "exact float updates: no array operations or pulses", ha="right", va="bottom",
+                 fontsize=7, transform=ax0.transAxes)
+        if title:
+            fig.suptitle(title)
+        return fig
+    ax1 = axes[0][1]
     fa = [(r["epoch"], r["fit_error_active"], r["fit_error_all"]) for r in result["epochs"]
           if r.get("fit_error_active") is not None]
     # operations and pulses per epoch on a log axis: epochs with none are left out (a zero has no log),
@@ -45,9 +54,6 @@ def plot_history(result: dict, title: str = ""):
     if drawn:
         cost_ax.set_ylabel("per epoch (epochs with none left out)")
         cost_ax.legend(fontsize=7, loc="upper right")
-    else:
-        cost_ax.text(0.5, 0.5, "no array operations or pulses in any epoch", ha="center",
-                     transform=cost_ax.transAxes)
     ax1.set_xlabel("epoch")
     ax1.set_xlim(ax0.get_xlim())
     ax1.set_title("update cost" + (" and VAU fit error" if fa else ""))
