@@ -68,7 +68,7 @@ def ratio_status(ratio: float | None) -> str:
 
 
 def _x(r: float | None) -> str:
-    return "–" if r is None else f"{r:.3g} ×"
+    return "–" if r is None else f"{r:#.3g} ×".replace(". ×", " ×")
 
 
 def _accuracy_rows(train: dict | None) -> list[Row]:

@@ -88,12 +88,12 @@ def _comparison(records) -> list[str]:
            "links to its explanation; a caveat under a row's name qualifies that row.</p>",
            "<div class='scroll'><table id='comparison'><caption>Paper figures against this run</caption>",
            "<thead><tr><th scope='col'>quantity</th><th scope='col'>paper</th><th scope='col'>this run</th>"
-           "<th scope='col'>ratio or difference</th><th scope='col'>status</th></tr></thead><tbody>"]
+           "<th scope='col'>ratio (this run ÷ paper)</th><th scope='col'>status</th></tr></thead><tbody>"]
     for r in rows:
         cav = f"<span class='caveat'>Caveat: {e(r.caveat)}</span>" if r.caveat else ""
         out.append(f"<tr><th scope='row'>{e(r.quantity)}{cav}</th><td class='num' data-label='paper'>{e(r.paper)}</td>"
                    f"<td class='num' data-label='this run'>{e(r.ours)}</td>"
-                   f"<td class='num' data-label='ratio or difference'>{e(r.delta)}</td>"
+                   f"<td class='num' data-label='ratio'>{e(r.delta)}</td>"
                    f"<td class='status {_status_class(r.status)}' data-label='status'>"
                    f"<a href='#why-{e(r.key)}'>{e(r.status)}</a></td></tr>")
     out.append("</tbody></table></div>")
