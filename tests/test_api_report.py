@@ -243,3 +243,13 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch, capsys):
     api_out = tmp_path / "out" / "api"  # under the git-ignored out/
     assert (api_out / "weight_fit.json").is_file() and (api_out / "lut" / "lut.npz").is_file()
     assert (api_out / "train.png").stat().st_size > 1000
+
+
+def test_readme_and_docs_have_no_internal_labels_or_brace_alternatives():
+    """User-facing text names no tracker issues or spec sections, and no command uses bash brace
+    alternatives (``--format {a,b}`` fails when pasted into sh)."""
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text()
+        assert not re.search(r"\b[Ii]ssue \d|\bSPEC \d|SPEC section", text), path.name
+        for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+            assert not re.search(r"\{[^}\s]*,[^}\s]*\}", block), (path.name, block)
