@@ -28,7 +28,7 @@ td.num{font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600
 .warn strong{color:#8a3b00}figure{margin:.8rem 0}figure img{max-width:100%;height:auto;border:1px solid #e4e4ea}
 figcaption{font-size:.92rem;color:#333}.meta{color:#555;font-size:.9rem}
 pre{background:#f6f6f9;padding:.5rem;overflow-x:auto;font-size:.85rem;white-space:pre-wrap;word-break:break-all}
-nav ol{padding-left:1.2rem}.caveat{display:block;font-weight:400;font-size:.85rem;color:#6b4500;margin-top:.2rem}
+nav ol{padding-left:1.2rem}nav li,p,dd,figcaption{overflow-wrap:anywhere}.caveat{display:block;font-weight:400;font-size:.85rem;color:#6b4500;margin-top:.2rem}
 .s-info,.s-notmeasured{color:#555}code{overflow-wrap:anywhere;word-break:break-all}
 .prov td{overflow-wrap:anywhere;word-break:break-all}.prov th{overflow-wrap:anywhere}
 .figscroll{overflow-x:auto;-webkit-overflow-scrolling:touch}.hint{display:none;font-size:.8rem;color:#555}
