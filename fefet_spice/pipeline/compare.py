@@ -46,7 +46,7 @@ class Row:
     why: str
     caveat: str = ""
     paper_value: float | None = None
-    ours_value: float | None = None
+    ours_value: float | str | None = None
     unit: str = ""
     ratio: float | None = None
 
@@ -152,7 +152,7 @@ def _array_rows(train: dict | None) -> list[Row]:
 
     rows = [row("training protocol (vau)", "on the array: pruning, over-pruning, regrowth",
                 (proto or "not recorded") + (" (inferred from the schedule)" if inferred and proto else ""),
-                None, "", proto is not None, PROTOCOLS.get(proto or "", ""))]
+                proto, "", proto is not None, PROTOCOLS.get(proto or "", ""))]
     at, off = vau.get("accuracy_after_transfer"), vau.get("accuracy_update_off")
     rows.append(row("accuracy after transfer / with the update off / final", "not reported",
                     f"{si(at, '%')} / {si(off, '%')} / {si(vau.get('final_accuracy'), '%')}", at, "fraction",
