@@ -22,8 +22,12 @@ def si(value, unit: str = "", digits: int = 3) -> str:
     if unit == "%":
         return f"{_sig(100.0 * x, digits)} %"
     if unit not in PREFIXED or x == 0.0:
+        if x.is_integer() and abs(x) < 1e6 and unit and unit[0].isalpha():  # counts: "20 operations", not 20.0
+            return f"{int(x):,}".replace(",", " ") + f" {unit}"
         return f"{_sig(x, digits)}" + (f" {unit}" if unit else "")
     mag = abs(x)
+    if unit == "s" and mag >= 1.0:  # durations: 123 s and 2 400 s, never 0.123 ks
+        return f"{_sig(x, digits)} s"
     scale, prefix = next(((s, p) for s, p in _PREFIXES if mag >= 0.09995 * s), _PREFIXES[-1])  # 0.41 pJ, 19.7 s
     if unit == "V/dec" and prefix not in ("", "m"):
         scale, prefix = 1e-3, "m"

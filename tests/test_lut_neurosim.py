@@ -177,12 +177,15 @@ def _fake_v21(root: Path) -> None:
         "args = parser.parse_args()\n" + "".join(f"args.{k} = 1   # {k}\n" for k in (
             "wl_weight", "wl_grad", "cellBit", "max_level", "c2cVari", "d2dVari", "nonlinearityLTP",
             "nonlinearityLTD")) + "gamma = 0.9\n")
-    (root / "Training_pytorch" / "NeuroSIM" / "Param.cpp").write_text(
-        "Param::Param() {\n" + "".join(f"\t{k} = 7;    // {k}\n" for k in (
-            "memcelltype", "accesstype", "cellBit", "resistanceOn", "resistanceOff")) +
+    # V2.1's Param.cpp has CRLF line endings (checked at commit 18289cb); inference.py overwrites --onoffratio
+    param = ("Param::Param() {\n" + "".join(f"\t{k} = 7;    // {k}\n" for k in (
+        "memcelltype", "accesstype", "cellBit", "resistanceOn", "resistanceOff")) +
         "\tmaxConductance = (double) 1/resistanceOn;\n" + "".join(f"\t{k} = 7;\n" for k in (
             "maxNumLevelLTP", "maxNumLevelLTD", "writeVoltage", "writePulseWidth", "readVoltage",
-            "readPulseWidth")) + "\tif (memcelltype == 1) {\n\t\tcellBit = 1;\n\t}\n}\n")
+            "readPulseWidth")) + "\tif (memcelltype == 1) {\n\t\tcellBit = 1;\n\t}\n}")  # no final newline
+    (root / "Training_pytorch" / "NeuroSIM" / "Param.cpp").write_bytes(param.replace("\n", "\r\n").encode())
+    (root / "Training_pytorch" / "inference.py").write_text(
+        "args = parser.parse_args()\nargs.cellBit = 4\nargs.onoffratio = 10          # on/off\n")
 
 
 @pytest.mark.skipif(PATCH is None, reason="patch not installed")
@@ -191,9 +194,9 @@ def test_patch_applies_with_patch_p1(exported, tmp_path, make):
     lut, _, data = exported
     src = tmp_path / "neurosim"
     make(src)
-    before = {p: p.read_text() for p in src.rglob("*") if p.is_file()}
+    before = {p: p.read_bytes() for p in src.rglob("*") if p.is_file()}
     files = ns.write_neurosim(lut, tmp_path / "out", source=src)
-    assert {p: p.read_text() for p in before} == before  # the checkout itself is not touched
+    assert {p: p.read_bytes() for p in before} == before  # the checkout itself is not touched
     subprocess.run([PATCH, "-p1", "-i", str(files[-1])], cwd=src, check=True, capture_output=True)
     if make is _fake_v30:
         cell = (src / "Cell.cpp").read_text()
@@ -204,8 +207,12 @@ def test_patch_applies_with_patch_p1(exported, tmp_path, make):
         train = (src / "Training_pytorch" / "train.py").read_text()
         compile(train, "train.py", "exec")  # still Python
         assert f"args.max_level = {data['DNN_NeuroSim_V2_1']['train_py']['max_level']}   # max_level" in train
-        param = (src / "Training_pytorch" / "NeuroSIM" / "Param.cpp").read_text()
-        assert "\tcellBit = 1;" in param and param.count("= 7;") == 0
+        raw = (src / "Training_pytorch" / "NeuroSIM" / "Param.cpp").read_bytes().decode()
+        assert raw.count("\r\n") == raw.count("\n") > 10  # still CRLF throughout
+        assert "\tcellBit = 1;" in raw and raw.count("= 7;") == 0 and raw.endswith("}")
+        infer = (src / "Training_pytorch" / "inference.py").read_text()
+        onoff = data["DNN_NeuroSim_V2_1"]["train_py"]["onoffratio"]
+        assert f"args.onoffratio = {onoff!r}" in infer and "args.cellBit = 4" in infer
 
 
 def test_unknown_checkout_is_a_clear_error(exported, tmp_path):

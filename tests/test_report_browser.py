@@ -1,6 +1,8 @@
-"""The report renders in headless Chromium (Debian's chromium): every image loaded and with alt text, the
-comparison with the paper first and laid out, nothing wider than a phone screen."""
+"""The report renders in headless Chromium (Debian's chromium) at a desktop width (1280 px) and a phone width
+(390 px): every image loaded and with alt text, the comparison with the paper first and laid out, nothing
+wider than the screen, SHA-256 values not cut, figures kept at a readable size on the phone."""
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -34,7 +36,7 @@ def test_report_renders_comparison_and_all_images(tmp_path):
     n_figures = sum(1 for _ in out.rglob("*.png"))
     n_rows = (out / "report.html").read_text().count("data-label='status'")
     assert n_rows >= 10
-    for size in ("1200,2000", "390,844"):  # desktop and phone
+    for size in ("1280,2000", "390,844"):  # desktop and phone
         dom = subprocess.run([*common, f"--window-size={size}", "--dump-dom", url], capture_output=True, text=True,
                              timeout=120).stdout
         assert 'data-images-loaded="all"' in dom, size
@@ -42,8 +44,14 @@ def test_report_renders_comparison_and_all_images(tmp_path):
         assert 'data-images-without-alt="0"' in dom, size
         assert 'data-first-table="comparison"' in dom, size
         assert f'data-comparison-rows="{n_rows}"' in dom, size
-        assert 'data-overflow-x="no"' in dom, size  # nothing wider than a phone screen
-    shot = tmp_path / "report.png"
-    subprocess.run([*common, "--window-size=1200,2000", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=120, check=True)
-    assert shot.stat().st_size > 20_000  # a rendered page with plots, not a blank canvas
+        assert 'data-overflow-x="no"' in dom, size  # nothing wider than the screen
+        assert 'data-provenance-cut="0"' in dom, size  # SHA-256 values wrap, none hidden
+        width = int(re.search(r'data-min-figure-width="(\d+)"', dom).group(1))
+        if size.startswith("390"):  # figure text stays readable: the figure keeps its size and scrolls
+            assert width >= 600, (size, width)
+        shot = tmp_path / f"report_{size.split(',')[0]}.png"
+        subprocess.run([*common, f"--window-size={size}", f"--screenshot={shot}", url],
+                       capture_output=True, timeout=120, check=True)
+        assert shot.stat().st_size > 20_000  # a rendered page with plots, not a blank canvas
+    text = (out / "report.html").read_text()
+    assert "what the array did" in text.lower() and "on-chip contribution" in text

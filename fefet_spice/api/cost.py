@@ -12,6 +12,13 @@ RATIO_LABELS = {"element_vs_dense": "element-sparse (external index) vs dense, t
                 "index_free_diff_vs_element": "index-free differential vs element-sparse, times lower"}
 
 
+RATIO_PAIRS = {"element_vs_dense": ("element-sparse (external index)", "dense"),
+               "index_free_vs_element": ("index-free", "element-sparse"),
+               "index_free_vs_dense": ("index-free", "dense"),
+               "index_free_diff_vs_element": ("index-free differential", "element-sparse")}
+"""The ratios of the cost report as (first, second): quantities give what the first costs over the second."""
+
+
 def device_energy(device=None):
     """``None`` (documented defaults), ``"neurosim"`` (DNN+NeuroSim V2.1 FeFET), a ``DeviceEnergy``, an
     energy dict from :func:`fefet_spice.api.energies` or a ``fefet-energy/1`` file -> (DeviceEnergy, source)."""
@@ -59,12 +66,14 @@ class CostResult:
 
     def quantities(self) -> list[dict]:
         out = []
-        for key, label in RATIO_LABELS.items():
+        for key, (first, second) in RATIO_PAIRS.items():
             r = self.ratios.get(key)
             for what in ("energy", "latency") if r else ():
-                note = None if r[what] >= 1 else (
-                    "element-sparse is cheaper" if key == "element_vs_dense" else "index-free costs more")
-                out.append(quantity(f"{label}: {what}", r[what], "×", note=note))
+                # the ratio as "first costs N x the second's", direction in words: no "0.33 x lower"
+                cost = 1.0 / r[what] if key != "element_vs_dense" else r[what]
+                word = "more" if cost > 1 else "less"
+                out.append(quantity(f"{what}: {first} ÷ {second}", cost, "×",
+                                    note=f"{first} costs {max(cost, 1 / cost):.3g} × {word}"))
         d = self.report["designs"]["dense"]
         out.append(quantity("dense update: energy per weight update", d["energy_j"], "J"))
         out.append(quantity("dense update: latency per weight update", d["latency_s"], "s"))

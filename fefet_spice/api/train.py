@@ -88,7 +88,7 @@ class TrainResult:
                   if dense is not None else []),
                 quantity(f"{rule}: final weight sparsity", r["final_sparsity"], "%"),
                 quantity(f"{rule}: array operations per update", self.operations_per_step(), "operations"),
-                quantity(f"{rule}: write pulses in total", r["pulses_total"], "pulses"),
+                quantity(f"{rule}: write pulses in total (updates and pruning resets)", r["pulses_total"], "pulses"),
                 quantity(f"{rule}: wall time", r["wall_time_s"], "s")]
 
     def figure(self, title: str | None = None):

@@ -109,7 +109,7 @@ class Scheme:
 
 
 SCHEMES: dict[str, Scheme] = {s.name: s for s in (
-    Scheme("paper", "B", "SPEC 2: unselected DOL at V_comp = V, DILs grounded (half-select drive V/2)",
+    Scheme("paper", "B", "the paper's scheme: unselected DOL at V_comp = V, DILs grounded (half-select drive V/2)",
            col_bl=1.0, col_dil=0.0, col_dol_sel=0.0, col_dol_unsel=1.0),
     Scheme("v3", "B", "V/3 inhibit, DILs grounded: unselected DOL at 4V/3, unselected BL at V/3",
            col_bl=1.0, col_dil=0.0, col_dol_sel=0.0, col_dol_unsel=4 / 3, cell_bl_unsel=1 / 3,

@@ -110,14 +110,11 @@ def _run_locked(args, stages, out: Path) -> int:
     from .. import __version__
     from ..io.atomic import write_json
     from ..pipeline.cache import run_stages
-    from ..pipeline.report import key_figure_text, write_report
+    from ..pipeline.report import summary_document, write_report
 
     records = run_stages(stages, out, f"{__version__}+{_code_hash()}", force=bool(getattr(args, "force", False)))
     meta = {"fefet_spice": __version__, "seed": args.seed, "configuration": "quick" if args.quick else "full"}
-    summary = {"meta": meta, "stages": {r.name: {"title": r.title, "cached": r.cached, "seconds": r.seconds,
-                                                 "key_figure": key_figure_text(r), "summary": r.summary}
-                                        for r in records}}
-    write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary_document(records, meta))
     report = write_report(out / "report.html", records, "fefet_spice report", meta)
     print(f"report: {report.resolve()}")
     print(f"summary: {(out / 'summary.json').resolve()}")

@@ -60,7 +60,7 @@ def format_table(doc: dict) -> str:
 
 
 def plot_schemes(doc: dict):
-    """Two panels: index-free energy gain vs pulse width (solid: vs dense, dashed: vs element-sparse; open
+    """Two or three panels: index-free energy gain vs pulse width (solid: vs dense, dashed: vs element-sparse; open
     markers: the point does not write 16 levels or breaks the budget) and disturb in levels."""
     import matplotlib
     import numpy as np
@@ -68,7 +68,13 @@ def plot_schemes(doc: dict):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.4))
+    # the third panel (device change needed) only when some reduction reaches the target: no empty axes
+    finite = any(0 < p["required_area_scale"] or 0 < p["required_write_scale"] for p in doc["points"])
+    if finite:
+        fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.4))
+    else:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
+        ax3 = None
     names = list(dict.fromkeys(p["scheme"] for p in doc["points"]))
     for k, name in enumerate(names):
         pts = sorted((p for p in doc["points"] if p["scheme"] == name), key=lambda p: p["width_s"])
@@ -82,10 +88,10 @@ def plot_schemes(doc: dict):
                 ax1.plot(p["width_s"], p[key], "o", color=c, mfc=face)
         need = [1 / p["required_area_scale"] if p["required_area_scale"] > 0 else np.nan for p in pts]
         need_all = [1 / p["required_write_scale"] if p["required_write_scale"] > 0 else np.nan for p in pts]
-        if np.isfinite(need).any():
+        if ax3 is not None and np.isfinite(need).any():
             ax3.plot(w, need, "-o", color=c, label=f"{name}: FE area")
-        if np.isfinite(need_all).any():
-            ax3.plot(w, need_all, "--", color=c, label=f"{name}: all write energies")
+        if ax3 is not None and np.isfinite(need_all).any():
+            ax3.plot(w, need_all, "--s", color=c, label=f"{name}: all write energies")  # markers: one point shows
         floor = 1e-6
         ax2.plot(w, [max(p["half_disturb_levels"], floor) for p in pts], "-o", color=c, label=f"{name} half-selected")
         ax2.plot(w, [max(p["masked_disturb_levels"], floor) for p in pts], ":s", color=c, label=f"{name} masked")
@@ -98,16 +104,16 @@ def plot_schemes(doc: dict):
     ax2.set(xscale="log", yscale="log", xlabel="pulse width [s]", ylabel="disturb after a VGG-8 run [levels]",
             title="disturb (floored at 1e-6; open markers left: not valid)")
     ax2.legend(fontsize=6)
-    ax3.axhline(1.0, color="grey", lw=0.6)
-    finite = any(0 < p["required_area_scale"] or 0 < p["required_write_scale"] for p in doc["points"])
-    if not finite:
-        ax3.text(0.5, 0.5, "no reduction reaches the target", ha="center", transform=ax3.transAxes)
-    ws = [p["width_s"] for p in doc["points"]]
-    ax3.set_xlim(0.5 * min(ws), 2.0 * max(ws))
-    ax3.set(xscale="log", yscale="log" if finite else "linear", xlabel="pulse width [s]",
-            ylabel=f"reduction needed for {doc['target_gain']:g}x vs element [x]",
-            title="device change needed (missing: impossible at that width)")
-    if finite:
+    if ax3 is not None:
+        ax3.axhline(1.0, color="grey", lw=0.6)
+        ws = [p["width_s"] for p in doc["points"]]
+        ax3.set_xlim(0.5 * min(ws), 2.0 * max(ws))
+        ax3.set(xscale="log", yscale="log", xlabel="pulse width [s]",
+                ylabel=f"reduction needed for {doc['target_gain']:g}x vs element [x]",
+                title="device change needed (missing: impossible at that width)")
         ax3.legend(fontsize=6)
-    fig.tight_layout()
+    else:
+        fig.text(0.5, 0.005, f"No device reduction reaches {doc['target_gain']:g}x over element-sparse at these "
+                 "widths (so no third panel).", ha="center", va="bottom", fontsize=8)
+    fig.tight_layout(rect=(0, 0.05, 1, 1) if ax3 is None else (0, 0, 1, 1))
     return fig

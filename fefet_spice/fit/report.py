@@ -106,7 +106,7 @@ def stage_figures(outcome: FitOutcome) -> dict[str, object]:
             ax[0, 1].plot(x[o], m[sel][o] * 1e6, "-", lw=0.8, color=col)
         ax[0, 0].set_xlabel("V_G [V]"); ax[0, 0].set_ylabel("|I_D| [A]")
         ax[0, 0].set_title("channel: unswitched branches (log)")
-        ax[0, 1].set_xlabel("V_G (Id-Vg) or V_D (Id-Vd) [V]"); ax[0, 1].set_ylabel("I_D [uA]")
+        ax[0, 1].set_xlabel("V_G (Id-Vg) or V_D (Id-Vd) [V]"); ax[0, 1].set_ylabel("I_D [µA]")
         ax[0, 1].set_title("channel: above threshold (linear)")
         figs["channel"] = fig
     if "loops" in names:
@@ -117,6 +117,8 @@ def stage_figures(outcome: FitOutcome) -> dict[str, object]:
             a.semilogy(r.x, np.abs(r.y) + 1e-16, ".", ms=2, color="k", label="data")
             a.semilogy(r.x, np.abs(fd.simulate_run(p, r)) + 1e-16, "-", lw=1, color="C3", label="fit")
             a.set_title(Path(r.source).stem, fontsize=8); a.set_xlabel("V_G [V]")
+        for k in range(n, ax.size):  # no empty panels: remove the grid's unused axes
+            fig.delaxes(ax[k // 4, k % 4])
         ax[0, 0].set_ylabel("|I_D| [A]"); ax[0, 0].legend(fontsize=7)
         figs["loops"] = fig
     if data.pulses and "kinetics" in names:
@@ -125,7 +127,7 @@ def stage_figures(outcome: FitOutcome) -> dict[str, object]:
         for k, r in enumerate(data.pulses):
             a.plot(r.x, r.y * 1e6, ".", ms=3, color=f"C{k}", label=Path(r.source).stem)
             a.plot(r.x, fd.simulate_run(p, r) * 1e6, "-", lw=1, color=f"C{k}")
-        a.set_xlabel("pulse number"); a.set_ylabel("G [uS]"); a.legend(fontsize=7)
+        a.set_xlabel("pulse number"); a.set_ylabel("G [µS]"); a.legend(fontsize=7)
         a.set_title("kinetics and polish: conductance vs pulse (dots data, lines fit)")
         figs["kinetics"] = fig
     return figs

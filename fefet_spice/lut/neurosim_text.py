@@ -17,6 +17,13 @@ from ..errors import DataError
 V30_SIGNATURE = "RealDevice::RealDevice(int x, int y)"
 V21_TRAIN = "Training_pytorch/train.py"
 V21_PARAM = "Training_pytorch/NeuroSIM/Param.cpp"
+V21_INFERENCE = "Training_pytorch/inference.py"
+
+
+def _read_keep_newlines(path: Path) -> str:
+    """The file's text with its own line endings (V2.1's Param.cpp has CRLF): a diff built on translated
+    newlines would not apply to the file as it is on disk."""
+    return path.read_bytes().decode("utf-8", errors="surrogateescape")
 
 
 def _c(value) -> str:
@@ -114,9 +121,13 @@ def v21_text(data: dict, header: str) -> str:
     out = [f"# {header}", "#",
            f"# DNN+NeuroSim V2.1. {V21_TRAIN}: the block of `args.X = ...` lines right after",
            "# `args = parser.parse_args()` overwrites the command-line flags (and the flags have no type=, so",
-           "# numbers given as flags arrive as strings). Replace that block's lines with these (onoffratio has",
-           "# no line there and matters for inference only: add it or pass --onoffratio):", ""]
-    out += [f"args.{k} = {_c(val)}" for k, val in v["train_py"].items()]
+           "# numbers given as flags arrive as strings): passing them on the command line does nothing.",
+           "# Replace that block's lines with these:", ""]
+    train = {k: val for k, val in v["train_py"].items() if k != "onoffratio"}
+    out += [f"args.{k} = {_c(val)}" for k, val in train.items()]
+    out += ["", f"# {V21_INFERENCE}: the on/off ratio matters for inference only. That script also overwrites its",
+            "# --onoffratio flag a few lines after parse_args(); replace its line with this one:", "",
+            f"args.onoffratio = {_c(v['train_py']['onoffratio'])}"]
     out += ["", f"# {V21_PARAM}: replace each of these assignment lines in place (keep their order;",
             "# maxConductance/minConductance are derived from resistanceOn/Off right after them):", ""]
     out += [f"{k} = {_c(val)};" for k, val in v["param_cpp"].items()]
@@ -158,24 +169,31 @@ def _replace_assignments(text: str, values: dict, prefix: str, end: str, where: 
 
 def source_patch(root: Path, data: dict, header: str) -> str:
     """Unified diff (``patch -p1`` from ``root``) putting our device into a NeuroSim checkout at ``root``:
-    V3.0 (``Cell.cpp``) or V2.1 (``Training_pytorch/train.py`` and ``NeuroSIM/Param.cpp``)."""
+    V3.0 (``Cell.cpp``) or V2.1 (``Training_pytorch/train.py``, ``NeuroSIM/Param.cpp`` and, when present,
+    the ``args.onoffratio`` line of ``inference.py``). Each file keeps its own line endings, so the patch
+    applies with a plain ``patch -p1`` to V2.1's CRLF ``Param.cpp`` too."""
     root = Path(root)
     edits = {}
     if (root / "Cell.cpp").is_file():
-        old = (root / "Cell.cpp").read_text(encoding="utf-8", errors="surrogateescape")
+        old = _read_keep_newlines(root / "Cell.cpp")
         edits["Cell.cpp"] = (old, splice_constructor(old, constructor(data, header), str(root / "Cell.cpp")))
     elif (root / V21_TRAIN).is_file() and (root / V21_PARAM).is_file():
         v = data["DNN_NeuroSim_V2_1"]
         train = dict(v["train_py"])
-        train.pop("onoffratio")  # V2.1 sets it only through its flag; not needed for training
-        for rel, vals, prefix, end in ((V21_TRAIN, train, "args.", ""), (V21_PARAM, v["param_cpp"], "", ";")):
-            old = (root / rel).read_text(encoding="utf-8", errors="surrogateescape")
+        onoff = {"onoffratio": train.pop("onoffratio")}  # train.py has no such line; inference.py overwrites it
+        todo = [(V21_TRAIN, train, "args.", ""), (V21_PARAM, v["param_cpp"], "", ";")]
+        if (root / V21_INFERENCE).is_file():
+            todo.append((V21_INFERENCE, onoff, "args.", ""))
+        for rel, vals, prefix, end in todo:
+            old = _read_keep_newlines(root / rel)
             edits[rel] = (old, _replace_assignments(old, vals, prefix, end, str(root / rel)))
     else:
         raise DataError(f"{root}: neither MLP+NeuroSim V3.0 (Cell.cpp) nor DNN+NeuroSim V2.1 "
                         f"({V21_TRAIN}, {V21_PARAM}) found there")
     out = []
     for rel, (old, new) in edits.items():
-        out += difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                    fromfile=f"a/{rel}", tofile=f"b/{rel}")
+        for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                         fromfile=f"a/{rel}", tofile=f"b/{rel}"):
+            # a last line without a newline: the marker patch expects, not a line glued to the next one
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..io.atomic import write_text
 from ..units import si, si_pm
-from .compare import PAPER, comparison_rows, explanations
+from .compare import PAPER, RULE, comparison_document, comparison_rows, explanations
 
 _CSS = """
 *{box-sizing:border-box}body{font-family:system-ui,-apple-system,sans-serif;max-width:60rem;margin:0 auto;
@@ -28,7 +28,11 @@ td.num{font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600
 .warn strong{color:#8a3b00}figure{margin:.8rem 0}figure img{max-width:100%;height:auto;border:1px solid #e4e4ea}
 figcaption{font-size:.92rem;color:#333}.meta{color:#555;font-size:.9rem}
 pre{background:#f6f6f9;padding:.5rem;overflow-x:auto;font-size:.85rem;white-space:pre-wrap;word-break:break-all}
-nav ol{padding-left:1.2rem}
+nav ol{padding-left:1.2rem}nav li,p,dd,figcaption{overflow-wrap:anywhere}.caveat{display:block;font-weight:400;font-size:.85rem;color:#6b4500;margin-top:.2rem}
+.s-info,.s-notmeasured{color:#555}code{overflow-wrap:anywhere;word-break:break-all}
+.prov td{overflow-wrap:anywhere;word-break:break-all}.prov th{overflow-wrap:anywhere}
+.figscroll{overflow-x:auto;-webkit-overflow-scrolling:touch}.hint{display:none;font-size:.8rem;color:#555}
+@media (max-width:40rem){.figscroll img{max-width:none;width:46rem}.hint{display:block}}
 @media (max-width:40rem){#comparison,#comparison tbody,#comparison tr,#comparison td,#comparison th{display:block;
 min-width:0}#comparison thead{position:absolute;left:-9999px}#comparison caption{display:block}#comparison tr{border:1px solid #d6d6de;margin:.5rem 0}
 #comparison td,#comparison th{border:0;padding:.15rem .5rem}#comparison td::before{content:attr(data-label) ": ";
@@ -45,7 +49,13 @@ _LOAD_CHECK = ("<script>window.addEventListener('load',function(){var im=Array.f
                "d.imagesWithoutAlt=im.filter(function(i){return !(i.alt||'').trim();}).length;"
                "d.firstTable=t?t.id:'none';d.comparisonRows=Array.from(document.querySelectorAll("
                "'#comparison tbody tr')).filter(function(r){return r.offsetHeight>0;}).length;"
-               "d.overflowX=document.documentElement.scrollWidth>window.innerWidth+1?'yes':'no';});</script>")
+               "d.overflowX=document.documentElement.scrollWidth>window.innerWidth+1?'yes':'no';"
+               # provenance tables (SHA-256) wrap instead of hiding text behind a scroll bar
+               "d.provenanceCut=Array.from(document.querySelectorAll('.prov')).filter(function(t){"
+               "var s=t.parentElement;return s.scrollWidth>s.clientWidth+1;}).length;"
+               # the narrowest figure as laid out [CSS px]: readable figures keep their size and scroll
+               "var w=Array.from(document.querySelectorAll('figure img')).map(function(i){return i.offsetWidth;});"
+               "d.minFigureWidth=w.length?Math.min.apply(null,w):0;});</script>")
 
 e = html.escape
 
@@ -68,21 +78,22 @@ def key_figure_text(record) -> str:
 
 
 def _status_class(status: str) -> str:
-    return "s-" + status.replace("/", "")
+    return "s-" + status.replace("/", "").replace(" ", "")
 
 
 def _comparison(records) -> list[str]:
     rows = comparison_rows({r.name: r.summary for r in records})
     out = ["<section aria-labelledby='vs-paper'><h2 id='vs-paper'>This run against the paper</h2>",
-           f"<p>Reference: {e(PAPER)}. Status: <b>match</b> within 25 %, <b>close</b> within 2×, <b>differs</b> "
-           "beyond, <b>n/c</b> not comparable in this run; each status links to its explanation.</p>",
+           f"<p>Reference: {e(PAPER)}.</p><p id='rule'><b>How to read the status.</b> {e(RULE)} Each status "
+           "links to its explanation; a caveat under a row's name qualifies that row.</p>",
            "<div class='scroll'><table id='comparison'><caption>Paper figures against this run</caption>",
            "<thead><tr><th scope='col'>quantity</th><th scope='col'>paper</th><th scope='col'>this run</th>"
-           "<th scope='col'>ratio or difference</th><th scope='col'>status</th></tr></thead><tbody>"]
+           "<th scope='col'>ratio (this run ÷ paper)</th><th scope='col'>status</th></tr></thead><tbody>"]
     for r in rows:
-        out.append(f"<tr><th scope='row'>{e(r.quantity)}</th><td class='num' data-label='paper'>{e(r.paper)}</td>"
+        cav = f"<span class='caveat'>Caveat: {e(r.caveat)}</span>" if r.caveat else ""
+        out.append(f"<tr><th scope='row'>{e(r.quantity)}{cav}</th><td class='num' data-label='paper'>{e(r.paper)}</td>"
                    f"<td class='num' data-label='this run'>{e(r.ours)}</td>"
-                   f"<td class='num' data-label='ratio or difference'>{e(r.delta)}</td>"
+                   f"<td class='num' data-label='ratio'>{e(r.delta)}</td>"
                    f"<td class='status {_status_class(r.status)}' data-label='status'>"
                    f"<a href='#why-{e(r.key)}'>{e(r.status)}</a></td></tr>")
     out.append("</tbody></table></div>")
@@ -103,7 +114,8 @@ def _figures(r) -> list[str]:
     out = []
     for f in r.figures:
         cap = captions.get(Path(f).name) or f"{r.title}: {Path(f).stem.replace('_', ' ')}."
-        out.append(f"<figure>{_img(f, cap)}<figcaption>{e(cap)}</figcaption></figure>")
+        out.append(f"<figure><div class='figscroll'>{_img(f, cap)}</div><span class='hint'>Scroll the figure "
+                   f"sideways to read it.</span><figcaption>{e(cap)}</figcaption></figure>")
     return out
 
 
@@ -130,6 +142,18 @@ def _quantity_table(rows: list[dict], caption: str, head=("quantity", "value")) 
     return out
 
 
+def _table(t: dict) -> list[str]:
+    """A table of display text: ``{"caption", "head": [...], "rows": [[...], ...]}``."""
+    head = "".join(f"<th scope='col'>{e(str(h))}</th>" for h in t["head"])
+    out = [f"<div class='scroll'><table><caption>{e(t['caption'])}</caption><thead><tr>{head}</tr></thead><tbody>"]
+    for row in t["rows"]:
+        first, *rest = [str(c) for c in row]
+        out.append(f"<tr><th scope='row'>{e(first)}</th>" + "".join(f"<td class='num'>{e(c)}</td>" for c in rest)
+                   + "</tr>")
+    out.append("</tbody></table></div>")
+    return out
+
+
 def _stage(r) -> list[str]:
     s = r.summary
     when = "reused from the cache" if r.cached else f"ran in {si(r.seconds, 's')}"
@@ -143,9 +167,13 @@ def _stage(r) -> list[str]:
         out.extend(figs)
     if s.get("about"):
         out.append(f"<p>{e(s['about'])}</p>")
-    if s.get("quantities"):
+    if s.get("quantities") or s.get("tables"):
         out.append(f"<h3 id='{e(r.name)}-numbers'>Numbers</h3>")
-        out.extend(_quantity_table(s["quantities"], f"{r.title}: results"))
+        out.extend(_quantity_table(s.get("quantities") or [], f"{r.title}: results"))
+        for t in s.get("tables") or []:
+            out.extend(_table(t))
+    for note in s.get("notes") or []:
+        out.append(f"<p class='note'>{e(note)}</p>")
     for dev, rows in (s.get("parameters") or {}).items():
         out.append(f"<h3 id='{e(r.name)}-{e(dev)}-params'>Fitted parameters: {e(dev)} FeFET</h3>")
         out.extend(_quantity_table(rows, f"{dev} FeFET: fitted value ± standard error", ("parameter", "value ± error")))
@@ -177,14 +205,14 @@ def _versions(records) -> dict[str, str]:
 
 def _provenance(records, meta: dict) -> list[str]:
     out = ["<section aria-labelledby='provenance'><h2 id='provenance'>Provenance</h2>",
-           "<h3 id='prov-versions'>Versions and configuration</h3><div class='scroll'><table><tbody>"]
+           "<h3 id='prov-versions'>Versions and configuration</h3><div class='scroll'><table class='prov'><tbody>"]
     for k, v in {**{k: _fmt(v) for k, v in meta.items()}, **_versions(records)}.items():
         out.append(f"<tr><th scope='row'>{e(k)}</th><td>{e(str(v))}</td></tr>")
-    out.append("</tbody></table></div><h3 id='prov-inputs'>Inputs (SHA-256)</h3><div class='scroll'><table><tbody>")
+    out.append("</tbody></table></div><h3 id='prov-inputs'>Inputs (SHA-256)</h3><div class='scroll'><table class='prov'><tbody>")
     for r in records:
         for path, digest in (r.summary.get("inputs") or {}).items():
             out.append(f"<tr><th scope='row'>{e(path)}</th><td><code>{e(str(digest))}</code></td></tr>")
-    out.append("</tbody></table></div><h3 id='prov-seeds'>Seeds and stage keys</h3><div class='scroll'><table><tbody>")
+    out.append("</tbody></table></div><h3 id='prov-seeds'>Seeds and stage keys</h3><div class='scroll'><table class='prov'><tbody>")
     for r in records:
         seeds = ", ".join(f"{k} {v}" for k, v in (r.summary.get("seeds") or {}).items()) or "no randomness"
         out.append(f"<tr><th scope='row'>{e(r.title)}</th><td>seed: {e(seeds)}; cache key "
@@ -210,6 +238,30 @@ def render(records, title: str, meta: dict) -> str:
     parts.extend(_provenance(records, meta))
     parts.append("</main>" + _LOAD_CHECK + "</body></html>\n")
     return "\n".join(parts)
+
+
+def _fractions(obj):
+    """``obj`` with every quantity in percent turned into a fraction (``"unit": "fraction"``): summary.json
+    holds numbers as computed (an accuracy of 0.91 is 0.91), the text the report shows is in ``display``."""
+    if isinstance(obj, list):
+        return [_fractions(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out = {k: _fractions(v) for k, v in obj.items()}
+    if out.get("unit") == "%" and "label" in out:
+        out["unit"] = "fraction"
+        out["display"] = si_pm(obj.get("value"), obj.get("stderr"), "%")
+    return out
+
+
+def summary_document(records, meta: dict) -> dict:
+    """What ``summary.json`` holds: the run's metadata, the comparison with the paper (rule, rows with their
+    numbers) and every stage's summary; fractions are fractions (unit "fraction"), times in seconds."""
+    return {"meta": meta, "units": "SI; fractions as fractions (unit 'fraction' or '1'), times in s",
+            "comparison": comparison_document({r.name: r.summary for r in records}),
+            "stages": {r.name: {"title": r.title, "cached": r.cached, "seconds": r.seconds,
+                                "key_figure": key_figure_text(r), "summary": _fractions(r.summary)}
+                       for r in records}}
 
 
 def write_report(path: Path, records, title: str, meta: dict) -> Path:

@@ -15,6 +15,7 @@ from .. import api, presets
 from ..api._common import quantity
 from ..api.lut import FORMATS
 from ..progress import Progress
+from ..units import si
 from .cache import StageResult, file_hash
 
 
@@ -154,7 +155,8 @@ def stage_characterize(folder: Path, cfg: dict, upstream: dict) -> StageResult:
                           "trainer and the exports use.", captions)
     summary = {"backend": cfg["backend"], "n_devices": cfg["n_devices"], "g_min_s": lut.g_min, "g_max_s": lut.g_max,
                "levels_up": m["levels"]["up"], "levels_down": m["levels"]["down"], "masked_ratio": m["masked_ratio"],
-               "disturb_ratio": m["disturb_ratio"], "simulator": m["provenance"].get("simulator"),
+               "disturb_ratio": m["disturb_ratio"], "probe_start": m.get("probe_start"),
+               "simulator": m["provenance"].get("simulator"),
                "simulator_version": m["provenance"].get("simulator_version"),
                "about": "Monte Carlo pulse response of the fitted weight FeFET in its cell (device-to-device, "
                         "cycle-to-cycle and read-noise fields from the weight preset: one device's fit cannot "
@@ -166,7 +168,7 @@ def stage_characterize(folder: Path, cfg: dict, upstream: dict) -> StageResult:
                             f"--seed {cfg['seed']} {'--serial' if serial else '--workers 2'} -o {out}"]}
     summary["key_figure"] = {"label": "distinguishable levels up/down",
                              "value": f"{m['levels']['up']}/{m['levels']['down']}",
-                             "unit": f"over {1e6 * (lut.g_max - lut.g_min):.2f} uS"}
+                             "unit": f"over {si(lut.g_max - lut.g_min, 'S')}"}
     return StageResult(summary=summary, figures=char.figures, files=char.files)
 
 
@@ -207,9 +209,9 @@ def stage_export(folder: Path, cfg: dict, upstream: dict) -> StageResult:
 def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
     """MSNet trained on-chip through the LUT: vau against cell and float."""
     from ..lut.native import load_lut
-    from ..train.msnet import SHAPES
-
     from ..train.data import default_dataset
+    from ..train.msnet import SHAPES
+    from .compare import ARRAY_FIELDS
 
     src = _lut_folder(upstream)
     lut = load_lut(src)
@@ -223,18 +225,24 @@ def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
         with Progress(1, f"train MSNet ({rule}, {sch.epochs} epochs)"):
             res = api.train(ds, lut, rule, sch, seed=cfg["seed"], lut_name=f"lut {src}")
         res.save(j, png)
+        rec = res.record
         summary[rule] = {"final_accuracy": res.final_accuracy, "final_sparsity": res.final_sparsity,
-                         "dense_software_accuracy": res.record.get("dense_software_accuracy"),
-                         "operations": res.record["operations_total"],
+                         "dense_software_accuracy": rec.get("dense_software_accuracy"),
+                         "operations": rec["operations_total"],
                          "operations_per_update": res.operations_per_step(),
-                         **{k: res.record.get(k) for k in ("protocol", "accuracy_after_transfer",
-                                                           "accuracy_pruning_events", "accuracy_update_off",
-                                                           "onchip_contribution", "onchip_recovery", "update_pulses",
-                                                           "prune_reset_pulses", "epochs_fired")}}
+                         # what the array did (the report shows "not measured" for a field the trainer lacks)
+                         **{k: rec[k] for k in ARRAY_FIELDS if rec.get(k) is not None},
+                         "onchip_epochs": sum(1 for r in rec["epochs"] if r.get("phase") == "onchip"),
+                         "schedule": {"prune_aware_passes": rec.get("schedule", {}).get("prune_aware_passes")}}
         quantities.extend(res.quantities())
         files.append(j)
-        figures.append(_fig(png, f"Update rule {rule}: test accuracy, loss and sparsity against epoch (pretraining "
-                                 "off-chip, then on-chip through the LUT with pruning events).", captions))
+        left = ("test accuracy and sparsity (per layer and overall) against epoch; the dotted line ends the "
+                "off-chip pretraining")
+        figures.append(_fig(png, f"Update rule {rule}: {left}; exact float updates follow, no array." if rule == "float"
+                            else f"Update rule {rule}. Left: {left}, on-chip training through the lookup table "
+                                 "follows. Right: array operations and write pulses per epoch (log axis, epochs with "
+                                 "none left out)" + (" and the VAU fit error" if rule.startswith("vau") else "") + ".",
+                            captions))
         epochs = f" --epochs {cfg['epochs']}" if cfg.get("epochs") else ""
         commands.append(f"fefet-spice train --lut {src} --update {rule} --protocol {sch.protocol} "
                         f"--dataset {dataset} --seed {cfg['seed']}"
@@ -290,11 +298,13 @@ def stage_cost(folder: Path, cfg: dict, upstream: dict) -> StageResult:
                          "(external index) and index-free arrays, normalized to dense.",
                    quantities=quantities, captions=captions, commands=commands)
 
-    def gain(key):
+    def cost(key):  # index-free energy over element-sparse's, with the direction in words
         d = summary[key]
-        return d["element"]["energy_rel_dense"] / d["index_free"]["energy_rel_dense"]
+        r = d["index_free"]["energy_rel_dense"] / d["element"]["energy_rel_dense"]
+        return f"{r:.3g}x more" if r >= 1 else f"{1 / r:.3g}x less"
 
-    summary["key_figure"] = {"label": "VGG-8 index-free vs element-sparse energy gain, our device / NeuroSim device",
-                             "value": f"{gain('vgg8_ours'):.2f}x / {gain('vgg8_neurosim'):.1f}x",
-                             "unit": "(paper 13.6x)"}
+    summary["key_figure"] = {"label": "VGG-8 update energy of index-free against element-sparse, our device / "
+                                      "NeuroSim's device",
+                             "value": f"{cost('vgg8_ours')} / {cost('vgg8_neurosim')}",
+                             "unit": "(paper: 13.6x less)"}
     return StageResult(summary=summary, figures=figures, files=files)
