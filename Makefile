@@ -20,7 +20,7 @@ JOBS   ?= logical
 .PHONY: demo test test-all setup ngspice bench netlists artifacts check-artifacts clean
 
 demo: setup
-	$(PY) -m fefet_spice.cli run -o $(OUT)
+	$(PY) -m fefet_spice.cli run -o $(OUT) --force
 	@echo "The CLI is .venv/bin/fefet-spice (or run '. .venv/bin/activate' once, then fefet-spice COMMAND --help)."
 
 # Wall time is printed at the end (POSIX sh arithmetic: make runs recipes with /bin/sh).
