@@ -8,6 +8,8 @@ The CLI subcommands and the main job (``fefet-spice run``) call these functions;
     result = api.train("digits", char.lut, "vau")
     print(result.final_accuracy, api.cost("vgg8", device="neurosim").ratios)
 """
+from . import capacitor
+from .capacitor import CapacitorFit, CapacitorPrediction, fit_capacitor, predict_capacitor, read_qv
 from .cost import CostResult, cost, device_energy
 from .device import FitResult, Simulation, TableFit, fit_device, fit_table, read_measurements, simulate
 from .lut import Characterization, Export, characterize, export_lut, with_variation_of
@@ -15,7 +17,7 @@ from .schemes import SchemesResult, schemes
 from .spice import Energies, Netlists, energies, netlists
 from .train import TrainResult, load_dataset, make_schedule, train
 
-__all__ = ["Characterization", "CostResult", "Energies", "Export", "FitResult", "Netlists", "SchemesResult", "Simulation",
+__all__ = ["CapacitorFit", "CapacitorPrediction", "fit_capacitor", "predict_capacitor", "read_qv", "Characterization", "CostResult", "Energies", "Export", "FitResult", "Netlists", "SchemesResult", "Simulation",
            "TableFit", "TrainResult", "characterize", "cost", "device_energy", "energies", "export_lut",
            "fit_device", "fit_table", "load_dataset", "make_schedule", "netlists", "read_measurements", "schemes", "simulate",
            "train", "with_variation_of"]

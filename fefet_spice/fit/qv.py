@@ -192,6 +192,16 @@ def pulse_rms(fe: FerroParams, pulses) -> float:
     return float(np.sqrt(np.mean((one_pulse_polarization(fe, amp, pw) / fe.ps - frac) ** 2)) / 2.0)
 
 
+MODEL_STRUCTURE: dict = {}
+"""Structural fields of FerroParams the capacitor fit sets on its base (chosen on held-out sweeps of
+MFM_scheme1, never on the fit error; BENCHMARKS.md)."""
+
+
+def capacitor_base(fp: FerroParams) -> FerroParams:
+    """``fp`` with the capacitor fit's model structure (:data:`MODEL_STRUCTURE`)."""
+    return replace(fp, **MODEL_STRUCTURE) if MODEL_STRUCTURE else fp
+
+
 def default_free(traces, options: set[str] = frozenset()) -> tuple[set[str], dict[str, str]]:
     """Free parameters for these traces and the held ones with their reason.
 
