@@ -36,9 +36,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--area", type=float, help="--qv: capacitor area [m^2] when Q is a total charge")
     p.add_argument("--init", choices=("up", "down", "trace"), default="up",
                    help="--qv: initial domain state: saturated up (default), down, or from the first charge")
-    p.add_argument("--free", nargs="*", default=[], choices=("g_leak",),
+    p.add_argument("--free", nargs="*", default=[], choices=("g_leak", "beta", "ea_sigma_dn", "imp_sigma", "q_rev"),
                    help="--qv: also fit these (default: Ps, Ea_up, Ea_dn, spread, up/down correlation, imprint, "
-                        "alpha, beta, tau0, eps_r, offsets)")
+                        "alpha, tau0, eps_r, offsets): leakage, the NLS stretch beta, a separate down spread, the "
+                        "imprint spread (with imp_n > 1 in --base), a saturating reversible polarization")
     p.add_argument("--with-one-pulse", metavar="CSV",
                    help="--qv: fit a one-pulse table (pw [s], amp [V], Pr) of the same film jointly; its "
                         "switched fraction Pr/max|Pr| spans pulse widths and pins tau0 and alpha")

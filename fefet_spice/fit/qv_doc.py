@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import replace
 
 from ..errors import ParamError
@@ -39,7 +40,7 @@ def qv_document(res: QVFit, base: FeFETParams, files, name: str, init: str) -> d
             "capacitor": capacitor_to_dict(res.capacitor[0]), "init": init, "parameters": params,
             "held": res.held, "metrics": out_metrics, "warnings": res.warnings,
             "correlations": {k: {o: c for o, c in row.items() if abs(c) > 0.9} for k, row in res.correlations.items()},
-            "nfev": res.nfev, "data_files": {str(f): sha256(f) for f in sorted(set(map(str, files)))}}
+            "nfev": res.nfev, "data_files": {str(f): sha256(f) for f in sorted(set(map(str, files))) if Path(f).is_file()}}
 
 
 def capacitor_of(doc: dict, path) -> CapacitorParams:

@@ -189,9 +189,21 @@ def _bins(n_bins: int) -> int:
     return n
 
 
+def _check_extras(fp: FerroParams, what: str) -> None:
+    """Refuse a ferroelectric the Verilog-A modules do not carry yet (one sentence)."""
+    from ..params import FERRO_EXTRAS
+
+    used = [k for k, default in FERRO_EXTRAS.items() if getattr(fp, k) != default]
+    if used:
+        raise ParamError(f"{what}: the Verilog-A module carries one imprint, paired up/down quantiles and a linear "
+                         f"dielectric; this ferroelectric sets {', '.join(used)} (use the ngspice MFM subcircuit "
+                         "of fefet_spice.spice.mfm, which carries them)")
+
+
 def _module_head(title: str, mod: str, ports: str, nodes: str, fp: FerroParams, n: int) -> list[str]:
     """Header comment, module line, port and node declarations (``n`` bin state nodes) and the
     ferroelectric parameters shared by every module."""
+    _check_extras(fp, mod)
     xs = ", ".join(f"x{k}" for k in range(n))
     return _header(title, n) + [f"module {mod}({ports});", f"  inout {ports};", f"  electrical {nodes};",
                                 f"  electrical {xs};"] + _common_params(fp, n)
