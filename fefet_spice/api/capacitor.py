@@ -127,7 +127,8 @@ def fit_capacitor(traces, base: FeFETParams | None = None, *, name: str = "capac
     :func:`fefet_spice.fit.qv.capacitor_base` sets the model structure chosen on held-out sweeps.
     ``free``: optional extras (``g_leak``). ``holdout``: fit the first ``1 - holdout`` of every trace.
     ``one_pulse``: a one-pulse table (pw, amp, Pr) of the same film, fitted jointly. ``refits``: the
-    leave-one-sweep-out refits that give held-out errors and the stated stderr. Raises
+    leave-one-sweep-out refits that give held-out errors and the stated stderr. ``progress(k, n, what)``
+    is called before every start and refit. Raises
     ``FitNotConverged`` when a trace ends below ``min_r2``.
     """
     from .. import presets
@@ -154,8 +155,8 @@ def fit_capacitor(traces, base: FeFETParams | None = None, *, name: str = "capac
 
         tab = read_table(one_pulse, ("pw", "amp", "Pr"))
         pulses = (tab["pw"], tab["amp"], tab["Pr"] / np.abs(tab["Pr"]).max(), 1.0)
-    res = fit_qv(traces, base.ferro, fr, init=init, max_nfev=max_nfev, masks=masks, progress=progress,
-                 pulses=pulses)
+    res = fit_qv(traces, base.ferro, fr, init=init, max_nfev=max_nfev, masks=masks, pulses=pulses,
+                 progress=(lambda k, n: progress(k, n, "start")) if progress else None)
     res.held.update(held)
     for m, tr in zip(res.metrics, traces):
         m["file"] = tr.source
@@ -164,7 +165,7 @@ def fit_capacitor(traces, base: FeFETParams | None = None, *, name: str = "capac
                                   f"(< {min_r2:g}); check the trace and its units or lower --min-r2")
     if refits:
         rf = segment_refits(traces, base.ferro, fr, res, init, masks=masks,
-                            progress=(lambda k, n: progress(len(res.metrics) + k, n)) if progress else None)
+                            progress=(lambda k, n: progress(k, n, "refit without sweep")) if progress else None)
         apply_refits(res, rf)
     doc = qv_document(res, base, [tr.source for tr in traces], name, init)
     if pulses is not None:

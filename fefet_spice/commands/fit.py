@@ -141,8 +141,8 @@ def _run_qv(args, out, name, base) -> int:
     print(f"fit {name}: {len(traces)} Q-V traces, {sum(map(len, traces))} samples"
           + (f", jointly with the one-pulse table {args.with_one_pulse}" if args.with_one_pulse else ""), flush=True)
 
-    def progress(k, n):
-        print(f"[fit] step {k + 1}, {time.monotonic() - t0:.1f}s", flush=True)
+    def progress(k, n, what):
+        print(f"[fit] {what} {k + 1}/{n}, {time.monotonic() - t0:.1f}s", flush=True)
 
     fit = api.fit_capacitor(traces, base, name=name, free=args.free, init=args.init, holdout=args.holdout,
                             max_nfev=args.max_nfev, one_pulse=args.with_one_pulse, refits=not args.no_refits,
