@@ -74,13 +74,13 @@ def test_mfm_ngspice_runs_beta_imprint_groups_and_reversible_term(kw):
 
 def test_fefet_subcircuit_and_verilog_a_refuse_what_they_do_not_carry():
     from fefet_spice.spice.device import binned_device
-    from fefet_spice.spice.verilog_a import fecap_module
+    from fefet_spice.spice.verilog_a import fefet_module
 
     p = replace(presets.get("weight"), ferro=replace(presets.get("weight").ferro, imp_n=4, imp_sigma=0.2))
     with pytest.raises(ParamError, match="MFM capacitor"):
         binned_device(p, 12)
     with pytest.raises(ParamError, match="imp_n"):
-        fecap_module(p.ferro, 12)
+        fefet_module(p, 12)
 
 
 def _traces(n=500, rates=(5e4,), seed=1):
@@ -142,3 +142,22 @@ def test_capacitor_stage_fits_predicts_and_reports(tmp_path):
     assert len(s["heldout_sweeps"]) == 4 and s["key_figure"]["value"] > 0
     assert all(p.exists() for p in res.figures) and "capacitor_fit.json" in {p.name for p in res.files}
     assert "issue" not in json.dumps(s).lower()
+
+
+def test_fecap_verilog_a_carries_grid_imprint_groups_and_reversible_term(tmp_path):
+    pytest.importorskip("openvaf_py")
+    from fefet_spice.spice.va_check import check_fecap
+    from fefet_spice.spice.verilog_a import fecap_module
+
+    fp = replace(presets.get("weight").ferro, ea_up=2.0, ea_dn=2.2, ea_sigma=0.6, alpha=3.0, tau0=3e-7,
+                 ea_cond=2, imp_n=2, imp_sigma=0.4, ea_sigma_dn=0.5, q_rev=0.03, v_rev=1.5)
+    path = tmp_path / "mfm.va"
+    path.write_text(fecap_module(fp, 8, module="mfm"))
+    res = check_fecap(path, fp, 8, n_points=300, seed=6, v_max=4.0)
+    assert res.ok(), res
+    assert res.n_switching >= 100
+    bad = tmp_path / "bad.va"
+    bad.write_text(path.read_text().replace("imp_sigma * ", "0.9 * imp_sigma * ", 1))
+    assert not check_fecap(bad, fp, 8, n_points=300, seed=6, v_max=4.0).ok()
+    with pytest.raises(ParamError, match="multiple"):
+        fecap_module(fp, 6)

@@ -57,6 +57,8 @@ class QVFit:
     """Leave-one-sweep-out refits (:func:`fefet_spice.fit.qv_refit.segment_refits`), when run."""
     one_rate: bool = False
     """The traces hold one ramp rate only (and no pulse table): tau0 and alpha are not separable."""
+    start: tuple | None = None
+    """The (Ea, alpha, log10 tau0) start the best fit came from."""
 
 
 def turning_points(trace: QVTrace, tol: float = 0.05) -> list[int]:
@@ -305,12 +307,14 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
                              max_nfev=max_nfev, x_scale="jac")
         nfev += out.nfev
         if best is None or out.chisqr < best.chisqr:
-            best = out
+            best, best_start = out, (ea0, a0, lt0)
     if covariance:
         _covariance(best, resid)
         nfev += len(best.var_names) + 1
     full = [np.concatenate((m, np.zeros(len(tr) - len(m), bool))) for m, tr in zip(masks, traces)]
-    return _result(best, base, traces, full, init, held, nfev, pulses)
+    res = _result(best, base, traces, full, init, held, nfev, pulses)
+    res.start = best_start if x0 is None else None
+    return res
 
 
 def _covariance(out, resid) -> None:

@@ -3,7 +3,7 @@
 Every trace is cut at its turning points into monotonic sweeps (:func:`.qv.sweep_segments`; a nested
 minor-loop waveform such as MFM_scheme1 gives six). For each sweep the fit is repeated without it (from
 the full fit's values, the model still running through the whole trace with its history) and the sweep
-is predicted. That gives
+is predicted (each refit starts where the full fit's winning start began). That gives
 
 * the held-out error of every sweep: the error on a part of the waveform the fit did not see, the
   closest stand-in for another waveform of the same film (variants of the model are chosen on it,
@@ -22,8 +22,9 @@ from .qv import QVFit, fit_qv, model_charge, qv_warnings, sweep_segments
 
 MIN_SWEEP = 50
 """Sweeps with fewer samples are not held out (too little to predict)."""
-REFIT_NFEV = 60
-"""Function evaluations of one refit (it starts at the full fit's optimum)."""
+REFIT_NFEV = 120
+"""Function evaluations of one refit. A refit starts where the full fit's best start began (not at its
+optimum, which would understate how far the valley of tau0, alpha, Ea and imprint lets it move)."""
 
 
 def segment_jobs(traces, masks=None, min_sweep: int = MIN_SWEEP) -> list[tuple[int, int, int, list]]:
@@ -55,7 +56,11 @@ def segment_refits(traces, base, free: set[str], res: QVFit, init: str = "up", m
     for n, (i, a, b, m) in enumerate(jobs):
         if progress:
             progress(n, len(jobs))
-        r = fit_qv(traces, base, set(free), init, max_nfev=max_nfev, masks=m, x0=res.values, covariance=False)
+        if res.start is not None:
+            r = fit_qv(traces, base, set(free), init, max_nfev=max_nfev, masks=m, starts=(res.start,),
+                       covariance=False)
+        else:
+            r = fit_qv(traces, base, set(free), init, max_nfev=max_nfev, masks=m, x0=res.values, covariance=False)
         tr = traces[i]
         q = model_charge(r.values, base, [tr], init)[0] if len(traces) == 1 else model_charge(r.values, base, traces, init)[i]
         err = float(np.sqrt(np.mean((q[a:b] - tr.q[a:b]) ** 2))) / (float(np.ptp(tr.q)) or 1.0)

@@ -55,16 +55,7 @@ def domain_activation(fp: FerroParams) -> tuple[np.ndarray, np.ndarray]:
         Up- and down-switching activation voltages [V] (positive magnitudes).
     """
     rho = fp.ea_corr
-    n = fp.n_domains // fp.imp_n  # domains per imprint group: every group has the same activations
-    if fp.ea_cond > 1:
-        m = fp.ea_cond
-        z = np.repeat(_quantiles(n // m), m)
-        z_other = np.tile(_quantiles(m), n // m)
-    else:
-        z = _quantiles(n)
-        z_other = z[_partner_order(n)]
-    if fp.imp_n > 1:
-        z, z_other = np.tile(z, fp.imp_n), np.tile(z_other, fp.imp_n)
+    z, z_other = activation_quantiles(fp)
     z_dn = rho * z + np.sqrt(max(0.0, 1.0 - rho * rho)) * z_other
     sig_dn = fp.ea_sigma_dn if fp.ea_sigma_dn > 0 else fp.ea_sigma
     if fp.ea_dist == "gaussian":
@@ -75,6 +66,29 @@ def domain_activation(fp: FerroParams) -> tuple[np.ndarray, np.ndarray]:
         ea_dn = fp.ea_dn * np.exp(sig_dn * z_dn)
     floor = 1e-3 * min(fp.ea_up, fp.ea_dn)
     return np.maximum(ea_up, floor), np.maximum(ea_dn, floor)
+
+
+def activation_quantiles(fp: FerroParams) -> tuple[np.ndarray, np.ndarray]:
+    """Standard-normal quantiles ``(z, z_other)`` of every domain: ``z`` sets the up activation, the down
+    one is ``ea_corr z + sqrt(1 - ea_corr^2) z_other`` (see :func:`domain_activation`)."""
+    n = fp.n_domains // fp.imp_n  # domains per imprint group: every group has the same activations
+    if fp.ea_cond > 1:
+        m = fp.ea_cond
+        z = np.repeat(_quantiles(n // m), m)
+        z_other = np.tile(_quantiles(m), n // m)
+    else:
+        z = _quantiles(n)
+        z_other = z[_partner_order(n)]
+    if fp.imp_n > 1:
+        z, z_other = np.tile(z, fp.imp_n), np.tile(z_other, fp.imp_n)
+    return z, z_other
+
+
+def imprint_quantiles(fp: FerroParams) -> np.ndarray:
+    """Standard-normal imprint quantile of every domain (0 with one imprint group)."""
+    if fp.imp_n == 1:
+        return np.zeros(fp.n_domains)
+    return np.repeat(_quantiles(fp.imp_n), fp.n_domains // fp.imp_n)
 
 
 def imprint_levels(fp: FerroParams) -> np.ndarray:
