@@ -80,12 +80,12 @@ class CapacitorFit:
 
     def quantities(self) -> list[dict]:
         """Fit error, held-out sweep error, the main physical parameters with their stated stderr."""
-        q = [quantity(f"{Path(m['file']).name}: fit error (nrmse of the Q range)", m["nrmse"], "(fraction)")
+        q = [quantity(f"{Path(m['file']).name}: fit error (RMS / Q range)", 100 * m["nrmse"], "(% of the Q range)")
              for m in self.document["metrics"]["qv"]]
         sw = self.document["metrics"].get("sweeps")
         if sw and sw.get("heldout_nrmse_max") is not None:
-            q.append(quantity("held-out sweeps: worst nrmse (each sweep predicted by a fit without it)",
-                              sw["heldout_nrmse_max"], "(fraction)",
+            q.append(quantity("held-out sweeps: worst error (each sweep predicted by a fit without it)",
+                              100 * sw["heldout_nrmse_max"], "(% of the Q range)",
                               note=f"mean {100 * sw['heldout_nrmse_mean']:.2f} % over {len(sw['sweeps'])} sweeps"))
         p = self.document["parameters"]
         for label, key, unit in (("saturation polarization Ps", "ps", "C/m²"), ("E_a,up", "ea_up", "V"),
@@ -202,8 +202,8 @@ class CapacitorPrediction:
                 "traces": self.metrics, "notes": self.notes}
 
     def quantities(self) -> list[dict]:
-        return [quantity(f"{Path(m['file']).name}: predicted from V(t) (nrmse of the Q range)", m["nrmse"],
-                         "(fraction)") for m in self.metrics]
+        return [quantity(f"{Path(m['file']).name}: predicted from V(t) (RMS error / Q range)", 100 * m["nrmse"],
+                         "(% of the Q range)") for m in self.metrics]
 
     def figure(self, title: str | None = None):
         from ..fit.qv_doc import qv_figure
