@@ -2,14 +2,16 @@
 
 The model carries its own domain history through every whole trace; the residual of each trace is
 normalised by its charge range so traces weigh equally. Free: Ps, Ea_up, Ea_dn, Ea spread, up/down
-correlation of the activation quantiles, imprint, alpha, beta, log10 tau0, eps_r and one charge offset
-per trace; optionally the leakage conductance. Variants were chosen on a held-out last 40 % of
-MFM_scheme1 (BENCHMARKS.md): freeing the correlation took it from 3.8 % to 1.35 % of the Q range,
-then freeing beta to 1.19 %; freeing the leakage made it 6.9 % (it fits a drift of the first 60 %).
-At one ramp rate only the coercive voltage at that rate and the
-sharpness / lag of switching are measured, so tau0, alpha and Ea slide along a valley: the fit warns
-and its stderrs and correlations show it. Multi-start over a small deterministic grid of starting
-activation voltages, exponents and attempt times; the lowest cost wins.
+correlation of the activation quantiles, imprint, alpha, log10 tau0, eps_r and one charge offset per
+trace; on request (:data:`OPTIONAL`) leakage, beta, a separate down spread, the imprint spread and a
+saturating reversible polarization. Variants are chosen on sweeps held out of MFM_scheme1 (``masks``;
+:mod:`.qv_refit`; BENCHMARKS.md), never on the fit error: beta held at 1 predicts the partial reversal
+1.35 % instead of 2.40 % of the Q range; freeing the correlation took the last 40 % from 3.8 % to
+1.35 %; the leakage fits a drift of the first 60 % that the rest does not continue. At one ramp rate
+only the coercive voltage at that rate and the sharpness / lag of switching are measured, so tau0,
+alpha and Ea slide along a valley: the fit warns and its stderrs and correlations show it. Multi-start
+over a small deterministic grid of starting activation voltages, exponents and attempt times; the
+lowest cost wins.
 """
 from __future__ import annotations
 
