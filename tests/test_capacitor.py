@@ -142,6 +142,13 @@ def test_capacitor_stage_fits_predicts_and_reports(tmp_path):
     assert len(s["heldout_sweeps"]) == 4 and s["key_figure"]["value"] > 0
     assert all(p.exists() for p in res.figures) and "capacitor_fit.json" in {p.name for p in res.files}
     assert "issue" not in json.dumps(s).lower()
+    from fefet_spice.pipeline.cache import StageRecord
+    from fefet_spice.pipeline.report import render
+
+    rec = StageRecord("capacitor", st.title, "k", False, 1.0, json.loads(json.dumps(s, default=str)),
+                      [str(p) for p in res.figures], [str(p) for p in res.files])
+    html = render([rec], "report", {})
+    assert "worst cross-waveform prediction error" in html and "capacitor_predict.png" in html
 
 
 def test_fecap_verilog_a_carries_grid_imprint_groups_and_reversible_term(tmp_path):
