@@ -81,6 +81,8 @@ def test_fefet_subcircuit_and_verilog_a_refuse_what_they_do_not_carry():
         binned_device(p, 12)
     with pytest.raises(ParamError, match="imp_n"):
         fefet_module(p, 12)
+    with pytest.raises(ParamError, match="one imprint"):
+        api.simulate(p, "pulses", n_pulses=4)
 
 
 def _traces(n=500, rates=(5e4,), seed=1):
