@@ -164,7 +164,7 @@ def fit_capacitor(traces, base: FeFETParams | None = None, *, name: str = "capac
             raise FitNotConverged(f"the fit did not converge: {tr.source} ended with R^2 = {m['r2']:.3g} "
                                   f"(< {min_r2:g}); check the trace and its units or lower --min-r2")
     if refits:
-        rf = segment_refits(traces, base.ferro, fr, res, init, masks=masks,
+        rf = segment_refits(traces, base.ferro, fr, res, init, masks=masks, pulses=pulses,
                             progress=(lambda k, n: progress(k, n, "refit without sweep")) if progress else None)
         apply_refits(res, rf)
     doc = qv_document(res, base, [tr.source for tr in traces], name, init)
