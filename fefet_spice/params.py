@@ -64,6 +64,23 @@ class FerroParams:
     """Distribution of Ea across domains: 'gaussian' or 'lognormal'."""
     ea_corr: float = 1.0
     """Correlation of a domain's up and down activation quantiles [-], in [-1, 1]."""
+    ea_cond: int = 1
+    """Down-activation quantiles per up quantile [-]: 1 pairs every up quantile with one down quantile
+    (a fixed permutation); m > 1 lays the domains on an (n_domains / m) x m grid of the bivariate
+    (up, down) distribution, every up quantile with m conditional down quantiles (a Preisach density)."""
+    ea_sigma_dn: float = 0.0
+    """Spread of the down activation [V or -]; 0 = the same as ea_sigma."""
+    imp_n: int = 1
+    """Imprint (bias-field) levels [-]: 1 = one imprint v_imp for every domain; k > 1 splits the domains
+    into k equal groups with imprints at the k Gaussian quantiles of mean v_imp and spread imp_sigma
+    (the interaction-field axis of a Preisach density: a domain may switch back before V crosses v_imp)."""
+    imp_sigma: float = 0.0
+    """Spread of the imprint across domain groups [V] (used when imp_n > 1)."""
+    q_rev: float = 0.0
+    """Saturating reversible (non-switching) polarization amplitude [C/m^2]: adds q_rev tanh(V / v_rev)
+    to the linear dielectric charge; 0 = linear dielectric only."""
+    v_rev: float = 1.0
+    """Voltage scale of the reversible polarization [V]."""
     v_imp: float = 0.0
     """Imprint voltage V_imp [V]: the drive at which neither direction switches."""
     alpha: float = 2.0
@@ -177,6 +194,7 @@ _BOUNDS: dict[str, tuple[float | None, bool, float | None]] = {
     "n_domains": (1, False, 4096), "ps": (0.0, True, 10.0), "ea_up": (0.0, True, 1e3),
     "ea_dn": (0.0, True, 1e3), "ea_sigma": (0.0, False, 1e2), "ea_corr": (-1.0, False, 1.0),
     "v_imp": (-100.0, False, 100.0),
+    "ea_cond": (1, False, 64), "imp_n": (1, False, 64), "imp_sigma": (0.0, False, 10.0), "ea_sigma_dn": (0.0, False, 1e2), "q_rev": (0.0, False, 10.0), "v_rev": (1e-3, False, 100.0),
     "alpha": (0.0, True, 10.0), "beta": (0.2, False, 5.0), "tau0": (1e-30, False, 1.0),
     "eps_r": (1.0, False, 1e4), "t_fe": (1e-10, False, 1e-3), "area": (1e-20, False, 1.0),
     "n_ss": (1.0, False, 1e3), "mu0": (1e-12, False, 10.0), "cox": (1e-8, False, 1e3),
@@ -203,10 +221,13 @@ def _validate(obj: Any, prefix: str) -> None:
             if value not in EA_DISTS:
                 raise ParamError(f"{path}: must be one of {EA_DISTS}, got {value!r}")
             continue
-        if f.name == "n_domains" and (isinstance(value, bool) or not isinstance(value, int)):
+        if f.name in ("n_domains", "ea_cond", "imp_n") and (isinstance(value, bool) or not isinstance(value, int)):
             raise ParamError(f"{path}: expected an integer, got {value!r}")
         lo, lo_open, hi = _BOUNDS.get(f.name, (None, False, None))
         _check_number(path, value, lo, hi, lo_open)
+    if isinstance(obj, FerroParams) and obj.n_domains % (obj.ea_cond * obj.imp_n):
+        raise ParamError(f"{prefix}.n_domains: must be a multiple of ea_cond * imp_n = {obj.ea_cond * obj.imp_n}, "
+                         f"got {obj.n_domains}")
     if isinstance(obj, OperatingPoint) and obj.v_pulse_dn >= 0:
         raise ParamError(f"{prefix}.v_pulse_dn: must be < 0, got {obj.v_pulse_dn!r}")
     if isinstance(obj, FeFETParams):
@@ -225,7 +246,11 @@ def _check_derived(p: "FeFETParams") -> None:
             raise ParamError(f"{what} = {value!r} is not a plausible finite value")
 
 
-OPTIONAL = frozenset({"sigma_ea_d2d", "sigma_vt_d2d", "sigma_c2c", "read_noise", "channel.amb_ratio",
+FERRO_EXTRAS = {"ea_cond": 1, "ea_sigma_dn": 0.0, "imp_n": 1, "imp_sigma": 0.0, "q_rev": 0.0, "v_rev": 1.0}
+"""Ferroelectric fields added after schema version 1: optional in a file, written only when they differ
+from these defaults (which reproduce the earlier model exactly), so older files keep their bytes."""
+
+OPTIONAL = frozenset({*(f"ferro.{k}" for k in FERRO_EXTRAS), "sigma_ea_d2d", "sigma_vt_d2d", "sigma_c2c", "read_noise", "channel.amb_ratio",
                       "channel.vt_amb"})
 """Fields a parameter file may leave out: variation, noise and the ambipolar branch (default: none).
 Every other field must be given; a missing one is an error, never a silent default."""
@@ -236,6 +261,11 @@ _NESTED = {"ferro": FerroParams, "channel": ChannelParams, "op": OperatingPoint}
 def to_dict(params: FeFETParams) -> dict[str, Any]:
     """JSON-ready dict with schema tag and version; keys sorted for deterministic output."""
     body = dataclasses.asdict(params)
+    ferro = body.get("ferro")
+    if isinstance(ferro, dict):
+        for k, default in FERRO_EXTRAS.items():
+            if ferro.get(k) == default:
+                del ferro[k]
     return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "params": body}
 
 
@@ -256,7 +286,7 @@ def _build(cls: type, data: Any, path: str) -> Any:
         if key in _NESTED and cls is FeFETParams:
             kwargs[key] = _build(_NESTED[key], value, sub)
         else:
-            if key == "n_domains" and isinstance(value, float) and value.is_integer():
+            if key in ("n_domains", "ea_cond", "imp_n") and isinstance(value, float) and value.is_integer():
                 value = int(value)
             kwargs[key] = value
     obj = cls(**kwargs)  # nested classes validate with their own path prefix; given values first

@@ -155,6 +155,11 @@ def test_scheme1_fit_target(shared_dir, tmp_path):
     doc = json.loads(out.read_text())
     assert doc["metrics"]["qv"][0]["nrmse"] <= 0.015
     assert not [w for w in doc["warnings"] if w["kind"] == "at_bound"]
+    sweeps = doc["metrics"]["sweeps"]
+    assert len(sweeps["sweeps"]) == 6 and sweeps["heldout_nrmse_max"] < 0.03  # each sweep predicted without it
+    for k, sp in sweeps["spread"].items():  # the stated stderr covers what the refits move
+        assert doc["parameters"][k]["stderr"] >= max(sp["jackknife"], sp["max_deviation"]) * (1 - 1e-9), k
+    assert doc["parameters"]["beta"]["value"] == 1.0 if "beta" in doc["parameters"] else "beta" in doc["held"]
 
 
 def test_fit_below_min_r2_writes_nothing(tmp_path, capsys):

@@ -8,6 +8,8 @@ The CLI subcommands and the main job (``fefet-spice run``) call these functions;
     result = api.train("digits", char.lut, "vau")
     print(result.final_accuracy, api.cost("vgg8", device="neurosim").ratios)
 """
+from . import capacitor
+from .capacitor import CapacitorFit, CapacitorPrediction, fit_capacitor, predict_capacitor, read_qv
 from .cost import CostResult, cost, device_energy
 from .device import FitResult, Simulation, TableFit, fit_device, fit_table, read_measurements, simulate
 from .lut import Characterization, Export, characterize, export_lut, with_variation_of
@@ -16,7 +18,8 @@ from .spice import Energies, Netlists, energies, netlists
 from .sweep import SweepResult, device_sweep
 from .train import TrainResult, load_dataset, make_schedule, train
 
-__all__ = ["Characterization", "CostResult", "Energies", "Export", "FitResult", "Netlists", "SchemesResult", "Simulation", "SweepResult",
-           "TableFit", "TrainResult", "characterize", "cost", "device_energy", "device_sweep", "energies", "export_lut",
+__all__ = ["CapacitorFit", "CapacitorPrediction", "Characterization", "CostResult", "Energies", "Export", "FitResult",
+           "Netlists", "SchemesResult", "Simulation", "SweepResult", "TableFit", "TrainResult", "characterize", "cost",
+           "device_energy", "device_sweep", "energies", "export_lut", "fit_capacitor", "predict_capacitor", "read_qv",
            "fit_device", "fit_table", "load_dataset", "make_schedule", "netlists", "read_measurements", "schemes", "simulate",
            "train", "with_variation_of"]

@@ -36,14 +36,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--area", type=float, help="--qv: capacitor area [m^2] when Q is a total charge")
     p.add_argument("--init", choices=("up", "down", "trace"), default="up",
                    help="--qv: initial domain state: saturated up (default), down, or from the first charge")
-    p.add_argument("--free", nargs="*", default=[], choices=("g_leak",),
+    p.add_argument("--free", nargs="*", default=[], choices=("g_leak", "beta", "ea_sigma_dn", "imp_sigma", "q_rev"),
                    help="--qv: also fit these (default: Ps, Ea_up, Ea_dn, spread, up/down correlation, imprint, "
-                        "alpha, beta, tau0, eps_r, offsets)")
+                        "alpha, tau0, eps_r, offsets): leakage, the NLS stretch beta, a separate down spread, the "
+                        "imprint spread (with imp_n > 1 in --base), a saturating reversible polarization")
     p.add_argument("--with-one-pulse", metavar="CSV",
                    help="--qv: fit a one-pulse table (pw [s], amp [V], Pr) of the same film jointly; its "
                         "switched fraction Pr/max|Pr| spans pulse widths and pins tau0 and alpha")
     p.add_argument("--holdout", type=float, default=0.0,
                    help="--qv: fit the first 1-F of every trace, report the error on the held-out rest")
+    p.add_argument("--no-refits", action="store_true",
+                   help="--qv: skip the leave-one-sweep-out refits (held-out sweep errors and refit spread in "
+                        "the stated stderr)")
     p.add_argument("--dist", choices=("gaussian", "lognormal"), default="lognormal",
                    help="table fits: activation distribution (default lognormal)")
     p.add_argument("--beta-fixed", action="store_true", help="table fits: hold the KAI stretch beta at 1")
@@ -78,9 +82,7 @@ def run(args) -> int:
     check_name("--name", name)
     base = resolve_params(args.base)
     if args.qv:
-        from ..fit.qv_cli import run_qv
-
-        return run_qv(args, out, name, base)
+        return _run_qv(args, out, name, base)
     if args.one_pulse or args.mw_table:
         from ..errors import ParamError
 
@@ -114,6 +116,50 @@ def run(args) -> int:
           f"SS={1e3 * p['ss']['value']:.1f} mV/dec, Vc_up={p['vc_up']['value']:.3f} V, "
           f"tau0={p['tau0']['value']:.3g} s, alpha={p['alpha']['value']:.3g}, beta={p['beta']['value']:.3g}")
     _print_warnings(fit.document)
+    return 0
+
+
+def _run_qv(args, out, name, base) -> int:
+    import time
+
+    from .. import api
+    from ..errors import ParamError
+    from ..fit.qv_doc import summary
+
+    if args.inputs or args.one_pulse or args.mw_table:
+        raise ParamError("fit: --qv fits capacitor traces alone; drop the other inputs")
+    if not 0.0 <= args.holdout < 0.9:
+        raise ParamError(f"--holdout: must be in [0, 0.9), got {args.holdout:g}")
+    if not args.no_plots:
+        from ..io.atomic import check_figure_path
+
+        check_figure_path(out.with_name(f"{out.stem}_qv.png"))
+    t0 = time.monotonic()
+    traces = api.read_qv(args.qv, q_unit=args.q_unit, t_unit=args.t_unit, area=args.area)
+    for note in api.capacitor.reader_notes(traces):
+        print(note, flush=True)
+    print(f"fit {name}: {len(traces)} Q-V traces, {sum(map(len, traces))} samples"
+          + (f", jointly with the one-pulse table {args.with_one_pulse}" if args.with_one_pulse else ""), flush=True)
+
+    def progress(k, n, what):
+        print(f"[fit] {what} {k + 1}/{n}, {time.monotonic() - t0:.1f}s", flush=True)
+
+    fit = api.fit_capacitor(traces, base, name=name, free=args.free, init=args.init, holdout=args.holdout,
+                            max_nfev=args.max_nfev, one_pulse=args.with_one_pulse, refits=not args.no_refits,
+                            min_r2=args.min_r2, progress=progress)
+    fit.save(out, plots=not args.no_plots)
+    doc = fit.document
+    for m in doc["metrics"]["qv"]:
+        extra = (f", train {100 * m['train_nrmse']:.2f} %, held-out {100 * m['heldout_nrmse']:.2f} %"
+                 if m.get("heldout_nrmse") is not None else "")
+        print(f"{m['file']}: nrmse {100 * m['nrmse']:.2f} % of the Q range (r2 {m['r2']:.5f}){extra}")
+    sw = doc["metrics"].get("sweeps")
+    if sw and sw["sweeps"]:
+        parts = ", ".join(f"{r['v_from']:+.1f}->{r['v_to']:+.1f} V {100 * r['heldout_nrmse']:.2f} %" for r in sw["sweeps"])
+        print(f"held-out sweeps (each predicted by a fit without it): {parts}")
+    print(summary(fit.fit))
+    _print_warnings(doc)
+    print(f"wrote {out} ({fit.wall_time_s:.1f} s, CPU {fit.cpu_time_s:.1f} s)")
     return 0
 
 

@@ -24,6 +24,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..fit.qv_cli import predict_qv
+    from .. import api
+    from ._outputs import write_outputs
 
-    return predict_qv(args)
+    if args.plot:
+        from ..io.atomic import check_figure_path
+
+        check_figure_path(args.plot)
+    pred = api.predict_capacitor(args.params, args.qv, init=args.init, backend=args.backend, bins=args.bins,
+                                 q_unit=args.q_unit, t_unit=args.t_unit, area=args.area)
+    for note in pred.notes:
+        print(f"note: {note}")
+    for m in pred.metrics:
+        print(f"{m['file']}: nrmse {100 * m['nrmse']:.2f} % of the Q range, rmse {100 * m['rmse']:.3g} uC/cm^2, "
+              f"r2 {m['r2']:.5f}")
+    write_outputs(args.json, pred.to_dict(), args.plot, pred.figure)
+    return 0

@@ -17,6 +17,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="auto",
                    help="training data: auto (the shared EMNIST letters ../shared/data/emnist_letters_aeprs.npz "
                         "when present, else digits) | digits | npz:PATH | emnist:FOLDER | emnist-npz:PATH")
+    p.add_argument("--qv", nargs="+", metavar="FILE",
+                   help="add a capacitor stage: fit the ferroelectric to the first Q-V trace (t, V, Q columns) and "
+                        "predict the others from their V(t)")
+    p.add_argument("--q-unit", help="--qv: charge unit when the header has none (C/cm2, uC/cm2, C/m2)")
     p.add_argument("--backend", choices=("ngspice", "numpy"), default="ngspice",
                    help="simulator of the characterization stage (default ngspice)")
 
@@ -55,6 +59,15 @@ def build_stages(args):
 
     dataset = default_dataset() if args.dataset == "auto" else args.dataset
     data_inputs = _dataset_inputs(dataset)
+    extra = []
+    if getattr(args, "qv", None):
+        from ..io.inputs import kind_of, not_usable
+        from ..pipeline.stage_capacitor import capacitor_stage
+
+        for f in args.qv:
+            if kind_of(f) != "file":
+                raise DataError(f"--qv: {f}: {not_usable(f)}")
+        extra.append(capacitor_stage(args.qv, q, args.q_unit))
     return [
         Stage("model", "Compact model on the presets", st.stage_model,
               config={"seed": args.seed, "n_devices": 2 if q else 4, "n_pulses": 32 if q else 64}, estimate_s=3),
@@ -74,6 +87,7 @@ def build_stages(args):
                       "epochs": 14 if q else None}, estimate_s=3 if q else 15),
         Stage("cost", "Weight-update cost model", st.stage_cost, after=["netlists"], estimate_s=5),
         schemes_stage(q),
+        *extra,
     ]
 
 

@@ -2,14 +2,16 @@
 
 The model carries its own domain history through every whole trace; the residual of each trace is
 normalised by its charge range so traces weigh equally. Free: Ps, Ea_up, Ea_dn, Ea spread, up/down
-correlation of the activation quantiles, imprint, alpha, beta, log10 tau0, eps_r and one charge offset
-per trace; optionally the leakage conductance. Variants were chosen on a held-out last 40 % of
-MFM_scheme1 (BENCHMARKS.md): freeing the correlation took it from 3.8 % to 1.35 % of the Q range,
-then freeing beta to 1.19 %; freeing the leakage made it 6.9 % (it fits a drift of the first 60 %).
-At one ramp rate only the coercive voltage at that rate and the
-sharpness / lag of switching are measured, so tau0, alpha and Ea slide along a valley: the fit warns
-and its stderrs and correlations show it. Multi-start over a small deterministic grid of starting
-activation voltages, exponents and attempt times; the lowest cost wins.
+correlation of the activation quantiles, imprint, alpha, log10 tau0, eps_r and one charge offset per
+trace; on request (:data:`OPTIONAL`) leakage, beta, a separate down spread, the imprint spread and a
+saturating reversible polarization. Variants are chosen on sweeps held out of MFM_scheme1 (``masks``;
+:mod:`.qv_refit`; BENCHMARKS.md), never on the fit error: beta held at 1 predicts the partial reversal
+1.35 % instead of 2.40 % of the Q range; freeing the correlation took the last 40 % from 3.8 % to
+1.35 %; the leakage fits a drift of the first 60 % that the rest does not continue. At one ramp rate
+only the coercive voltage at that rate and the sharpness / lag of switching are measured, so tau0,
+alpha and Ea slide along a valley: the fit warns and its stderrs and correlations show it. Multi-start
+over a small deterministic grid of starting activation voltages, exponents and attempt times; the
+lowest cost wins.
 """
 from __future__ import annotations
 
@@ -29,10 +31,13 @@ from .warnings import fit_warnings, generalization_warning
 # name -> (lower, upper) bounds of the fitted quantities
 BOUNDS = {"ps": (0.01, 1.5), "ea_up": (0.05, 100.0), "ea_dn": (0.05, 100.0), "ea_sigma": (0.005, 30.0),
           "v_imp": (-3.0, 3.0), "alpha": (0.3, 8.0), "beta": (0.25, 4.0), "ea_corr": (-1.0, 1.0),
+          "ea_sigma_dn": (0.0, 30.0), "imp_sigma": (0.0, 3.0), "q_rev": (0.0, 1.0), "v_rev": (0.05, 10.0),
           "log10_tau0": (-18.0, -3.0), "eps_r": (1.0, 300.0), "g_leak": (0.0, 1e3), "q_offset": (-1.0, 1.0)}
 UNITS = {"ps": "C/m^2", "ea_up": "V", "ea_dn": "V", "ea_sigma": "V", "v_imp": "V", "alpha": "-", "beta": "-",
-         "ea_corr": "-", "log10_tau0": "log10(s)", "eps_r": "-", "g_leak": "S/m^2", "q_offset": "C/m^2"}
-OPTIONAL = ("g_leak",)
+         "ea_corr": "-", "ea_sigma_dn": "V", "imp_sigma": "V", "q_rev": "C/m^2", "v_rev": "V", "log10_tau0": "log10(s)", "eps_r": "-", "g_leak": "S/m^2", "q_offset": "C/m^2"}
+OPTIONAL = ("g_leak", "beta", "ea_sigma_dn", "imp_sigma", "q_rev", "v_rev")
+"""Parameters freed only on request (``fit --free``): each made the held-out sweeps of MFM_scheme1
+worse (BENCHMARKS.md); ``imp_sigma`` needs ``imp_n > 1`` in the base."""
 
 
 @dataclass
@@ -48,17 +53,25 @@ class QVFit:
     metrics: list[dict[str, float]]
     warnings: list[dict]
     nfev: int
+    params: object = None
+    """The lmfit ``Parameters`` at the optimum (bounds, stderr, correlations)."""
+    refits: dict | None = None
+    """Leave-one-sweep-out refits (:func:`fefet_spice.fit.qv_refit.segment_refits`), when run."""
+    one_rate: bool = False
+    """The traces hold one ramp rate only (and no pulse table): tau0 and alpha are not separable."""
+    start: tuple | None = None
+    """The (Ea, alpha, log10 tau0) start the best fit came from."""
 
 
-def ramp_rates(trace: QVTrace, spread: float = 2.0) -> list[float]:
-    """Distinct ramp rates |dV/dt| [V/s] of a trace: mean slope of every sweep between turning points
-    (sweeps shorter than 5 % of the voltage range ignored), clustered within a factor ``spread``."""
-    v, t = trace.v, trace.t
-    tol = 0.05 * float(np.ptp(v))
+def turning_points(trace: QVTrace, tol: float = 0.05) -> list[int]:
+    """Sample indices where the sweep direction reverses (first and last sample included); reversals
+    smaller than ``tol`` of the voltage range (sampling noise) are ignored."""
+    v = trace.v
+    tol = tol * float(np.ptp(v))
     if tol <= 0:
-        return []
+        return [0, len(v) - 1]
     turns, ext, d = [0], 0, 0
-    for k in range(1, len(v)):  # turning points with hysteresis ``tol`` (sampling noise ignored)
+    for k in range(1, len(v)):  # turning points with hysteresis ``tol``
         if d == 0:
             d = 1 if v[k] - v[0] > tol else (-1 if v[0] - v[k] > tol else 0)
             ext = k if d else ext
@@ -68,6 +81,23 @@ def ramp_rates(trace: QVTrace, spread: float = 2.0) -> list[float]:
             turns.append(ext)
             d, ext = -d, k
     turns.append(len(v) - 1)
+    return turns
+
+
+def sweep_segments(trace: QVTrace) -> list[tuple[int, int]]:
+    """``(start, stop)`` sample ranges of the monotonic sweeps between turning points."""
+    turns = turning_points(trace)
+    return [(a, b + 1 if i == len(turns) - 2 else b) for i, (a, b) in enumerate(zip(turns[:-1], turns[1:]))]
+
+
+def ramp_rates(trace: QVTrace, spread: float = 2.0) -> list[float]:
+    """Distinct ramp rates |dV/dt| [V/s] of a trace: mean slope of every sweep between turning points
+    (sweeps shorter than 5 % of the voltage range ignored), clustered within a factor ``spread``."""
+    v, t = trace.v, trace.t
+    tol = 0.05 * float(np.ptp(v))
+    if tol <= 0:
+        return []
+    turns = turning_points(trace)
     slopes = sorted(abs(v[b] - v[a]) / (t[b] - t[a]) for a, b in zip(turns[:-1], turns[1:])
                     if abs(v[b] - v[a]) > tol and t[b] > t[a])
     rates: list[float] = []
@@ -77,10 +107,16 @@ def ramp_rates(trace: QVTrace, spread: float = 2.0) -> list[float]:
     return rates
 
 
+FERRO_KEYS = ("ps", "ea_up", "ea_dn", "ea_sigma", "ea_sigma_dn", "v_imp", "alpha", "beta", "ea_corr", "eps_r",
+              "q_rev", "v_rev", "imp_sigma")
+"""Fit quantities that are fields of FerroParams (plus log10_tau0 for tau0)."""
+
+
 def _ferro(v: dict, base: FerroParams) -> FerroParams:
-    return replace(base, ps=v["ps"], ea_up=v["ea_up"], ea_dn=v["ea_dn"], ea_sigma=v["ea_sigma"],
-                   v_imp=v["v_imp"], alpha=v["alpha"], beta=v["beta"], ea_corr=v["ea_corr"],
-                   tau0=10.0 ** v["log10_tau0"], eps_r=v["eps_r"])
+    kw = {k: float(v[k]) for k in FERRO_KEYS if k in v}
+    if "log10_tau0" in v:
+        kw["tau0"] = 10.0 ** v["log10_tau0"]
+    return replace(base, **kw)
 
 
 def _caps(v: dict, fp: FerroParams, traces, init: str) -> list[CapacitorParams]:
@@ -112,7 +148,15 @@ def _start(base: FerroParams, traces, free: set[str]) -> dict:
     start = {"ps": float(np.clip(0.3 * np.ptp(q), 0.02, 1.0)), "ea_up": 3.0, "ea_dn": 3.0,
              "ea_sigma": 0.4 if base.ea_dist == "lognormal" else 1.0, "v_imp": 0.0, "alpha": 2.0,
              "beta": 1.0 if "beta" in free else base.beta, "ea_corr": base.ea_corr if "ea_corr" not in free else 0.5,
-             "log10_tau0": math.log10(base.tau0), "eps_r": eps_r, "g_leak": 0.0}
+             "log10_tau0": math.log10(base.tau0), "eps_r": eps_r, "g_leak": 0.0,
+             "ea_sigma_dn": base.ea_sigma_dn, "q_rev": base.q_rev, "v_rev": base.v_rev, "imp_sigma": base.imp_sigma}
+    if "imp_sigma" in free:
+        start["imp_sigma"] = max(base.imp_sigma, 0.3)
+    if "ea_sigma_dn" in free:
+        start["ea_sigma_dn"] = start["ea_sigma"]
+    if "q_rev" in free:
+        start["q_rev"] = max(base.q_rev, 0.1 * start["ps"])
+        start["eps_r"] *= 0.8
     for i, tr in enumerate(traces):
         start[f"q_offset_{i}"] = float(0.5 * (tr.q.max() + tr.q.min()))
     return start
@@ -130,11 +174,13 @@ def _lm_params(start: dict, free: set[str], n_traces: int):
     return params
 
 
-def _residual(base, traces, init, scales, pulses=None):
+def _residual(base, traces, init, scales, pulses=None, masks=None):
+    masks = masks or [slice(None)] * len(traces)
+
     def resid(p):
         v = p.valuesdict()
         model = model_charge(v, base, traces, init)
-        out = [(m - tr.q) / s for m, tr, s in zip(model, traces, scales)]
+        out = [(m[k] - tr.q[k]) / s for m, tr, s, k in zip(model, traces, scales, masks)]
         if pulses is not None:  # switched fraction after one pulse, in units of the full swing (2)
             pw, amp, frac, weight = pulses
             out.append(weight * (one_pulse_polarization(_ferro(v, base), amp, pw) / v["ps"] - frac) / 2.0)
@@ -152,16 +198,34 @@ def pulse_rms(fe: FerroParams, pulses) -> float:
     return float(np.sqrt(np.mean((one_pulse_polarization(fe, amp, pw) / fe.ps - frac) ** 2)) / 2.0)
 
 
+MODEL_STRUCTURE: dict = {"beta": 1.0}
+"""Structural fields of FerroParams the capacitor fit sets on its base (chosen on held-out sweeps of
+MFM_scheme1, never on the fit error; BENCHMARKS.md)."""
+
+
+def capacitor_base(fp: FerroParams) -> FerroParams:
+    """``fp`` with the capacitor fit's model structure (:data:`MODEL_STRUCTURE`)."""
+    return replace(fp, **MODEL_STRUCTURE) if MODEL_STRUCTURE else fp
+
+
 def default_free(traces, options: set[str] = frozenset()) -> tuple[set[str], dict[str, str]]:
     """Free parameters for these traces and the held ones with their reason.
 
     ``options``: any of :data:`OPTIONAL` to free on request.
     """
-    free = {"ps", "ea_up", "ea_dn", "ea_sigma", "ea_corr", "v_imp", "alpha", "beta", "eps_r", "log10_tau0"}
+    free = {"ps", "ea_up", "ea_dn", "ea_sigma", "ea_corr", "v_imp", "alpha", "eps_r", "log10_tau0"}
+    unknown = sorted(set(options) - set(OPTIONAL))
+    if unknown:
+        raise DataError(f"--free: {unknown[0]!r} is not an optional parameter (one of {', '.join(OPTIONAL)})")
     free |= set(options)
+    if "q_rev" in free:
+        free.add("v_rev")
     held = {}
     if "g_leak" not in free:
         held["g_leak"] = "held at 0 (freed with --free g_leak)"
+    if "beta" not in free:
+        held["beta"] = ("held at the base's value (1 in the capacitor fit): freeing it made the sweeps held out of "
+                        "MFM_scheme1 worse (a partial reversal 2.4 % instead of 1.35 %); freed with --free beta")
     return free, held
 
 
@@ -179,7 +243,8 @@ def default_starts(traces, base: FerroParams) -> tuple:
 
 def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = None, init: str = "up",
            max_nfev: int = 400, fit_stop: list[int] | None = None, starts: tuple | None = None,
-           progress=None, pulses=None) -> QVFit:
+           progress=None, pulses=None, masks: list | None = None, x0: dict | None = None,
+           covariance: bool = True) -> QVFit:
     """Fit ``base`` (ferroelectric) to the Q-V ``traces``.
 
     Parameters
@@ -194,9 +259,17 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
     fit_stop : list of int, optional
         Fit only samples ``[:fit_stop[i]]`` of trace i (hold the rest out); metrics cover both parts,
         the model always runs through whole traces.
+    masks : list of bool arrays, optional
+        Fit only the samples where ``masks[i]`` is true (e.g. every segment of a trace but one); the
+        model runs through whole traces, the metrics give the error on the masked-out rest. Overrides
+        ``fit_stop``.
     pulses : tuple of arrays (pw [s], amp [V], P/Ps in [-1, 1]) and a weight, optional
         A one-pulse switching table (from the fully down state) fitted jointly: it spans pulse widths
         and pins tau0 and alpha, which one ramp rate cannot.
+    x0 : dict, optional
+        Start from these values (one start; e.g. a refit from a finished fit's ``values``).
+    covariance : bool
+        Compute the finite-difference covariance at the optimum (refits skip it).
     starts : tuple of (Ea, alpha, log10 tau0), optional
         Multi-start grid of starting activation voltage [V], Merz exponent and attempt time (default
         :func:`default_starts`).
@@ -208,29 +281,42 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
     held = {}
     if free is None:
         free, held = default_free(traces)
-    stops = fit_stop or [len(tr) for tr in traces]
-    fit_traces = [tr.segment(0, s) for tr, s in zip(traces, stops)]
-    for tr in fit_traces:
-        if len(tr) < 20:
-            raise DataError(f"{tr.source}: only {len(tr)} samples to fit; a Q-V fit needs at least 20")
-    scales = [max(float(np.ptp(tr.q)), 1e-12) for tr in fit_traces]
-    resid = _residual(base, fit_traces, init, scales, pulses)
+    if masks is None:
+        stops = fit_stop or [len(tr) for tr in traces]
+        masks = [np.arange(len(tr)) < s for tr, s in zip(traces, stops)]
+    masks = [np.asarray(m, dtype=bool) for m in masks]
+    last = [int(np.flatnonzero(m)[-1]) + 1 if m.any() else 0 for m in masks]
+    for tr, m in zip(traces, masks):
+        if m.sum() < 20:
+            raise DataError(f"{tr.source}: only {int(m.sum())} samples to fit; a Q-V fit needs at least 20")
+    fit_traces = [tr.segment(0, n) for tr, n in zip(traces, last)]  # the model never needs later samples
+    masks = [m[:n] for m, n in zip(masks, last)]
+    scales = [max(float(np.ptp(tr.q[m])), 1e-12) for tr, m in zip(fit_traces, masks)]
+    resid = _residual(base, fit_traces, init, scales, pulses, masks)
     best, nfev = None, 0
-    starts = starts or default_starts(fit_traces, base)
+    starts = ((None, None, None),) if x0 is not None else (starts or default_starts(fit_traces, base))
     for k, (ea0, a0, lt0) in enumerate(starts):
         if progress:
             progress(k, len(starts))
-        start = {**_start(base, fit_traces, free), "ea_up": ea0, "ea_dn": ea0, "alpha": a0}
-        if "log10_tau0" in free:
-            start["log10_tau0"] = lt0
+        if x0 is not None:
+            start = {**_start(base, fit_traces, free), **{n: x for n, x in x0.items() if n in BOUNDS or
+                                                        n.startswith("q_offset_")}}
+        else:
+            start = {**_start(base, fit_traces, free), "ea_up": ea0, "ea_dn": ea0, "alpha": a0}
+            if "log10_tau0" in free:
+                start["log10_tau0"] = lt0
         out = lmfit.minimize(resid, _lm_params(start, free, len(traces)), method="least_squares",
                              max_nfev=max_nfev, x_scale="jac")
         nfev += out.nfev
         if best is None or out.chisqr < best.chisqr:
-            best = out
-    _covariance(best, resid)
-    nfev += len(best.var_names) + 1
-    return _result(best, base, traces, stops, init, held, nfev, pulses)
+            best, best_start = out, (ea0, a0, lt0)
+    if covariance:
+        _covariance(best, resid)
+        nfev += len(best.var_names) + 1
+    full = [np.concatenate((m, np.zeros(len(tr) - len(m), bool))) for m, tr in zip(masks, traces)]
+    res = _result(best, base, traces, full, init, held, nfev, pulses)
+    res.start = best_start if x0 is None else None
+    return res
 
 
 def _covariance(out, resid) -> None:
@@ -259,38 +345,49 @@ def _covariance(out, resid) -> None:
                            if j != i and sd[i] > 0 and sd[j] > 0}
 
 
-def _result(out, base, traces, stops, init, held, nfev, pulses=None) -> QVFit:
+def _result(out, base, traces, masks, init, held, nfev, pulses=None) -> QVFit:
     v = out.params.valuesdict()
     fp = _ferro(v, base)
     caps = _caps(v, fp, traces, init)
     model = model_charge(v, base, traces, init)
-    metrics = [trace_metrics(m, tr.q, stop) for m, tr, stop in zip(model, traces, stops)]
+    metrics = [trace_metrics(m, tr.q, mask=k) for m, tr, k in zip(model, traces, masks)]
     stderr = {k: (None if p.stderr is None or not math.isfinite(p.stderr) else float(p.stderr))
               for k, p in out.params.items() if p.vary}
     corr = {k: {o: round(float(c), 4) for o, c in (p.correl or {}).items()} for k, p in out.params.items()
             if p.vary and p.correl}
     every = sorted(r for tr in traces for r in ramp_rates(tr))
     one_rate = pulses is None and sum(1 for i, r in enumerate(every) if i == 0 or r > 2.0 * every[i - 1]) < 2
-    scales = {**WARN_SCALES, **{k: 0.01 for k in out.params if k.startswith("q_offset_")}}  # [C/m^2]
-    warns = fit_warnings(out.params, scales=scales, undetermined={
+    warns = qv_warnings(out.params, one_rate, metrics, [tr.source for tr in traces])
+    return QVFit(fp, caps, dict(v), stderr, corr, held, metrics, warns, nfev, out.params, None, one_rate)
+
+
+def qv_warnings(params, one_rate: bool, metrics, sources) -> list[dict]:
+    """Bound, stderr, correlation and undetermined warnings of a Q-V fit, and held-out error far above
+    the training error."""
+    scales = {**WARN_SCALES, **{k: 0.01 for k in params if k.startswith("q_offset_")}}  # [C/m^2]
+    warns = fit_warnings(params, scales=scales, undetermined={
         k: "loops a decade apart in ramp rate (or a pulse-width table): at one ramp rate tau0, alpha and Ea are "
            "pinned only through the sharpness and lag of switching" for k in ("log10_tau0", "alpha")} if one_rate else None)
-    for m, tr in zip(metrics, traces):
+    for m, src in zip(metrics, sources):
         if "heldout_nrmse" in m:
-            w = generalization_warning(m["train_nrmse"] + 0.0025, m["heldout_nrmse"], label=f"{tr.source}: held-out",
+            w = generalization_warning(m["train_nrmse"] + 0.0025, m["heldout_nrmse"], label=f"{src}: held-out",
                                        factor=2.0)
             warns += [w] if w else []
-    return QVFit(fp, caps, dict(v), stderr, corr, held, metrics, warns, nfev)
+    return warns
 
 
-def trace_metrics(model: np.ndarray, data: np.ndarray, stop: int | None = None) -> dict[str, float]:
+def trace_metrics(model: np.ndarray, data: np.ndarray, stop: int | None = None, mask=None) -> dict[str, float]:
     """``nrmse`` (RMS error / (max Q - min Q)), ``rmse`` [C/m^2], ``r2``; with ``stop`` < len also the
-    training (``[:stop]``) and held-out (``[stop:]``) nrmse."""
+    training (``[:stop]``) and held-out (``[stop:]``) nrmse; with a boolean ``mask`` (fitted samples)
+    the same for the fitted and the masked-out samples."""
     g = goodness(model, data)
     rng = float(np.ptp(data)) or 1.0
     out = {"nrmse": g["rmse"] / rng, "rmse": g["rmse"], "r2": g["r2"], "n_points": g["n_points"],
            "q_range": rng}
-    if stop is not None and 0 < stop < len(data):
-        out["train_nrmse"] = float(np.sqrt(np.mean((model[:stop] - data[:stop]) ** 2))) / rng
-        out["heldout_nrmse"] = float(np.sqrt(np.mean((model[stop:] - data[stop:]) ** 2))) / rng
+    if mask is None and stop is not None:
+        mask = np.arange(len(data)) < stop
+    if mask is not None and 0 < int(np.sum(mask)) < len(data):
+        mask = np.asarray(mask, dtype=bool)
+        out["train_nrmse"] = float(np.sqrt(np.mean((model[mask] - data[mask]) ** 2))) / rng
+        out["heldout_nrmse"] = float(np.sqrt(np.mean((model[~mask] - data[~mask]) ** 2))) / rng
     return out

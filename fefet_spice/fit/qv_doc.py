@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import replace
 
 from ..errors import ParamError
@@ -29,12 +30,17 @@ def qv_document(res: QVFit, base: FeFETParams, files, name: str, init: str) -> d
     if "log10_tau0" in res.stderr and res.stderr["log10_tau0"] is not None:
         params["tau0"] = {"value": res.ferro.tau0, "stderr": res.ferro.tau0 * math.log(10) * res.stderr["log10_tau0"],
                           "unit": "s"}
-    metrics = [{"file": str(f), **{k: _clean(float(x)) for k, x in m.items()}} for f, m in zip(files, res.metrics)]
+    metrics = [{"file": str(f), **{k: _clean(float(x)) for k, x in m.items() if k != "file"}}
+               for f, m in zip(files, res.metrics)]
+    out_metrics = {"qv": metrics}
+    if res.refits is not None:
+        out_metrics["sweeps"] = {**res.refits, "about": "each sweep between turning points predicted by a refit "
+                                 "without it (history carried through the whole trace); nrmse of the trace's Q range"}
     return {"schema": SCHEMA, "name": name, "kind": "qv", "device": to_dict(dev),
             "capacitor": capacitor_to_dict(res.capacitor[0]), "init": init, "parameters": params,
-            "held": res.held, "metrics": {"qv": metrics}, "warnings": res.warnings,
+            "held": res.held, "metrics": out_metrics, "warnings": res.warnings,
             "correlations": {k: {o: c for o, c in row.items() if abs(c) > 0.9} for k, row in res.correlations.items()},
-            "nfev": res.nfev, "data_files": {str(f): sha256(f) for f in sorted(set(map(str, files)))}}
+            "nfev": res.nfev, "data_files": {str(f): sha256(f) for f in sorted(set(map(str, files))) if Path(f).is_file()}}
 
 
 def capacitor_of(doc: dict, path) -> CapacitorParams:
@@ -72,5 +78,7 @@ def summary(res: QVFit) -> str:
     v, fe = res.values, res.ferro
     return (f"Ps={100 * fe.ps:.2f} uC/cm^2, Ea_up={fe.ea_up:.3g} V, Ea_dn={fe.ea_dn:.3g} V, "
             f"sigma={fe.ea_sigma:.3g}, V_imp={fe.v_imp:.3g} V, alpha={fe.alpha:.3g}, beta={fe.beta:.3g}, "
-            f"tau0={fe.tau0:.3g} s, eps_r={fe.eps_r:.3g}, g_leak={v['g_leak']:.3g} S/m^2")
+            f"tau0={fe.tau0:.3g} s, eps_r={fe.eps_r:.3g}, g_leak={v['g_leak']:.3g} S/m^2"
+            + (f", imprint spread={fe.imp_sigma:.3g} V ({fe.imp_n} groups)" if fe.imp_n > 1 else "")
+            + (f", q_rev={100 * fe.q_rev:.3g} uC/cm^2 at v_rev={fe.v_rev:.3g} V" if fe.q_rev > 0 else ""))
 

@@ -39,6 +39,12 @@ def _partner_order(n: int) -> np.ndarray:
 def domain_activation(fp: FerroParams) -> tuple[np.ndarray, np.ndarray]:
     """Activation voltages of every domain, deterministic quantiles of the chosen distribution.
 
+    With ``fp.ea_cond == 1`` each up quantile is paired with one down quantile (``ea_corr`` mixes it with
+    a fixed permutation of the others). With ``ea_cond = m > 1`` the domains sample the bivariate
+    (up, down) distribution on a grid: ``n_domains / m`` up quantiles, each with the ``m`` quantiles of
+    the down activation conditional on it (correlation ``ea_corr``) — a Preisach density of equal-weight
+    hysterons whose minor loops follow from which (up, down) pairs a history has switched.
+
     Parameters
     ----------
     fp : FerroParams
@@ -48,18 +54,54 @@ def domain_activation(fp: FerroParams) -> tuple[np.ndarray, np.ndarray]:
     ea_up, ea_dn : ndarray, shape (n_domains,)
         Up- and down-switching activation voltages [V] (positive magnitudes).
     """
-    z = _quantiles(fp.n_domains)
-    z_other = z[_partner_order(fp.n_domains)]
     rho = fp.ea_corr
+    z, z_other = activation_quantiles(fp)
     z_dn = rho * z + np.sqrt(max(0.0, 1.0 - rho * rho)) * z_other
+    sig_dn = fp.ea_sigma_dn if fp.ea_sigma_dn > 0 else fp.ea_sigma
     if fp.ea_dist == "gaussian":
         ea_up = fp.ea_up + fp.ea_sigma * z
-        ea_dn = fp.ea_dn + fp.ea_sigma * z_dn
+        ea_dn = fp.ea_dn + sig_dn * z_dn
     else:
         ea_up = fp.ea_up * np.exp(fp.ea_sigma * z)
-        ea_dn = fp.ea_dn * np.exp(fp.ea_sigma * z_dn)
+        ea_dn = fp.ea_dn * np.exp(sig_dn * z_dn)
     floor = 1e-3 * min(fp.ea_up, fp.ea_dn)
     return np.maximum(ea_up, floor), np.maximum(ea_dn, floor)
+
+
+def activation_quantiles(fp: FerroParams) -> tuple[np.ndarray, np.ndarray]:
+    """Standard-normal quantiles ``(z, z_other)`` of every domain: ``z`` sets the up activation, the down
+    one is ``ea_corr z + sqrt(1 - ea_corr^2) z_other`` (see :func:`domain_activation`)."""
+    n = fp.n_domains // fp.imp_n  # domains per imprint group: every group has the same activations
+    if fp.ea_cond > 1:
+        m = fp.ea_cond
+        z = np.repeat(_quantiles(n // m), m)
+        z_other = np.tile(_quantiles(m), n // m)
+    else:
+        z = _quantiles(n)
+        z_other = z[_partner_order(n)]
+    if fp.imp_n > 1:
+        z, z_other = np.tile(z, fp.imp_n), np.tile(z_other, fp.imp_n)
+    return z, z_other
+
+
+def imprint_quantiles(fp: FerroParams) -> np.ndarray:
+    """Standard-normal imprint quantile of every domain (0 with one imprint group)."""
+    if fp.imp_n == 1:
+        return np.zeros(fp.n_domains)
+    return np.repeat(_quantiles(fp.imp_n), fp.n_domains // fp.imp_n)
+
+
+def imprint_levels(fp: FerroParams) -> np.ndarray:
+    """Imprint [V] of each of the ``imp_n`` domain groups (group g holds domains
+    ``g * n_domains / imp_n`` up to the next group): Gaussian quantiles around ``v_imp``."""
+    if fp.imp_n == 1:
+        return np.array([fp.v_imp])
+    return fp.v_imp + fp.imp_sigma * _quantiles(fp.imp_n)
+
+
+def domain_imprint(fp: FerroParams) -> np.ndarray:
+    """Imprint [V] of every domain, shape (n_domains,)."""
+    return np.repeat(imprint_levels(fp), fp.n_domains // fp.imp_n)
 
 
 def log_rate(v_drive, ea, alpha: float, tau0: float):
@@ -117,7 +159,7 @@ def one_pulse_polarization(fp: FerroParams, amp, width):
     ea_up, _ = domain_activation(fp)
     amp = np.asarray(amp, dtype=float)[..., None]
     width = np.asarray(width, dtype=float)[..., None]
-    drive = amp - fp.v_imp
+    drive = amp - domain_imprint(fp)
     lr = log_rate(drive, ea_up, fp.alpha, fp.tau0)
     h = np.where(drive > 0, np.exp(np.minimum(lr + np.log(width), EXP_CAP)), 0.0)
     frac = switched_fraction(h, fp.beta)

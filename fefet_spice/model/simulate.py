@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ParamError
 from ..params import FeFETParams, FerroParams
 from ..waveforms import Waveform
 from .ferro import domain_activation, log_rate, switched_fraction
@@ -76,6 +77,9 @@ class DomainEngine:
     """Exact piecewise-constant domain update with a cache of per-level decay factors."""
 
     def __init__(self, fp: FerroParams, devices: DeviceSample, cache_size: int = 64):
+        if fp.imp_n > 1 or fp.q_rev > 0.0:
+            raise ParamError(f"the FeFET model carries one imprint and a linear dielectric; this ferroelectric has "
+                             f"imp_n = {fp.imp_n} and q_rev = {fp.q_rev:g} (the capacitor model carries both)")
         self.fp = fp
         self.devices = devices
         self.cache_size = cache_size

@@ -82,6 +82,11 @@ def binned_device(params: FeFETParams, n_bins: int = DEFAULT_BINS) -> SpiceDevic
     ``n_domains`` quantiles, so any bin count works, including more bins than domains.
     """
     name("name", params.name)  # reject before any text is built
+    fp = params.ferro
+    if fp.imp_n > 1 or fp.q_rev > 0.0:
+        raise ParamError(f"{params.name}: the FeFET subcircuit has one imprint and a linear dielectric; "
+                         f"this ferroelectric has imp_n = {fp.imp_n} and q_rev = {fp.q_rev:g} (the MFM capacitor "
+                         "subcircuit of fefet_spice.spice.mfm carries both)")
     ea_up, ea_dn = binned_activation(params.ferro, n_bins)
     return SpiceDevice(params=params, ea_up=ea_up, ea_dn=ea_dn)
 
@@ -134,6 +139,9 @@ def binned_activation(fp: FerroParams, n_bins: int) -> tuple[np.ndarray, np.ndar
     n = int(n_bins)
     if n < 1:
         raise ParamError(f"n_bins must be >= 1, got {n_bins!r}")
+    step = fp.ea_cond * fp.imp_n
+    if n % step:
+        raise ParamError(f"n_bins must be a multiple of ea_cond * imp_n = {step} for this ferroelectric, got {n}")
     return domain_activation(replace(fp, n_domains=n))
 
 
@@ -143,13 +151,15 @@ def state_sum(n_bins: int) -> str:
 
 
 def domain_lines(fp: FerroParams, ea_up: np.ndarray, ea_dn: np.ndarray, drive: str,
-                 sense: str = "qx") -> list[str]:
+                 sense: str = "qx", v_imp: float | None = None, first: int = 0, tag: str = "") -> list[str]:
     """The domain bins of a ferroelectric driven by ``drive`` (an expression in volts, e.g. ``v(fe)``).
 
     Reusable by any subcircuit (FeFET gate stack, MFM capacitor). Emits the per-device nodes ``uup``,
     ``udn`` and one state node ``q<k>`` per bin (value = s_k in [-1, 1], a ``C_STATE`` capacitor to node
     ``sense``, so a 0 V source from ``sense`` to ground carries ``C_STATE * sum ds_k/dt``). The enclosing
-    ``.subckt`` must declare the parameters ``kea`` and ``s0_<k>`` (initial states).
+    ``.subckt`` must declare the parameters ``kea`` and ``s0_<k>`` (initial states). ``v_imp``, ``first``
+    and ``tag`` let one subcircuit hold several imprint groups: the group's imprint (default
+    ``fp.v_imp``), the number of its first bin and a suffix of its per-group nodes.
 
     ``beta = 1``: ``ds/dt = r_up (1 - s) - r_dn (1 + s)``, exactly the numpy update. ``beta != 1`` (SPEC
     1.1): per bin the progress since the last reversal in each direction, ``hu<k>`` and ``hd<k>``
@@ -161,27 +171,30 @@ def domain_lines(fp: FerroParams, ea_up: np.ndarray, ea_dn: np.ndarray, drive: s
     (beta 1.5 and 3, ``bench/bench_beta.py``).
     """
     k = len(ea_up)
-    vimp = num(fp.v_imp)
+    vimp = num(fp.v_imp if v_imp is None else v_imp)
+    uu, ud, ku, kd = f"uup{tag}", f"udn{tag}", f"kup{tag}", f"kdn{tag}"
     a_up, a_dn = np.asarray(ea_up) ** fp.alpha, np.asarray(ea_dn) ** fp.alpha
-    lines = [_u_node("uup", f"{drive}-{vimp}", float(a_up.min()), fp),
-             _u_node("udn", f"{vimp}-{drive}", float(a_dn.min()), fp)]
+    lines = [_u_node(uu, f"{drive}-{vimp}", float(a_up.min()), fp),
+             _u_node(ud, f"{vimp}-{drive}", float(a_dn.min()), fp)]
     c = num(C_STATE)
     if fp.beta == 1.0:
-        for i in range(k):
-            up, dn = _rate(a_up[i], "uup", fp), _rate(a_dn[i], "udn", fp)
+        for j in range(k):
+            i = first + j
+            up, dn = _rate(a_up[j], uu, fp), _rate(a_dn[j], ud, fp)
             lines.append(f"C{i} q{i} {sense} {c} ic={{s0_{i}}}")
             lines.append(f"B{i} 0 q{i} I={c}*({up}*(1-v(q{i}))-{dn}*(1+v(q{i})))")
         return lines
-    for kn, u, a in (("kup", "uup", a_up), ("kdn", "udn", a_dn)):
+    for kn, u, a in ((ku, uu, a_up), (kd, ud, a_dn)):
         ln_fast = f"{num(-np.log(fp.tau0) - RESET_LN_RATE)}-min({num(float(a.min()))}*v({u}),{num(EXP_CAP)})"
         lines.append(f"B{kn} {kn} 0 V={num(RESET_MAX)}/(1+exp(-({ln_fast})*{num(1.0 / RESET_WIDTH)}))")
     beta, bm1 = num(fp.beta), num(fp.beta - 1.0)
     h_cap = H_CAP_EXP ** (1.0 / fp.beta)
     inv_cap = num(1.0 / h_cap)
     h0 = num(H_SHIFT)
-    for i in range(k):
-        up, dn = _rate(a_up[i], "uup", fp), _rate(a_dn[i], "udn", fp)
-        for h, r, reset in ((f"hu{i}", up, "kdn"), (f"hd{i}", dn, "kup")):
+    for j in range(k):
+        i = first + j
+        up, dn = _rate(a_up[j], uu, fp), _rate(a_dn[j], ud, fp)
+        for h, r, reset in ((f"hu{i}", up, kd), (f"hd{i}", dn, ku)):
             lines.append(f"C{h} {h} 0 {c} ic=0")
             lines.append(f"B{h} 0 {h} I={c}*({inv_cap}*{r}*(1-{num(1.0 / G_SAT)}*v({h}))-v({reset})*v({h}))")
         fu = f"{beta}*pwr({num(h_cap)}*min(max(v(hu{i}),0),1)+{h0},{bm1})"

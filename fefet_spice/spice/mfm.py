@@ -10,17 +10,20 @@ Same domain bins and rate expressions as the FeFET subcircuit of :mod:`.device` 
 * leakage ``1 / (g_leak A)`` between t and b when ``g_leak > 0``.
 
 The charge delivered to ``t`` is ``A Q`` with ``Q`` of :func:`fefet_spice.model.capacitor.charge`
-(offset aside). Only beta = 1 is emitted (the FeFET generator's limit).
+(offset aside). The domain bins are :func:`.device.domain_lines` (beta != 1 with its progress nodes),
+one set per imprint group (``imp_n``), and the saturating reversible polarization ``q_rev tanh(V/v_rev)``
+is a ``ddt`` B-source current between t and b.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import ParamError
-from ..model.capacitor import CapacitorParams
+from ..model.capacitor import CapacitorParams, dielectric_charge
+from ..model.ferro import imprint_levels
 from ..params import FeFETParams
 from .deck import SolverOptions, vsource
-from .device import C_STATE, DEFAULT_BINS, EPS0, SpiceDevice, _rate, _u_node, binned_device
+from .device import C_STATE, DEFAULT_BINS, EPS0, SpiceDevice, binned_activation, domain_lines
 from .fmt import check_deck, name, node, num
 
 
@@ -30,17 +33,18 @@ def mfm_subckt(dev: SpiceDevice, cp: CapacitorParams = CapacitorParams()) -> str
     k = dev.n_bins
     sub = name("name", f"{dev.params.name}_mfm")
     s0 = " ".join(f"s0_{i}=1" for i in range(k))
-    lines = [f"* MFM capacitor {sub}: {k} domain bins, beta=1 (fefet_spice.spice.mfm)",
-             f".subckt {sub} t b params: v0=0 {s0}", "Bfe fe 0 V=v(t)-v(b)", "Vsns qx 0 0"]
-    vimp = num(fp.v_imp)
-    a_up, a_dn = dev.ea_up ** fp.alpha, dev.ea_dn ** fp.alpha
-    lines.append(_u_node("uup", f"v(fe)-{vimp}", float(a_up.min()), fp).replace("kea", "1"))
-    lines.append(_u_node("udn", f"{vimp}-v(fe)", float(a_dn.min()), fp).replace("kea", "1"))
-    for i in range(k):
-        up, dn = _rate(a_up[i], "uup", fp), _rate(a_dn[i], "udn", fp)
-        lines.append(f"C{i} q{i} qx {num(C_STATE)} ic={{s0_{i}}}")
-        lines.append(f"B{i} 0 q{i} I={num(C_STATE)}*({up}*(1-v(q{i}))-{dn}*(1+v(q{i})))")
+    beta = "1" if fp.beta == 1.0 else num(fp.beta)
+    lines = [f"* MFM capacitor {sub}: {k} domain bins, beta={beta} (fefet_spice.spice.mfm)",
+             f".subckt {sub} t b params: v0=0 kea=1 {s0}", "Bfe fe 0 V=v(t)-v(b)", "Vsns qx 0 0"]
+    levels = imprint_levels(fp)
+    per = k // len(levels)
+    for g, vimp in enumerate(levels):
+        sl = slice(g * per, (g + 1) * per)
+        lines += domain_lines(fp, dev.ea_up[sl], dev.ea_dn[sl], "v(fe)", v_imp=float(vimp), first=g * per,
+                              tag="" if len(levels) == 1 else f"_{g}")
     lines.append(f"Cfe t b {num(EPS0 * fp.eps_r * fp.area / fp.t_fe)} ic={{v0}}")
+    if fp.q_rev > 0.0:  # saturating reversible polarization: its charge A q_rev tanh(V / v_rev) on t
+        lines.append(f"Brev t b I=ddt({num(fp.area * fp.q_rev)}*tanh(v(fe)/{num(fp.v_rev)}))")
     lines.append(f"Fsw t b Vsns {num(fp.area * fp.ps / (k * C_STATE))}")
     if cp.g_leak > 0.0:
         lines.append(f"Rlk t b {num(1.0 / (cp.g_leak * fp.area))}")
@@ -49,8 +53,11 @@ def mfm_subckt(dev: SpiceDevice, cp: CapacitorParams = CapacitorParams()) -> str
 
 
 def mfm_device(params: FeFETParams, n_bins: int = DEFAULT_BINS) -> SpiceDevice:
-    """Binned activation voltages of ``params.ferro`` (same quantiles as the FeFET subcircuit)."""
-    return binned_device(params, n_bins)
+    """Binned activation voltages of ``params.ferro`` (same quantiles as the numpy model with
+    ``n_domains = n_bins``; a multiple of ``ea_cond * imp_n``)."""
+    name("name", params.name)
+    ea_up, ea_dn = binned_activation(params.ferro, n_bins)
+    return SpiceDevice(params=params, ea_up=ea_up, ea_dn=ea_dn)
 
 
 def mfm_deck(dev: SpiceDevice, cp: CapacitorParams, t, v, options: SolverOptions = SolverOptions()) -> str:
@@ -82,5 +89,5 @@ def mfm_charge(params: FeFETParams, cp: CapacitorParams, t, v, n_bins: int = DEF
     cur = -vec["i(vt)"]  # SPICE: positive source current flows into + terminal from outside
     q = np.concatenate(([0.0], np.cumsum(0.5 * (cur[1:] + cur[:-1]) * np.diff(time))))
     fp = params.ferro
-    q0 = fp.ps * cp.p_init + EPS0 * fp.eps_r * float(v[0]) / fp.t_fe + cp.q_offset
+    q0 = fp.ps * cp.p_init + float(dielectric_charge(fp, float(v[0]))) + cp.q_offset
     return np.interp(np.asarray(t, dtype=float) - t[0], time, q) / fp.area + q0

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..errors import FefetError
 from ..model.channel import drain_current
-from ..model.ferro import domain_activation, switched_fraction, switching_rates
+from ..model.capacitor import dielectric_charge
+from ..model.ferro import domain_activation, domain_imprint, switched_fraction, switching_rates
 from ..params import FeFETParams, FerroParams
 from .device import C_STATE, EPS0
 from .verilog_a import fefet_param_values, ferro_param_values
@@ -83,11 +84,12 @@ def evaluate(module, node_v: dict[str, float], values: dict[str, float]) -> dict
     return dict(zip(nodes, residuals))
 
 
-def state_derivative(fp: FerroParams, ea_up, ea_dn, s, drive):
+def state_derivative(fp: FerroParams, ea_up, ea_dn, s, drive, v_imp=None):
     """ds/dt of every bin from the numpy model: the time derivative of its exact solution
     ``s = s_rail + (d - s_rail) switched_fraction(h + r t, beta)`` for a bin switching from the opposite
-    rail (``s_rail = -d``), with r from :func:`switching_rates`; central difference in t."""
-    r_up, r_dn = switching_rates(drive, ea_up, ea_dn, fp.alpha, fp.tau0, fp.v_imp)
+    rail (``s_rail = -d``), with r from :func:`switching_rates`; central difference in t. ``v_imp``: the
+    imprint of every bin (default ``fp.v_imp``)."""
+    r_up, r_dn = switching_rates(drive, ea_up, ea_dn, fp.alpha, fp.tau0, fp.v_imp if v_imp is None else v_imp)
     d = np.where(r_up > 0, 1.0, np.where(r_dn > 0, -1.0, 0.0))
     rate = np.where(d > 0, r_up, r_dn)
     q = 0.5 * (1.0 - d * s)  # fraction not yet switched
@@ -148,7 +150,7 @@ def _ferro_checks(fp, kea, s, drive, res, values_q, n_bins):
     """Relative errors of the state derivatives and state charges; number of bins switching faster
     than 1e3/s (so that the check is known to cover the kinetics, not only idle bins)."""
     ea_up, ea_dn = domain_activation(replace(fp, n_domains=n_bins))
-    ref = state_derivative(fp, kea * ea_up, kea * ea_dn, s, drive)
+    ref = state_derivative(fp, kea * ea_up, kea * ea_dn, s, drive, domain_imprint(replace(fp, n_domains=n_bins)))
     got = np.array([-res[f"x{k}"][0] / C_STATE for k in range(n_bins)])
     qs = np.array([res[f"x{k}"][1] / C_STATE for k in range(n_bins)])
     ds = np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-300))
@@ -222,7 +224,7 @@ def check_fecap(path: str | Path, fp: FerroParams, n_bins: int, n_points: int = 
         nv = {"p": vp, "n": vn} | {f"x{k}": float(v) for k, v in enumerate(s)}
         values = ferro_param_values(f) | {"kea": kea, "dsmax": 0.05} | {f"s0_{k}": -1.0 for k in range(n_bins)}
         res = evaluate(module, nv, values)
-        q_ref = EPS0 * f.eps_r * f.area / f.t_fe * (vp - vn) + f.area * f.ps * s.mean()
+        q_ref = f.area * float(dielectric_charge(f, vp - vn)) + f.area * f.ps * s.mean()
         q_err = max(_rel(res["p"][1], q_ref), _rel(-res["n"][1], q_ref))
         i_err = max(abs(res["p"][0]), abs(res["n"][0])) / (I_ABS / 1e-6)  # no conduction path
         ds, q_err, fast = _ferro_checks(f, kea, s, vp - vn, res, q_err, n_bins)

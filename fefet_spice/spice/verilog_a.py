@@ -28,9 +28,11 @@ Text is deterministic: numbers ``%.9e``, names validated, no timestamps, no ``$r
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..errors import ParamError
 from ..model.channel import K_B_OVER_Q
-from ..model.ferro import EXP_CAP, V_EPS, _partner_order, _quantiles
+from ..model.ferro import EXP_CAP, V_EPS, _partner_order, _quantiles, activation_quantiles, imprint_quantiles
 from ..params import _BOUNDS, FeFETParams, FerroParams
 from .device import C_STATE, EPS0
 from .fmt import name as check_name
@@ -63,6 +65,14 @@ _FERRO = [
     ("t_fe", "ferro.t_fe", "m", "ferroelectric thickness"),
     ("area", "ferro.area", "m^2", "ferroelectric capacitor area"),
 ]
+_FERRO_EXTRA = [
+    ("ea_sigma_dn", "ferro.ea_sigma_dn", "V or -", "spread of the down activation (0: ea_sigma)"),
+    ("imp_sigma", "ferro.imp_sigma", "V", "spread of the imprint across the domain groups"),
+    ("q_rev", "ferro.q_rev", "C/m^2", "saturating reversible polarization amplitude"),
+    ("v_rev", "ferro.v_rev", "V", "voltage scale of the reversible polarization"),
+]
+"""Capacitor-module parameters emitted only for a ferroelectric that uses them (the bin grid ``ea_cond``
+and the imprint groups ``imp_n`` are structural: they set the bins' fixed quantiles)."""
 _FET = [
     ("vt_mid", "vt_mid", "V", "threshold voltage at zero net polarization"),
     ("mw", "mw", "V", "memory window: Vt = vt_mid + dvt - (mw/2) P/Ps"),
@@ -116,33 +126,50 @@ def _common_params(fp: FerroParams, n_bins: int) -> list[str]:
     return lines
 
 
-def _kinetics(n_bins: int, drive: str) -> list[str]:
-    """Statements computing ds_k/dt for every bin and contributing the state equations."""
-    z = _quantiles(n_bins)
-    z_other = z[_partner_order(n_bins)]
+def uses_extras(fp: FerroParams) -> bool:
+    """Whether ``fp`` sets any ferroelectric field added after the first module generator."""
+    from ..params import FERRO_EXTRAS
+
+    return any(getattr(fp, k) != default for k, default in FERRO_EXTRAS.items())
+
+
+def _kinetics(n_bins: int, drive: str, extras: FerroParams | None = None) -> list[str]:
+    """Statements computing ds_k/dt for every bin and contributing the state equations. ``extras``: the
+    ferroelectric whose bin grid, imprint groups and down spread the bins carry (None: the first form)."""
+    if extras is None:
+        z = _quantiles(n_bins)
+        z_other = z[_partner_order(n_bins)]
+    else:
+        z, z_other = activation_quantiles(replace(extras, n_domains=n_bins))
+        zb = imprint_quantiles(replace(extras, n_domains=n_bins))
+    vb, sd = ("vb", "sdn") if extras is not None else ("v_imp", "ea_sigma")
     lines = [f"    fe = {drive};",
              f"    eafloor = {num(1e-3)} * min(ea_up, ea_dn);",
-             f"    rhoc = sqrt(max(0.0, 1.0 - ea_corr * ea_corr));",
-             f"    du = max(fe - v_imp, {num(V_EPS)});",
-             f"    dd = max(v_imp - fe, {num(V_EPS)});",
-             "    ratemax = 0.0;",
-             "    ssum = 0.0;"]
+             f"    rhoc = sqrt(max(0.0, 1.0 - ea_corr * ea_corr));"]
+    if extras is None:
+        lines += [f"    du = max(fe - v_imp, {num(V_EPS)});", f"    dd = max(v_imp - fe, {num(V_EPS)});"]
+    else:
+        lines += ["    if (ea_sigma_dn > 0.0) sdn = ea_sigma_dn; else sdn = ea_sigma;"]
+    lines += ["    ratemax = 0.0;", "    ssum = 0.0;"]
     for k in range(n_bins):
         zu, zo = num(z[k]), num(z_other[k])
+        lines += [f"    // bin {k}: quantile z = {zu}, partner {zo}"]
+        if extras is not None:
+            lines += [f"    vb = v_imp + imp_sigma * {num(zb[k])};", f"    du = max(fe - vb, {num(V_EPS)});",
+                      f"    dd = max(vb - fe, {num(V_EPS)});"]
         lines += [
-            f"    // bin {k}: quantile z = {zu}, partner {zo}",
             f"    zdn = ea_corr * {zu} + rhoc * {zo};",
             "    if (ea_lognormal > 0.5) begin",
             f"      eu = ea_up * exp(ea_sigma * {zu});",
-            "      ed = ea_dn * exp(ea_sigma * zdn);",
+            f"      ed = ea_dn * exp({sd} * zdn);",
             "    end else begin",
             f"      eu = ea_up + ea_sigma * {zu};",
-            "      ed = ea_dn + ea_sigma * zdn;",
+            f"      ed = ea_dn + {sd} * zdn;",
             "    end",
             "    eu = kea * max(eu, eafloor);",
             "    ed = kea * max(ed, eafloor);",
-            f"    if (fe > v_imp) ru = exp(-min(pow(eu / du, alpha), {num(EXP_CAP)})) / tau0; else ru = 0.0;",
-            f"    if (fe < v_imp) rd = exp(-min(pow(ed / dd, alpha), {num(EXP_CAP)})) / tau0; else rd = 0.0;",
+            f"    if (fe > {vb}) ru = exp(-min(pow(eu / du, alpha), {num(EXP_CAP)})) / tau0; else ru = 0.0;",
+            f"    if (fe < {vb}) rd = exp(-min(pow(ed / dd, alpha), {num(EXP_CAP)})) / tau0; else rd = 0.0;",
             f"    sk = V(x{k});",
             f"    lu = pow(-ln(min(max(0.5 * (1.0 - sk), {num(P_CLAMP)}), {num(1.0 - P_CLAMP)})), 1.0 - 1.0 / beta);",
             f"    ld = pow(-ln(min(max(0.5 * (1.0 + sk), {num(P_CLAMP)}), {num(1.0 - P_CLAMP)})), 1.0 - 1.0 / beta);",
@@ -189,6 +216,17 @@ def _bins(n_bins: int) -> int:
     return n
 
 
+def _check_extras(fp: FerroParams, what: str) -> None:
+    """Refuse a ferroelectric the Verilog-A modules do not carry yet (one sentence)."""
+    from ..params import FERRO_EXTRAS
+
+    used = [k for k, default in FERRO_EXTRAS.items() if getattr(fp, k) != default]
+    if used:
+        raise ParamError(f"{what}: the FeFET Verilog-A module carries one imprint, paired up/down quantiles and a "
+                         f"linear dielectric; this ferroelectric sets {', '.join(used)} (the capacitor module "
+                         "fecap_module and the ngspice MFM subcircuit carry them)")
+
+
 def _module_head(title: str, mod: str, ports: str, nodes: str, fp: FerroParams, n: int) -> list[str]:
     """Header comment, module line, port and node declarations (``n`` bin state nodes) and the
     ferroelectric parameters shared by every module."""
@@ -200,6 +238,7 @@ def _module_head(title: str, mod: str, ports: str, nodes: str, fp: FerroParams, 
 def fefet_module(params: FeFETParams, n_bins: int) -> str:
     """Verilog-A text of one FeFET (module named ``params.name``, ports ``d g s``)."""
     mod = _check_module_name(params.name)
+    _check_extras(params.ferro, mod)
     n = _bins(n_bins)
     lines = _module_head(f"FeFET {mod}: multi-domain Preisach/NLS ferroelectric + EKV MoS2 channel", mod,
                          "d, g, s", "d, g, s, di, si", params.ferro, n)
@@ -254,12 +293,20 @@ def fecap_module(fp: FerroParams, n_bins: int, module: str = "fecap") -> str:
     rate law as the FeFET's ferroelectric."""
     mod = _check_module_name(module)
     n = _bins(n_bins)
-    lines = _module_head(f"Ferroelectric capacitor {mod}: multi-domain Preisach/NLS, linear background", mod,
-                         "p, n", "p, n", fp, n)
-    lines += [f"  real {_KIN_VARS};", _retrieve(n, "qp"), "  analog begin"]
-    lines += _kinetics(n, "V(p, n)")
+    extras = fp if uses_extras(fp) else None
+    if extras is not None and n % (fp.ea_cond * fp.imp_n):
+        raise ParamError(f"{mod}: n_bins must be a multiple of ea_cond * imp_n = {fp.ea_cond * fp.imp_n}, got {n}")
+    title = "multi-domain Preisach/NLS, linear background" if extras is None else (
+        f"Preisach grid of {n} bins (ea_cond {fp.ea_cond}, {fp.imp_n} imprint groups), NLS, reversible term")
+    lines = _module_head(f"Ferroelectric capacitor {mod}: {title}", mod, "p, n", "p, n", fp, n)
+    if extras is not None:
+        lines += _param_lines(fp, _FERRO_EXTRA, True)
+    lines += [f"  real {_KIN_VARS}" + (", sdn, vb;" if extras is not None else ";"), _retrieve(n, "qp"),
+              "  analog begin"]
+    lines += _kinetics(n, "V(p, n)", extras)
+    qrev = " + area * q_rev * tanh(V(p, n) / v_rev)" if extras is not None else ""
     lines += [f"    cg = {num(EPS0)} * eps_r * area / t_fe;",
-              "    qp = cg * V(p, n) + area * ps * pm;",
+              f"    qp = cg * V(p, n) + area * ps * pm{qrev};",
               "    I(p, n) <+ ddt(qp);",
               "  end",
               "endmodule"]
@@ -303,7 +350,7 @@ def verilog_a_files(weight: FeFETParams, sparsity: FeFETParams, fecap: FerroPara
 
 def ferro_param_values(fp: FerroParams) -> dict[str, float]:
     """Verilog-A parameter name -> value (full precision) of the ferroelectric part, from ``fp``."""
-    values = {va: float(_get(fp, path.removeprefix("ferro."))) for va, path, _, _ in _FERRO}
+    values = {va: float(_get(fp, path.removeprefix("ferro."))) for va, path, _, _ in _FERRO + _FERRO_EXTRA}
     values["ea_lognormal"] = float(fp.ea_dist == "lognormal")
     return values
 
