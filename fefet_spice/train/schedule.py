@@ -258,11 +258,13 @@ PROTOCOLS: dict[str, dict] = {
     "software-pruned": {"protocol": "software-pruned", "prune_aware_passes": 40, "overprune_epoch": 0,
                         "regrow_epoch": 0, "lr": 0.3, "lr_final": 0.1, "accumulate": "none",
                         "adam_reset": "none"},
-    "scratch": {"protocol": "scratch", "lr": 1.0},
+    "scratch": {"protocol": "scratch", "lr": 1.0, "onchip_batch": 50, "steps_per_epoch": 10, "adam_reset": "none"},
 }
 """Schedule fields each protocol changes from the defaults (``paper``): ``software-pruned`` is the
 previous default (pruning-aware software fine-tuning, no over-pruning/regrowth, 0.3 -> 0.1 pulse step,
-no accumulation, Adam's moments kept across events)."""
+no accumulation, Adam's moments kept across events); ``scratch`` trains with 10 updates of 50 images per
+epoch (one pass in five: selected on held-out training images, vau 77.7 % against float-on-chip 82.5 %)
+and keeps Adam's moments across events."""
 
 
 def for_protocol(name: str, **over) -> "Schedule":
