@@ -5,15 +5,18 @@ Protocols (:data:`.schedule.PROTOCOLS`): ``paper`` (default) pretrains dense in 
 prunes in software before transfer (pruning-aware fine-tuning, labelled so in the result);
 ``scratch`` programs the random initial weights and trains every epoch on the array.
 
-On-chip, every epoch runs ``steps_per_epoch`` full-batch updates: the array is read (with read noise),
+On-chip, every epoch runs ``steps_per_epoch`` updates (full batch, or ``onchip_batch`` images of one
+shuffled pass each): the array is read (with read noise),
 the float backward pass gives the gradient of the effective weights ``S ⊙ W``, Adam turns it into a
 desired update of about ``lr`` nominal pulses per step (the epoch's step, :meth:`Schedule.onchip_lr`;
 second moment per weight or, ``adam_mode="layer"``, one per layer over the active weights), and the
 update rule (:mod:`.rules`) turns that into pulses through the LUT, with the sub-pulse part kept in
 digital registers (``accumulate``, :mod:`.accumulate`). Adam's first moment keeps running on pruned
 weights (their gradient exists; the update rules never touch them): it is the gradient momentum that
-ranks the regrowth candidates, and it starts the regrown weights' updates. Pruning, over-pruning and
-regrowth run at the start of their epochs; each is bracketed by one array read on the evaluation
+ranks the regrowth candidates, and it starts the regrown weights' updates. With ``adam_reset="events"``
+(paper default) both moments and the bias correction restart right after each pruning, over-pruning
+and regrowth event (regrowth is ranked before the reset). Pruning, over-pruning and regrowth run at the
+start of their epochs; each is bracketed by one array read on the evaluation
 images (``accuracy_pruning_events``).
 
 Every run reports what the array did: ``accuracy_after_transfer``, ``accuracy_pruning_events``,
