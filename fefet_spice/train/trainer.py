@@ -13,9 +13,9 @@ second moment per weight or, ``adam_mode="layer"``, one per layer over the activ
 update rule (:mod:`.rules`) turns that into pulses through the LUT, with the sub-pulse part kept in
 digital registers (``accumulate``, :mod:`.accumulate`). Adam's first moment keeps running on pruned
 weights (their gradient exists; the update rules never touch them): it is the gradient momentum that
-ranks the regrowth candidates, and it starts the regrown weights' updates. With ``adam_reset="events"``
-(paper default) both moments and the bias correction restart right after each pruning, over-pruning
-and regrowth event (regrowth is ranked before the reset). Pruning, over-pruning and regrowth run at the
+ranks the regrowth candidates (and, with ``adam_reset="none"``, starts the regrown weights' updates).
+With ``adam_reset="events"`` (paper default) both moments and the bias correction restart right after
+each pruning, over-pruning and regrowth event (regrowth is ranked before the reset). Pruning, over-pruning and regrowth run at the
 start of their epochs; each is bracketed by one array read on the evaluation
 images (``accuracy_pruning_events``).
 
