@@ -194,3 +194,28 @@ def test_cli_device_sweep_writes_table_and_refuses_foreign_folder(tmp_path, caps
     assert main(["device-sweep", "--dataset", "digits", "--seeds", "0", "-o", str(foreign)]) == 2
     assert "not empty" in capsys.readouterr().err
     assert main(["device-sweep", "--dataset", "digits", "--seeds", "a", "-o", str(tmp_path / "n")]) == 2
+
+
+def test_event_options_warm_restarts_adam_reset_global_overprune_minibatch(lut):
+    """Warm restarts restart the cosine at every event; Adam reset, global over-pruning and on-chip
+    mini-batches run on the array, keep the sparsity targets and leave pruned cells untouched."""
+    from fefet_spice.train import data, trainer
+
+    sch = schedule.Schedule(lr_restart_events=True)
+    assert sch.onchip_lr(11) == pytest.approx(sch.lr) and sch.onchip_lr(29) == pytest.approx(sch.lr)
+    assert sch.onchip_lr(28) == pytest.approx(sch.lr_final) and sch.onchip_lr(57) == pytest.approx(sch.lr_final)
+    assert sch.lr_final < sch.onchip_lr(33) < sch.lr
+    with pytest.raises(ParamError, match="adam_reset must be one of"):
+        schedule.from_dict({"adam_reset": "always"})
+    with pytest.raises(ParamError, match="onchip_batch must be >= 0"):
+        schedule.from_dict({"onchip_batch": -1})
+    ds = data.load("digits", seed=0)
+    small = _small(adam_reset="events", overprune_split="global", onchip_batch=50)
+    res = trainer.train(ds, lut, "vau", small, seed=0, update_off=False)
+    ev = {e["kind"]: e for e in res["accuracy_pruning_events"]}
+    over = [r for r in res["epochs"] if r["epoch"] == 9][0]["sparsity"]
+    assert over == pytest.approx(0.742 + small.overprune_extra, abs=0.01)       # global: same total taken
+    assert res["final_sparsity"] == pytest.approx(0.742, abs=0.02) and set(ev) == {"prune", "overprune", "regrow"}
+    assert res["update_pulses"] > 0 and res["final_accuracy"] > 0.6
+    full = trainer.train(ds, lut, "vau", _small(adam_reset="regrown"), seed=0, update_off=False)
+    assert full["update_pulses"] > 0 and full["final_accuracy"] > 0.6

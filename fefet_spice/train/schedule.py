@@ -6,10 +6,10 @@ a pretraining epoch is ``pretrain_passes`` passes with shift augmentation and a 
 MSNet converges), transfer of the *dense* network to 5-bit differential pairs, then on the array
 full-batch Adam through VAU, magnitude pruning per layer to 52.3 / 63.7 / 66.8 / 74.2 % at epochs
 11 / 17 / 23 / 26, over-pruning +12.7 % at 29 and regrowth of 12.5 % at 38 (candidates ranked by
-gradient momentum, widened by ``regrow_expansion``, regrown pairs restart at G_min), to epoch 57. The
-on-chip step decays from ``lr`` to ``lr_final`` pulses; the sub-pulse part of every update is kept in
-a digital register per weight and fires when it reaches a pulse (``accumulate``; without it such
-small steps never fire). Every choice was made on held-out *training* images, never on the test split.
+gradient momentum, widened by ``regrow_expansion``, regrown pairs restart at G_min), to epoch 57; Adam's
+moments restart after every such event (``adam_reset``). The on-chip step decays from ``lr`` to
+``lr_final`` pulses; the sub-pulse part of every update is kept in a digital register per weight and
+fires when it reaches a pulse (``accumulate``; without it such small steps never fire). Every choice was made on held-out *training* images, never on the test split.
 :data:`PROTOCOLS` gives the two other protocols: ``software-pruned`` (pruning-aware software
 fine-tuning before transfer, the previous default) and ``scratch`` (no software training).
 
@@ -85,6 +85,17 @@ class Schedule:
     lr_restart: bool = False
     """Restart the cosine of the on-chip step at the regrowth epoch (from ``lr`` to ``lr_final`` over the
     epochs left), so the regrown weights learn at the full step [-]."""
+    lr_restart_events: bool = False
+    """Warm restarts: the cosine of the on-chip step restarts from ``lr`` at every pruning, over-pruning
+    and regrowth epoch and falls to ``lr_final`` by the next event (or the last epoch) [-]."""
+    adam_reset: str = "events"
+    """Adam's moments across events: ``events`` (first and second moments and the bias correction
+    restart after every pruning, over-pruning and regrowth event: the step is sized by the gradients of
+    the network as it now is; selected on held-out training images, 6 seeds: 88.6 % against 85.0 %
+    without), ``none`` or ``regrown`` (only the regrown weights' first moment is zeroed) [-]."""
+    onchip_batch: int = 0
+    """Images per on-chip update (0: the full batch); each epoch's ``steps_per_epoch`` updates take
+    consecutive mini-batches of one shuffled pass [images]."""
     onchip_augment: bool = False
     """Shift-augment the images of every on-chip full-batch step too (``augment_shift``) [-]."""
     transfer_range: float = 1.0
@@ -121,7 +132,7 @@ class Schedule:
     """Extra overall sparsity added by over-pruning [fraction]."""
     overprune_split: str = "active"
     """How over-pruning spreads over the layers: ``active`` (every layer loses the same fraction of its
-    active weights, by magnitude) or ``shares`` (the per-layer split of :meth:`layer_targets`, which
+    active weights, by magnitude), ``global`` (the smallest |w| / layer range over all layers) or ``shares`` (the per-layer split of :meth:`layer_targets`, which
     leaves Conv2 94 % sparse) [-]."""
     regrow_epoch: int = 38
     """Epoch of the regrowth step (0: none; the paper's: 38) [-]."""
@@ -181,7 +192,8 @@ class Schedule:
             if any(not 0 <= v < 1 for v in getattr(self, name)):
                 raise ParamError(f"schedule: {name} must be fractions in [0, 1)")
         for name, allowed in (("protocol", tuple(PROTOCOLS)), ("accumulate", ACCUMULATE),
-                              ("overprune_split", ("active", "shares"))):
+                              ("overprune_split", ("active", "global", "shares")),
+                              ("adam_reset", ("none", "events", "regrown"))):
             if getattr(self, name) not in allowed:
                 raise ParamError(f"schedule: {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if self.protocol == "software-pruned" and self.prune_aware_passes < 1:
@@ -219,9 +231,14 @@ class Schedule:
     def onchip_lr(self, epoch: int) -> float:
         """On-chip Adam step of ``epoch``: cosine from ``lr`` (first on-chip epoch) to ``lr_final``."""
         first = self.first_onchip_epoch
+        last = self.epochs
         if self.lr_restart and 0 < self.regrow_epoch <= epoch:
             first = self.regrow_epoch
-        span = max(self.epochs - first, 1)
+        if self.lr_restart_events:
+            ev = sorted({*self.prune_epochs, self.overprune_epoch, self.regrow_epoch} - {0})
+            first = max([e for e in ev if e <= epoch], default=first)
+            last = min([e for e in ev if e > epoch], default=self.epochs + 1) - 1
+        span = max(last - first, 1)
         frac = (epoch - first) / span
         return self.lr_final + (self.lr - self.lr_final) * 0.5 * (1 + math.cos(math.pi * frac))
 
@@ -239,12 +256,15 @@ ACCUMULATE = ("none", "lines", "weight")
 PROTOCOLS: dict[str, dict] = {
     "paper": {},
     "software-pruned": {"protocol": "software-pruned", "prune_aware_passes": 40, "overprune_epoch": 0,
-                        "regrow_epoch": 0, "lr": 0.3, "lr_final": 0.1, "accumulate": "none"},
-    "scratch": {"protocol": "scratch", "lr": 1.0},
+                        "regrow_epoch": 0, "lr": 0.3, "lr_final": 0.1, "accumulate": "none",
+                        "adam_reset": "none"},
+    "scratch": {"protocol": "scratch", "lr": 1.0, "onchip_batch": 50, "steps_per_epoch": 10, "adam_reset": "none"},
 }
 """Schedule fields each protocol changes from the defaults (``paper``): ``software-pruned`` is the
 previous default (pruning-aware software fine-tuning, no over-pruning/regrowth, 0.3 -> 0.1 pulse step,
-no accumulation)."""
+no accumulation, Adam's moments kept across events); ``scratch`` trains with 10 updates of 50 images per
+epoch (one pass in five: selected on held-out training images, vau 77.7 % against float-on-chip 82.5 %)
+and keeps Adam's moments across events."""
 
 
 def for_protocol(name: str, **over) -> "Schedule":
@@ -266,7 +286,8 @@ _INT_LISTS = ("prune_epochs",)
 # (low, high, low open?) per numeric field: values outside make training meaningless or unbounded in time.
 RANGES: dict[str, tuple[float, float, bool]] = {
     "pretrain_epochs": (1, 10_000, False), "pretrain_bits": (2, 16, False), "pretrain_lr": (0, 10, True),
-    "pretrain_batch": (1, 100_000, False), "l1": (0, 10, False), "l2": (0, 10, False),
+    "pretrain_batch": (1, 100_000, False), "onchip_batch": (0, 100_000, False), "l1": (0, 10, False),
+    "l2": (0, 10, False),
     "prune_aware_passes": (0, 10_000, False), "prune_aware_lr": (0, 10, True), "prune_ramp": (0, 1, True),
     "epochs": (2, 10_000, False), "steps_per_epoch": (1, 1_000, False), "lr": (0, 1_000, True),
     "beta1": (0, 0.9999, False), "beta2": (0, 0.999999, False), "levels": (2, 4096, False),

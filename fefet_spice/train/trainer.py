@@ -5,15 +5,18 @@ Protocols (:data:`.schedule.PROTOCOLS`): ``paper`` (default) pretrains dense in 
 prunes in software before transfer (pruning-aware fine-tuning, labelled so in the result);
 ``scratch`` programs the random initial weights and trains every epoch on the array.
 
-On-chip, every epoch runs ``steps_per_epoch`` full-batch updates: the array is read (with read noise),
+On-chip, every epoch runs ``steps_per_epoch`` updates (full batch, or ``onchip_batch`` images of one
+shuffled pass each): the array is read (with read noise),
 the float backward pass gives the gradient of the effective weights ``S ⊙ W``, Adam turns it into a
 desired update of about ``lr`` nominal pulses per step (the epoch's step, :meth:`Schedule.onchip_lr`;
 second moment per weight or, ``adam_mode="layer"``, one per layer over the active weights), and the
 update rule (:mod:`.rules`) turns that into pulses through the LUT, with the sub-pulse part kept in
 digital registers (``accumulate``, :mod:`.accumulate`). Adam's first moment keeps running on pruned
 weights (their gradient exists; the update rules never touch them): it is the gradient momentum that
-ranks the regrowth candidates, and it starts the regrown weights' updates. Pruning, over-pruning and
-regrowth run at the start of their epochs; each is bracketed by one array read on the evaluation
+ranks the regrowth candidates (and, with ``adam_reset="none"``, starts the regrown weights' updates).
+With ``adam_reset="events"`` (paper default) both moments and the bias correction restart right after
+each pruning, over-pruning and regrowth event (regrowth is ranked before the reset). Pruning, over-pruning and regrowth run at the
+start of their epochs; each is bracketed by one array read on the evaluation
 images (``accuracy_pruning_events``).
 
 Every run reports what the array did: ``accuracy_after_transfer``, ``accuracy_pruning_events``,
@@ -98,6 +101,12 @@ def _events(sch: Schedule, epoch: int, layers) -> list[tuple[str, object]]:
         if sch.overprune_split == "shares":
             last = max([t for e, t in zip(sch.prune_epochs, sch.prune_targets) if e < epoch], default=0.0)
             ev.append(("overprune", sch.layer_targets(last + sch.overprune_extra)))
+        elif sch.overprune_split == "global":     # smallest |w| relative to each layer's range, all layers
+            rel = np.concatenate([np.abs(l.weights()[l.mask]) / l.w_max for l in layers])
+            k = min(int(round(sch.overprune_extra * msnet.n_weights())), rel.size)
+            cut = np.sort(rel)[k - 1] if k > 0 else -1.0
+            ev.append(("overprune", [(int((~l.mask).sum()) + int((np.abs(l.weights()[l.mask]) / l.w_max <= cut).sum()))
+                                     / l.mask.size for l in layers]))
         else:                             # every layer loses the same fraction of its active weights
             active = sum(int(l.mask.sum()) for l in layers)
             f = min(sch.overprune_extra * msnet.n_weights() / max(active, 1), 1.0)
@@ -233,7 +242,12 @@ def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, updat
     resid = [np.zeros(l.mask.shape) for l in layers]
     t, records, events_acc, update_pulses, reset_pulses, fired = 0, [], [], 0, 0, 0
     for epoch in range(sch.first_onchip_epoch, sch.epochs + 1):
+        before_masks = [l.mask.copy() for l in layers]
         notes, event_pulses, ev = _run_events(layers, sch, epoch, m, rng, recorder, evaluate)
+        if notes and sch.adam_reset == "events":      # moments and bias correction restart
+            m, v, t = [np.zeros(l.mask.shape) for l in layers], [np.zeros(l.mask.shape) for l in layers], 0
+        elif notes and sch.adam_reset == "regrown":
+            m = [np.where(l.mask & ~b, 0.0, mi) for l, b, mi in zip(layers, before_masks, m)]
         events_acc += ev
         reset_pulses += event_pulses
         acc = {"operations": 0, "pulses": event_pulses, "index_reads": 0, "index_reads_external": 0,
@@ -241,9 +255,14 @@ def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, updat
         fit_a, fit_all, fit_dense, losses, epoch_pulses = [], [], [], [], 0
         lr = sch.onchip_lr(epoch)
         grads_needed = update or (0 < sch.regrow_epoch - epoch <= REGROW_WINDOW)
-        for _ in range(sch.steps_per_epoch if grads_needed else 0):
-            x = shift_images(data.x_train, sch.augment_shift, rng) if sch.onchip_augment else data.x_train
-            loss, grads, _ = msnet.loss_and_grads([l.read(rng) for l in layers], x, data.y_train)
+        order = rng.permutation(len(data.y_train)) if sch.onchip_batch else None
+        for step in range(sch.steps_per_epoch if grads_needed else 0):
+            x, y = data.x_train, data.y_train
+            if order is not None:                     # consecutive mini-batches of one shuffled pass
+                idx = np.take(order, range(step * sch.onchip_batch, (step + 1) * sch.onchip_batch), mode="wrap")
+                x, y = x[idx], y[idx]
+            x = shift_images(x, sch.augment_shift, rng) if sch.onchip_augment else x
+            loss, grads, _ = msnet.loss_and_grads([l.read(rng) for l in layers], x, y)
             losses.append(loss)
             t += 1
             for i, (layer, g) in enumerate(zip(layers, grads)):
