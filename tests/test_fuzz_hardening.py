@@ -386,13 +386,16 @@ def test_run_keeps_its_characterize_cache_in_the_output_folder(tmp_path):
     tmp.mkdir()
     out = tmp_path / "o"
     env = {**os.environ, "TMPDIR": str(tmp)}
-    cmd = [sys.executable, "-m", "fefet_spice.cli", "run", "--quick", "--backend", "numpy", "-o", str(out)]
+    cmd = [sys.executable, "-m", "fefet_spice.cli", "run", "--quick", "-o", str(out)]  # ngspice: slow enough to see
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, env=env, preexec_fn=_default_sigint)
-    hit = _wait_for(out / ".cache" / "characterize", "run.json", proc, limit=300)
+    try:
+        hit = _wait_for(out / ".cache" / "characterize", "run.json", proc, limit=300)
+    finally:  # even when the assertion below fails: no process or open pipe left behind
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
     assert hit, "the characterize stage did not keep its cache in the output folder"
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
     assert "Traceback" not in err
     assert proc.returncode == 130 or (proc.returncode == 0 and (out / "summary.json").is_file())
     if proc.returncode == 130:
