@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="show tracebacks and details")
         p.add_argument("--force", action="store_true",
-                       help="write into an output folder fefet-spice did not create (nothing in it is deleted)")
+                       help="write into an output folder fefet-spice did not create, beside what is there: a file "
+                            "fefet-spice did not write is never deleted or replaced (a name clash is refused)")
         p.add_argument("--sim-timeout", type=float, metavar="SECONDS", default=None,
                        help="wall-clock limit of every ngspice run (default $FEFET_SPICE_SIM_TIMEOUT or "
                             f"{DEFAULT_SIM_TIMEOUT:g} s)")
