@@ -84,6 +84,9 @@ class CosimRun:
     state: ArrayState
     time: np.ndarray
     n_points: int
+    error_estimate: float | None = None
+    """Accumulated local error estimate of the weight conductances, largest cell, fraction of the range
+    (quasi-static mode; None where not estimated)."""
 
 
 def run_array_cosim(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sched: Schedule,

@@ -13,8 +13,15 @@ Every domain bin advances exactly (:func:`fefet_spice.spice.cosim.advance_bins`)
 ``V_g - (V_d + V_s)/2`` of the step's solution; the threshold of every channel follows the new bin
 states and the switching charge ``A Ps d(mean s)`` enters the gate/drain/source charge balance (as the
 deck's ``Fpd``/``Fps`` sources), both inside the Newton iteration (the step's solution and the domain
-advance are consistent). PWL edges: a transition of ``t_edge`` is taken at its midpoint (each segment
-starts ``edge/2`` late), so the held time at each level is the deck's to first order.
+advance are consistent). Within a step the drive of every FeFET is taken linear from its start to its end
+value (the rates are exponential in the drive). PWL edges are stepped through as the deck's linear ramps.
+
+Error control: every step's local error is estimated from the distance of the solution to the linear
+predictor of the last two points (node voltages, :attr:`QSOptions.v_lte`; domain states through the drive's
+estimate times the step's sensitivity d(mean s)/d(drive), :attr:`QSOptions.rtol`/``atol``); a step above
+tolerance is redone shorter, the next step length follows the error ratio. The accumulated state
+estimate is returned as ``error_estimate`` (it covers local errors; errors carried forward by the charge of
+floating nodes are bounded by the voltage tolerance, not counted in it).
 """
 from __future__ import annotations
 
@@ -40,8 +47,23 @@ from .qs_network import FeFETSet, Network
 class QSOptions:
     """Step grid and Newton controls of the quasi-static mode."""
 
-    hold_fracs: tuple[float, ...] = (0.01, 0.1, 1.0)
-    """Ends of the implicit steps within a segment, as fractions of its held time (increasing, last 1)."""
+    rtol: float = 2e-3
+    """Error control: the local error estimate of every step, per cell, must stay below ``atol + rtol x`` the
+    cell's switching in that step (mean polarization, range 2) [-]."""
+    atol: float = 2e-6
+    """Absolute part of the per-step tolerance [-] (mean polarization)."""
+    first_step: float = 0.03
+    """First step after a kink of the sources (edge start or end), as a fraction of the interval [-]."""
+    v_lte: float = 5e-3
+    """Error control on the node voltages: local truncation error estimate of every free node [V] (the
+    charge of floating nodes carries an error forward into later switching)."""
+    max_growth: float = 10.0
+    """Largest factor between consecutive step lengths [-]."""
+    max_steps: int = 2000
+    """Steps per interval (edge or hold) before the run stops with an error."""
+    hold_fracs: tuple[float, ...] | None = None
+    """Fixed grid instead of error control: ends of the steps within each edge and each hold, as fractions
+    of its length (increasing, last 1). The error estimate is still reported."""
     v_tol: float = 1e-6
     """Newton stops when no node voltage moves more than this [V]."""
     max_newton: int = 60
@@ -65,6 +87,9 @@ FD_V = 1e-5
 SW_STAMP = np.outer([1.0, -0.5, -0.5], [1.0, -0.5, -0.5]).reshape(9, 1)
 """Jacobian stamp of the switching current on (gate, drain, source) x (gate, drain, source): the current
 enters the gate and leaves half through drain and half through source, driven by g - (d + s)/2."""
+N_SUB = 4
+"""Sub-intervals of a step over which the drive is taken linear from its start to its end value (the
+domain rates are exponential in the drive: its value at the step's end alone overstates the switching)."""
 FD_DRIVE = 1e-4
 """Finite-difference step for the derivative of the switched fraction with respect to the drive [V]."""
 
@@ -109,6 +134,7 @@ class _Stepper:
         self.n_solves = 0
         self.n_newton = 0
         self.n_factor = 0
+        self.n_reject = 0
         self._lu: dict[tuple, object] = {}
         self._stamps = [self._stamp_index(fs) for fs in (net.weight, net.sparsity)]
 
@@ -121,19 +147,23 @@ class _Stepper:
         sw_c = np.tile(ports, (3, 1))
         return ch_r, ch_c, sw_r, sw_c
 
-    def _switch(self, fs: FeFETSet, s_old: np.ndarray, v: np.ndarray, h: float):
-        """New bin states at the step's drive, and d(mean s)/d(drive) per FeFET."""
-        fe = v[fs.g] - 0.5 * (v[fs.d] + v[fs.s])
-        dt = np.array([h])
-        s_new = advance_bins(s_old, fe[:, None], dt, fs.dev)
+    def _switch(self, fs: FeFETSet, s_old: np.ndarray, fe0: np.ndarray, v: np.ndarray, h: float):
+        """New bin states under a drive going linearly from ``fe0`` (start of the step) to the drive at ``v``
+        (end of the step), and d(mean s)/d(end drive) per FeFET."""
+        fe1 = v[fs.g] - 0.5 * (v[fs.d] + v[fs.s])
+        w = (np.arange(N_SUB) + 0.5) / N_SUB
+        dt = np.full(N_SUB, h / N_SUB)
+        drive = fe0[:, None] + (fe1 - fe0)[:, None] * w[None, :]
+        s_new = advance_bins(s_old, drive, dt, fs.dev)
         if not self.qs.switching_feedback:
-            return s_new, np.zeros(len(fe))
-        s_hi = advance_bins(s_old, (fe + FD_DRIVE)[:, None], dt, fs.dev)
-        return s_new, (s_hi.mean(-1) - s_new.mean(-1)) / FD_DRIVE
+            return s_new, np.zeros(len(fe1)), fe1
+        s_hi = advance_bins(s_old, drive + FD_DRIVE * w[None, :], dt, fs.dev)
+        return s_new, (s_hi.mean(-1) - s_new.mean(-1)) / FD_DRIVE, fe1
 
     def step(self, v_old: np.ndarray, fix_val: np.ndarray, fix_idx: np.ndarray, h: float, pre: float | None,
-             states: list[np.ndarray]):
-        """One implicit step of length ``h`` [s]; ``pre`` = pre-charge voltage if the SPL pre-charge is on."""
+             states: list[np.ndarray], fe0: list[np.ndarray]):
+        """One implicit step of length ``h`` [s]; ``pre`` = pre-charge voltage if the SPL pre-charge is on;
+        ``fe0`` = drives at the start of the step. Returns (v, states, end drives, d(mean s)/d(drive))."""
         net, red, free = self.net, self.red, self.free
         nn = net.n_nodes
         a = (net.c_lin * (1.0 / h) + net.g_lin).tocsr()
@@ -147,15 +177,15 @@ class _Stepper:
         v = v_old.copy()
         v[fix_idx] = fix_val
         q_old = [s.mean(-1) for s in states]
+        sets = (net.weight, net.sparsity)
         # phase key: identical pulses, and all gaps, start from the factorization of the same phase seen last
-        key = (float(f"{h:.6e}"), pre, fix_val.tobytes())
+        key = (float(f"{h:.3e}"), pre, np.round(fix_val, 6).tobytes())
         lu, last, stale = self._lu.pop(key, None), np.inf, 0
         for it in range(self.qs.max_newton):
             res = a @ v - b
             rows, cols, vals = [], [], []
-            for fs, s_old, q0, (ch_r, ch_c, sw_r, sw_c) in zip((net.weight, net.sparsity), states, q_old,
-                                                             self._stamps):
-                s_new, dq = self._switch(fs, s_old, v, h)
+            for fs, s_old, q0, f0, (ch_r, ch_c, sw_r, sw_c) in zip(sets, states, q_old, fe0, self._stamps):
+                s_new, dq, _ = self._switch(fs, s_old, f0, v, h)
                 cur, dg, dd, ds = _channel(fs, v, _vt(fs, s_new))
                 res += np.bincount(fs.d, cur, nn) - np.bincount(fs.s, cur, nn)
                 der = np.stack([dg, dd, ds])
@@ -196,20 +226,96 @@ class _Stepper:
         self._lu[key] = lu
         while len(self._lu) > LU_CACHE:
             self._lu.pop(next(iter(self._lu)))
-        final = [self._switch(fs, s, v, h)[0] for fs, s in zip((net.weight, net.sparsity), states)]
-        return v, final
+        out = [self._switch(fs, s, f0, v, h) for fs, s, f0 in zip(sets, states, fe0)]
+        return v, [o[0] for o in out], [o[2] for o in out], [o[1] for o in out]
 
 
-def _segment_holds(sched: Schedule, options: SolverOptions) -> np.ndarray:
-    """Held time of every segment [s]: each transition is taken at the middle of its PWL edge."""
+def _intervals(sched: Schedule, options: SolverOptions):
+    """(segment, length [s], edge) of every interval: a segment whose sources change starts with the deck's
+    linear PWL transition (``edge`` True, length as :func:`~fefet_spice.spice.deck.pwl`), then holds."""
     dt = np.asarray(sched.dt, dtype=float)
     edge_eff = max(options.t_edge, 1e-8 * float(dt.sum()))
-    edge = np.minimum(edge_eff, 0.25 * dt)
     lines = [sched.bl, sched.dol] + ([] if sched.dil_float else [sched.dil]) + ([] if sched.spl is None else [sched.spl])
     change = np.zeros(len(dt), bool)
     change[1:] = np.any(np.concatenate([np.diff(x, axis=1) != 0 for x in lines]), axis=0)
-    shift = np.where(change, 0.5 * edge, 0.0)
-    return dt - shift + np.append(shift[1:], 0.0)
+    out = []
+    for k, d in enumerate(dt):
+        e = min(edge_eff, 0.25 * d) if change[k] else 0.0
+        if e > 0:
+            out.append((k, e, True))
+        out.append((k, d - e, False))
+    return out
+
+
+class _Integrator:
+    """Steps through the intervals with local error control (or the fixed grid of ``hold_fracs``)."""
+
+    def __init__(self, stepper: _Stepper, qs: QSOptions, v, states, n_cells: int):
+        self.st, self.qs, self.v, self.states = stepper, qs, v, states
+        net = stepper.net
+        self.fe = [v[fs.g] - 0.5 * (v[fs.d] + v[fs.s]) for fs in (net.weight, net.sparsity)]
+        self.err = [np.zeros(n_cells), np.zeros(n_cells)]
+        self.times: list[float] = []
+        self.t = 0.0
+
+    def interval(self, length: float, sources, pre) -> None:
+        """Advance over one interval of ``length`` [s]; ``sources(frac)`` gives (index, values) at a fraction."""
+        qs = self.qs
+        fixed = None if qs.hold_fracs is None else np.asarray(qs.hold_fracs, dtype=float)
+        tau, h, prev, n = 0.0, qs.first_step * length, None, 0
+        while tau < length * (1 - 1e-12):
+            if fixed is not None:
+                h = fixed[n] * length - tau
+            h = min(h, length - tau)
+            if length - tau - h < 1e-3 * h:
+                h = length - tau
+            idx, val = sources((tau + h) / length)
+            v, states, fe, dq = self.st.step(self.v, val, idx, h, pre, self.states, self.fe)
+            ratio, est = 0.0, None
+            if prev is not None:  # LTE of the drive: distance from the linear predictor of the last two points
+                fe_p, h_p, v_p = prev
+                free = self.st.free
+                lte_v = h / (h + h_p) * np.abs(v[free] - (self.v[free] + (self.v[free] - v_p[free]) * h / h_p))
+                ratio = float(lte_v.max(initial=0.0)) / qs.v_lte
+                est = []
+                for f1, f0, fp, d, s_new, s_old in zip(fe, self.fe, fe_p, dq, states, self.states):
+                    lte = h / (h + h_p) * np.abs(f1 - (f0 + (f0 - fp) * h / h_p))
+                    e = np.abs(d) * lte
+                    est.append(e)
+                    tol = qs.atol + qs.rtol * np.abs(s_new.mean(-1) - s_old.mean(-1))
+                    ratio = max(ratio, float(np.max(e / tol, initial=0.0)))
+            if fixed is None and ratio > 1.0 and h > 1e-6 * length:
+                self.st.n_reject += 1
+                h *= max(0.2, 0.9 / np.sqrt(ratio))
+                continue
+            n += 1
+            if n > qs.max_steps:
+                raise SimulatorError(f"quasi-static network: more than {qs.max_steps} steps in one interval of "
+                                     f"{length:.3g} s at t = {self.t:.4g} s (rtol {qs.rtol:g}); loosen the tolerance")
+            if est is not None:
+                for acc, e in zip(self.err, est):
+                    acc += e
+            prev = (self.fe, h, self.v)
+            self.v, self.states, self.fe = v, states, fe
+            tau += h
+            self.t += h
+            self.times.append(self.t)
+            grow = qs.max_growth if ratio <= 0 else min(qs.max_growth, 0.9 / np.sqrt(ratio))
+            h *= max(grow, 1.0) if ratio <= 1.0 else grow
+
+
+def _error_of_range(wparams: FeFETParams, s_mean: np.ndarray, err_s: np.ndarray) -> float:
+    """Largest kept-or-pruned weight error estimate as a fraction of G_max - G_min: the accumulated
+    polarization error times the local slope dG/ds at the final state."""
+    ch, op = wparams.channel, wparams.op
+
+    def g(s):
+        vt = wparams.vt_mid - 0.5 * wparams.mw * np.clip(s, -1.0, 1.0)
+        return drain_current(ch, op.v_read_g, op.v_read_d, vt) / op.v_read_d
+
+    span = float(g(np.array(1.0)) - g(np.array(-1.0)))
+    slope = np.abs(g(s_mean + 1e-3) - g(s_mean - 1e-3)) / 2e-3
+    return float(np.max(slope * err_s, initial=0.0) / span)
 
 
 def run_array_quasistatic(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sched: Schedule,
@@ -217,11 +323,12 @@ def run_array_quasistatic(wparams: FeFETParams, sparams: FeFETParams, state: Arr
                           backend: str = "auto", qs: QSOptions = QSOptions()) -> CosimRun:
     """One array operation in the quasi-static network mode; same arguments and result as
     :func:`fefet_spice.spice.cosim.run_array_cosim`. Of ``options`` only ``t_edge`` is used (the PWL edges the
-    deck would have); ``backend`` is unused (no simulator process); ``qs`` sets the step grid and Newton.
+    deck would have); ``backend`` is unused (no simulator process); ``qs`` sets the error control and Newton.
 
     ``state`` is not modified; the result's ``state`` is the state after the operation (chain operations by
     passing it on). Every operation starts, as the deck (``uic``), with all nodes at 0 V. ``time`` holds the
-    end time of every implicit step, ``n_points`` the number of network solves."""
+    end time of every implicit step, ``n_points`` the number of network solves, ``error_estimate`` the
+    accumulated local error estimate of the weight conductances (largest cell, fraction of G_max - G_min)."""
     for p in (wparams, sparams):
         if p.ferro.beta != 1.0:
             raise ParamError(f"{p.name}: the quasi-static mode advances domains with beta = 1 kinetics; "
@@ -229,25 +336,28 @@ def run_array_quasistatic(wparams: FeFETParams, sparams: FeFETParams, state: Arr
     m, n = state.shape
     if sched.shape != (m, n):
         raise ParamError(f"schedule is for a {sched.shape} array, state is {m}x{n}")
+    if qs.hold_fracs is not None:
+        fracs = np.asarray(qs.hold_fracs, dtype=float)
+        if fracs.ndim != 1 or not len(fracs) or fracs[-1] != 1.0 or np.any(np.diff(fracs) <= 0) or fracs[0] <= 0:
+            raise ParamError(f"QSOptions.hold_fracs must increase to 1, got {qs.hold_fracs!r}")
+    if not (qs.rtol > 0 and qs.atol > 0 and 0 < qs.first_step <= 1 and qs.max_growth > 1):
+        raise ParamError(f"QSOptions: need rtol > 0, atol > 0, 0 < first_step <= 1, max_growth > 1; got {qs!r}")
     wdev, sdev = binned_device(wparams, cfg.bins_weight), binned_device(sparams, cfg.bins_sparsity)
     net = qs_network.build(wdev, sdev, m, n, sched, cfg)
     stepper = _Stepper(net, qs)
-    holds = _segment_holds(sched, options)
-    fracs = np.asarray(qs.hold_fracs, dtype=float)
-    if fracs.ndim != 1 or not len(fracs) or fracs[-1] != 1.0 or np.any(np.diff(fracs) <= 0) or fracs[0] <= 0:
-        raise ParamError(f"QSOptions.hold_fracs must increase to 1, got {qs.hold_fracs!r}")
-    v = np.zeros(net.n_nodes)
     states = [state.weight.reshape(m * n, -1).copy(), state.sparsity.reshape(m * n, -1).copy()]
-    times, t = [], 0.0
-    for k, hold in enumerate(holds):
-        idx, val = qs_network.source_values(net, sched, k, 1.0)
-        pre = sched.v_spl_pre if (sched.spl is None and t + 0.5 * hold <= sched.t_pre) else None
-        prev = 0.0
-        for f in fracs:
-            h = (f - prev) * hold
-            prev = f
-            v, states = stepper.step(v, val, idx, h, pre, states)
-            t += h
-            times.append(t)
-    new = ArrayState(states[0].reshape(state.weight.shape), states[1].reshape(state.sparsity.shape))
-    return CosimRun(state=new, time=np.array(times), n_points=stepper.n_solves)
+    run = _Integrator(stepper, qs, np.zeros(net.n_nodes), states, m * n)
+    t_seg = np.concatenate([[0.0], np.cumsum(sched.dt)])
+    for k, length, edge in _intervals(sched, options):
+        pre = sched.v_spl_pre if (sched.spl is None and t_seg[k + 1] <= sched.t_pre * (1 + 1e-9)) else None
+        if edge:
+            def sources(f, k=k):
+                return qs_network.source_values(net, sched, k, f)
+        else:
+            def sources(f, k=k):
+                return qs_network.source_values(net, sched, k, 1.0)
+        run.interval(length, sources, pre)
+    w_new = run.states[0].reshape(state.weight.shape)
+    new = ArrayState(w_new, run.states[1].reshape(state.sparsity.shape))
+    est = _error_of_range(wparams, w_new.mean(-1).ravel(), run.err[0])
+    return CosimRun(state=new, time=np.array(run.times), n_points=stepper.n_solves, error_estimate=est)
