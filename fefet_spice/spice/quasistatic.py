@@ -47,14 +47,14 @@ from .qs_network import FeFETSet, Network
 class QSOptions:
     """Step grid and Newton controls of the quasi-static mode."""
 
-    rtol: float = 2e-3
+    rtol: float = 5e-3
     """Error control: the local error estimate of every step, per cell, must stay below ``atol + rtol x`` the
     cell's switching in that step (mean polarization, range 2) [-]."""
     atol: float = 2e-6
     """Absolute part of the per-step tolerance [-] (mean polarization)."""
     first_step: float = 0.03
     """First step after a kink of the sources (edge start or end), as a fraction of the interval [-]."""
-    v_lte: float = 5e-3
+    v_lte: float = 0.05
     """Error control on the node voltages: local truncation error estimate of every free node [V] (the
     charge of floating nodes carries an error forward into later switching)."""
     max_growth: float = 10.0
@@ -87,14 +87,15 @@ FD_V = 1e-5
 SW_STAMP = np.outer([1.0, -0.5, -0.5], [1.0, -0.5, -0.5]).reshape(9, 1)
 """Jacobian stamp of the switching current on (gate, drain, source) x (gate, drain, source): the current
 enters the gate and leaves half through drain and half through source, driven by g - (d + s)/2."""
-N_SUB = 4
-"""Sub-intervals of a step over which the drive is taken linear from its start to its end value (the
-domain rates are exponential in the drive: its value at the step's end alone overstates the switching)."""
+GAUSS = (0.5 - 0.5 / np.sqrt(3.0), 0.5 + 0.5 / np.sqrt(3.0))
+"""Within a step the drive is taken linear from its start to its end value (the domain rates are exponential
+in the drive: its value at the step's end alone overstates the switching); the bins advance over two halves
+held at the drive of the two Gauss-Legendre points."""
 FD_DRIVE = 1e-4
 """Finite-difference step for the derivative of the switched fraction with respect to the drive [V]."""
 
 
-def _channel(fs: FeFETSet, v: np.ndarray, vt: np.ndarray):
+def _channel(fs: FeFETSet, v: np.ndarray, vt: np.ndarray, derivatives: bool = True):
     """Channel current from d to s with the contact resistance, and its derivatives with respect to V(g), V(d),
     V(s). The deck's internal nodes are eliminated per device: ``I = f(Vg, Vd - I R/2, Vs + I R/2)`` is solved by
     :func:`~fefet_spice.model.channel.drain_current`, and with the partials ``f_g, f_d, f_s`` of
@@ -103,6 +104,8 @@ def _channel(fs: FeFETSet, v: np.ndarray, vt: np.ndarray):
     ch = fs.dev.params.channel
     vg, vd, vs = v[fs.g], v[fs.d], v[fs.s]
     cur = drain_current(ch, vg, vd, vt, vs)
+    if not derivatives:
+        return cur, None, None, None
     rh = 0.5 * ch.r_contact
     vd, vs = vd - rh * cur, vs + rh * cur
 
@@ -147,27 +150,32 @@ class _Stepper:
         sw_c = np.tile(ports, (3, 1))
         return ch_r, ch_c, sw_r, sw_c
 
-    def _switch(self, fs: FeFETSet, s_old: np.ndarray, fe0: np.ndarray, v: np.ndarray, h: float):
+    def _switch(self, fs: FeFETSet, s_old: np.ndarray, fe0: np.ndarray, v: np.ndarray, h: float, dq: bool = True):
         """New bin states under a drive going linearly from ``fe0`` (start of the step) to the drive at ``v``
-        (end of the step), and d(mean s)/d(end drive) per FeFET."""
+        (end of the step), and d(mean s)/d(end drive) per FeFET (None unless ``dq``)."""
         fe1 = v[fs.g] - 0.5 * (v[fs.d] + v[fs.s])
-        w = (np.arange(N_SUB) + 0.5) / N_SUB
-        dt = np.full(N_SUB, h / N_SUB)
+        w = np.array(GAUSS)
+        dt = np.full(2, 0.5 * h)
         drive = fe0[:, None] + (fe1 - fe0)[:, None] * w[None, :]
         s_new = advance_bins(s_old, drive, dt, fs.dev)
+        if not dq:
+            return s_new, None, fe1
         if not self.qs.switching_feedback:
             return s_new, np.zeros(len(fe1)), fe1
         s_hi = advance_bins(s_old, drive + FD_DRIVE * w[None, :], dt, fs.dev)
         return s_new, (s_hi.mean(-1) - s_new.mean(-1)) / FD_DRIVE, fe1
 
     def step(self, v_old: np.ndarray, fix_val: np.ndarray, fix_idx: np.ndarray, h: float, pre: float | None,
-             states: list[np.ndarray], fe0: list[np.ndarray]):
+             states: list[np.ndarray], fe0: list[np.ndarray], bdf=None):
         """One implicit step of length ``h`` [s]; ``pre`` = pre-charge voltage if the SPL pre-charge is on;
-        ``fe0`` = drives at the start of the step. Returns (v, states, end drives, d(mean s)/d(drive))."""
+        ``fe0`` = drives at the start of the step. Backward Euler, or with ``bdf = (h_eff, v_hist, q_hist)``
+        the variable-step BDF2 form ``C (v - v_hist) / h_eff`` (charges likewise).
+        Returns (v, states, end drives, d(mean s)/d(drive))."""
         net, red, free = self.net, self.red, self.free
         nn = net.n_nodes
-        a = (net.c_lin * (1.0 / h) + net.g_lin).tocsr()
-        b = net.c_lin @ v_old * (1.0 / h)
+        h_eff, v_hist, q_hist = (h, v_old, None) if bdf is None else bdf
+        a = (net.c_lin * (1.0 / h_eff) + net.g_lin).tocsr()
+        b = net.c_lin @ v_hist * (1.0 / h_eff)
         if pre is not None and len(net.pre):
             diag = np.zeros(nn)
             diag[net.pre] = qs_network.G_PRE
@@ -176,27 +184,29 @@ class _Stepper:
         a_uu = a[free][:, free].tocsc()
         v = v_old.copy()
         v[fix_idx] = fix_val
-        q_old = [s.mean(-1) for s in states]
+        q_old = [s.mean(-1) for s in states] if q_hist is None else q_hist
         sets = (net.weight, net.sparsity)
         # phase key: identical pulses, and all gaps, start from the factorization of the same phase seen last
-        key = (float(f"{h:.3e}"), pre, np.round(fix_val, 6).tobytes())
+        key = (float(f"{h:.3e}"), float(f"{h_eff:.3e}"), pre, np.round(fix_val, 6).tobytes())
         lu, last, stale = self._lu.pop(key, None), np.inf, 0
         for it in range(self.qs.max_newton):
             res = a @ v - b
             rows, cols, vals = [], [], []
+            jac = lu is None  # derivatives only where a factorization is due (modified Newton)
             for fs, s_old, q0, f0, (ch_r, ch_c, sw_r, sw_c) in zip(sets, states, q_old, fe0, self._stamps):
-                s_new, dq, _ = self._switch(fs, s_old, f0, v, h)
-                cur, dg, dd, ds = _channel(fs, v, _vt(fs, s_new))
+                s_new, dq, _ = self._switch(fs, s_old, f0, v, h, jac)
+                cur, dg, dd, ds = _channel(fs, v, _vt(fs, s_new), jac)
                 res += np.bincount(fs.d, cur, nn) - np.bincount(fs.s, cur, nn)
-                der = np.stack([dg, dd, ds])
-                rows += [ch_r.ravel(), sw_r.ravel()]
-                cols += [ch_c.ravel(), sw_c.ravel()]
-                vals.append(np.concatenate([der, -der]).ravel())
                 fp = fs.dev.params.ferro
-                k = fp.area * fp.ps / h
+                k = fp.area * fp.ps / h_eff
                 i_sw = k * (s_new.mean(-1) - q0)
                 res += np.bincount(fs.g, i_sw, nn) - np.bincount(fs.d, 0.5 * i_sw, nn) - np.bincount(fs.s, 0.5 * i_sw, nn)
-                vals.append((SW_STAMP * (k * dq)[None, :]).ravel())
+                if jac:
+                    der = np.stack([dg, dd, ds])
+                    rows += [ch_r.ravel(), sw_r.ravel()]
+                    cols += [ch_c.ravel(), sw_c.ravel()]
+                    vals.append(np.concatenate([der, -der]).ravel())
+                    vals.append((SW_STAMP * (k * dq)[None, :]).ravel())
             if lu is None:
                 r, c, x = red[np.concatenate(rows)], red[np.concatenate(cols)], np.concatenate(vals)
                 keep = (r >= 0) & (c >= 0)
@@ -259,10 +269,16 @@ class _Integrator:
         self.t = 0.0
 
     def interval(self, length: float, sources, pre) -> None:
-        """Advance over one interval of ``length`` [s]; ``sources(frac)`` gives (index, values) at a fraction."""
+        """Advance over one interval of ``length`` [s]; ``sources(frac)`` gives (index, values) at a fraction.
+
+        The first step after the kink is backward Euler, the following ones variable-step BDF2 (second order,
+        L-stable for the 1e-14 s line nodes). Local errors: distance to the polynomial predictor through the
+        last points (linear after one step, quadratic after two), scaled to the method's error constant."""
         qs = self.qs
         fixed = None if qs.hold_fracs is None else np.asarray(qs.hold_fracs, dtype=float)
-        tau, h, prev, n = 0.0, qs.first_step * length, None, 0
+        tau, h, n = 0.0, qs.first_step * length, 0
+        hist = [(0.0, self.v, self.fe, [s.mean(-1) for s in self.states])]  # points of this interval
+        free = self.st.free
         while tau < length * (1 - 1e-12):
             if fixed is not None:
                 h = fixed[n] * length - tau
@@ -270,23 +286,35 @@ class _Integrator:
             if length - tau - h < 1e-3 * h:
                 h = length - tau
             idx, val = sources((tau + h) / length)
-            v, states, fe, dq = self.st.step(self.v, val, idx, h, pre, self.states, self.fe)
+            bdf, order = None, 1
+            w = h / (hist[-1][0] - hist[-2][0]) if len(hist) >= 2 else np.inf
+            if w <= BDF2_MAX_RATIO:  # variable-step BDF2 is zero-stable for step ratios below 1 + sqrt(2)
+                (t1, v1, _, q1), (t0, v0, _, q0) = hist[-2], hist[-1]
+                a0 = (1 + 2 * w) / (1 + w)
+                bdf = (h / a0, ((1 + w) * v0 - w * w / (1 + w) * v1) / a0,
+                       [((1 + w) * b - w * w / (1 + w) * c) / a0 for b, c in zip(q0, q1)])
+                order = 2
+            v, states, fe, dq = self.st.step(self.v, val, idx, h, pre, self.states, self.fe, bdf)
             ratio, est = 0.0, None
-            if prev is not None:  # LTE of the drive: distance from the linear predictor of the last two points
-                fe_p, h_p, v_p = prev
-                free = self.st.free
-                lte_v = h / (h + h_p) * np.abs(v[free] - (self.v[free] + (self.v[free] - v_p[free]) * h / h_p))
+            if len(hist) >= 2:
+                tn = tau + h
+                pts = hist[-3:] if order == 2 and len(hist) >= 3 else hist[-2:]
+                lag = _lagrange([p[0] for p in pts], tn)
+                # error constant / (1 + error constant) of the corrector against this predictor
+                h_p = pts[-1][0] - pts[-2][0]
+                c = 2.0 / 11.0 if len(pts) == 3 else (0.5 if order == 2 else 1.0) * h / (h + h_p)
+                lte_v = c * np.abs(v[free] - sum(l * p[1][free] for l, p in zip(lag, pts)))
                 ratio = float(lte_v.max(initial=0.0)) / qs.v_lte
                 est = []
-                for f1, f0, fp, d, s_new, s_old in zip(fe, self.fe, fe_p, dq, states, self.states):
-                    lte = h / (h + h_p) * np.abs(f1 - (f0 + (f0 - fp) * h / h_p))
-                    e = np.abs(d) * lte
+                for j, (d, s_new, s_old) in enumerate(zip(dq, states, self.states)):
+                    e = np.abs(d) * c * np.abs(fe[j] - sum(l * p[2][j] for l, p in zip(lag, pts)))
                     est.append(e)
                     tol = qs.atol + qs.rtol * np.abs(s_new.mean(-1) - s_old.mean(-1))
                     ratio = max(ratio, float(np.max(e / tol, initial=0.0)))
+            p_ord = 3.0 if order == 2 and len(hist) >= 3 else 2.0
             if fixed is None and ratio > 1.0 and h > 1e-6 * length:
                 self.st.n_reject += 1
-                h *= max(0.2, 0.9 / np.sqrt(ratio))
+                h *= max(0.2, 0.9 * ratio ** (-1.0 / p_ord))
                 continue
             n += 1
             if n > qs.max_steps:
@@ -295,13 +323,34 @@ class _Integrator:
             if est is not None:
                 for acc, e in zip(self.err, est):
                     acc += e
-            prev = (self.fe, h, self.v)
             self.v, self.states, self.fe = v, states, fe
             tau += h
             self.t += h
             self.times.append(self.t)
-            grow = qs.max_growth if ratio <= 0 else min(qs.max_growth, 0.9 / np.sqrt(ratio))
+            hist = (hist + [(tau, v, fe, [s.mean(-1) for s in states])])[-3:]
+            if est is None:  # no estimate after the first step of an interval: grow moderately
+                grow = FIRST_GROWTH
+            else:
+                grow = qs.max_growth if ratio <= 0 else min(qs.max_growth, 0.9 * ratio ** (-1.0 / p_ord))
             h *= max(grow, 1.0) if ratio <= 1.0 else grow
+
+
+BDF2_MAX_RATIO = 2.4
+"""Largest step ratio taken with BDF2; a longer step is backward Euler [-]."""
+FIRST_GROWTH = 3.0
+"""Growth of the second step of an interval over the first (which has no error estimate) [-]."""
+
+
+def _lagrange(ts: list[float], t: float) -> list[float]:
+    """Weights of the polynomial through the points at ``ts`` evaluated at ``t`` (extrapolation)."""
+    out = []
+    for i, ti in enumerate(ts):
+        w = 1.0
+        for j, tj in enumerate(ts):
+            if j != i:
+                w *= (t - tj) / (ti - tj)
+        out.append(w)
+    return out
 
 
 def _error_of_range(wparams: FeFETParams, s_mean: np.ndarray, err_s: np.ndarray) -> float:
