@@ -264,7 +264,7 @@ def fidelity_matrix(args, weight, sparsity) -> int:
     from fefet_spice.spice import fidelity as fm
 
     entries = []
-    grid = itertools.product(args.fm_sizes, args.fm_widths, args.fm_r_lines, ("g_min", "mid", "random"), ("g_min", "mid"))
+    grid = itertools.product(args.fm_sizes, args.fm_widths, args.fm_r_lines, args.fm_init, args.fm_pruned)
     print("| size | pulse | R [ohm] | kept init | pruned | QS vs full | fast vs full | QS estimate | QS CPU [s] | full wall [s] | fast limits |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for m, tw, r, init, pruned in grid:
@@ -294,6 +294,10 @@ def main(argv=None) -> int:
     ap.add_argument("--fm-sizes", type=int, nargs="*", default=[4, 8], help="fidelity matrix: array sizes")
     ap.add_argument("--fm-widths", type=float, nargs="*", default=[10e-9, 100e-9, 1e-6], help="fidelity matrix: pulse widths [s]")
     ap.add_argument("--fm-r-lines", type=float, nargs="*", default=[0.0, 200.0], help="fidelity matrix: line R per segment [ohm]")
+    ap.add_argument("--fm-init", nargs="*", default=["g_min", "mid", "random"], choices=["g_min", "mid", "random"],
+                    help="fidelity matrix: initial state of the kept cells")
+    ap.add_argument("--fm-pruned", nargs="*", default=["g_min", "mid"], choices=["g_min", "mid"],
+                    help="fidelity matrix: state of the pruned cells")
     ap.add_argument("--sizes", type=int, nargs="*", default=[8, 16, 32])
     ap.add_argument("--single-deck-max", type=int, default=16,
                     help="also time the whole array as one deck up to this size (cost grows super-linearly)")

@@ -80,10 +80,10 @@ def test_fast_path_names_the_cases_it_cannot_represent(weight):
     mask = np.array([[True, False]])
     ok = row_column_vau(np.zeros(1, int), np.array([1, 1]), op.v_pulse_up, op.v_pulse_dn, 1e-6, 1e-6)
     fa = FastArray(weight, mask, s_init=np.array([[-0.3, -1.0]]))
-    assert fa.check(ok) == [] and fa.check(ok, r_line=50.0) == []
+    assert fa.check(ok) == [] and fa.check(ok, r_line=200.0) == []  # 400 ohm along a line of 2 cells
     short = row_column_vau(np.zeros(1, int), np.array([1, 1]), 5.5, -4.7, 10e-9, 10e-9)
-    reasons = fa.check(short, r_line=200.0)
-    assert len(reasons) == 2 and "shorter" in reasons[0] and "200 ohm" in reasons[1]
+    reasons = fa.check(short, r_line=250.0)
+    assert len(reasons) == 2 and "shorter" in reasons[0] and "500 ohm along a line" in reasons[1]
     mid = FastArray(weight, mask, s_init=0.0)
     with pytest.warns(FastPathLimitWarning, match="pruned"):
         mid.apply(ok)

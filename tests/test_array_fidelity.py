@@ -32,5 +32,5 @@ def test_fidelity_cases_are_deterministic_and_warn_for_the_fast_path(weight):
     state, sched, mask, cfg = a
     assert cfg.r_line == 200.0 and np.all(state.weight[~mask] == 0.0)
     fast = FastArray(weight, mask, n_domains=cfg.bins_weight, s_init=state.weight)
-    with pytest.warns(FastPathLimitWarning, match="shorter.*pruned.*200 ohm"):
+    with pytest.warns(FastPathLimitWarning, match="shorter.*pruned.*800 ohm along a line"):
         fast.apply(sched, cfg.r_line)

@@ -80,7 +80,7 @@ class QSOptions:
     """Include the switching charge in the node charge balance."""
 
 
-LU_CACHE = 12
+LU_CACHE = 24
 """Factorizations kept for reuse, one per phase (source values, step length), oldest dropped first."""
 FD_V = 1e-5
 """Finite-difference step for channel current derivatives [V] (central differences)."""
@@ -282,6 +282,8 @@ class _Integrator:
         while tau < length * (1 - 1e-12):
             if fixed is not None:
                 h = fixed[n] * length - tau
+            else:  # lengths on a ladder: identical pulses repeat their steps and reuse factorizations
+                h = length * 2.0 ** (-np.ceil(-H_LADDER * np.log2(h / length)) / H_LADDER)
             h = min(h, length - tau)
             if length - tau - h < 1e-3 * h:
                 h = length - tau
@@ -335,6 +337,8 @@ class _Integrator:
             h *= max(grow, 1.0) if ratio <= 1.0 else grow
 
 
+H_LADDER = 4
+"""Step lengths are length x 2^(-k/H_LADDER) of their interval (k integer) [-]."""
 BDF2_MAX_RATIO = 2.4
 """Largest step ratio taken with BDF2; a longer step is backward Euler [-]."""
 FIRST_GROWTH = 3.0
