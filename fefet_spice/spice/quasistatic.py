@@ -242,18 +242,24 @@ class _Stepper:
 
 def _intervals(sched: Schedule, options: SolverOptions):
     """(segment, length [s], edge) of every interval: a segment whose sources change starts with the deck's
-    linear PWL transition (``edge`` True, length as :func:`~fefet_spice.spice.deck.pwl`), then holds."""
+    linear PWL transition (``edge`` True, length as :func:`~fefet_spice.spice.deck.pwl`), then holds. An edge
+    shorter than :data:`EDGE_MIDPOINT` of its segment is taken at its midpoint instead (the hold starts half an
+    edge late, the previous one ends half an edge late): the held time at each level is the deck's to first
+    order, and a microsecond pulse is not stepped through its nanosecond edges."""
     dt = np.asarray(sched.dt, dtype=float)
     edge_eff = max(options.t_edge, 1e-8 * float(dt.sum()))
     lines = [sched.bl, sched.dol] + ([] if sched.dil_float else [sched.dil]) + ([] if sched.spl is None else [sched.spl])
     change = np.zeros(len(dt), bool)
     change[1:] = np.any(np.concatenate([np.diff(x, axis=1) != 0 for x in lines]), axis=0)
+    e = np.where(change, np.minimum(edge_eff, 0.25 * dt), 0.0)
+    ramp = e > EDGE_MIDPOINT * dt
+    start = np.where(ramp, e, 0.5 * e)
+    extend = np.append(np.where(ramp, 0.0, 0.5 * e)[1:], 0.0)
     out = []
     for k, d in enumerate(dt):
-        e = min(edge_eff, 0.25 * d) if change[k] else 0.0
-        if e > 0:
-            out.append((k, e, True))
-        out.append((k, d - e, False))
+        if ramp[k]:
+            out.append((k, e[k], True))
+        out.append((k, d - start[k] + extend[k], False))
     return out
 
 
@@ -337,6 +343,8 @@ class _Integrator:
             h *= max(grow, 1.0) if ratio <= 1.0 else grow
 
 
+EDGE_MIDPOINT = 0.02
+"""PWL edges up to this fraction of their segment are taken at their midpoint, longer ones stepped through [-]."""
 H_LADDER = 4
 """Step lengths are length x 2^(-k/H_LADDER) of their interval (k integer) [-]."""
 BDF2_MAX_RATIO = 2.4
