@@ -58,7 +58,7 @@ def test_run_ladder_switches_method_and_gives_up_in_one_sentence(weight, sparsit
     monkeypatch.setattr(runner, "run", slow_trap)
     monkeypatch.setenv("FEFET_SPICE_SIM_TIMEOUT", "400")
     out = run_array(weight, sparsity, case["state"], case["schedule"], cfg, replace(OPTS, method="trap"), backend="subprocess")
-    assert [s[0] for s in seen] == ["trap", "gear"] and seen[0][1] == pytest.approx(100.0)
+    assert [s[0] for s in seen] == ["trap", "gear"] and seen[0][1] == pytest.approx(200.0)
     assert out.state.weight.shape == case["state"].weight.shape
 
     def never(deck, backend="auto", timeout=None):

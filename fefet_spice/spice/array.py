@@ -162,9 +162,10 @@ class ArrayRun:
     vectors: dict
 
 
-LADDER_SHARE = (0.25, 0.25, 0.5)
+LADDER_SHARE = (0.5, 0.25, 0.25)
 """Share of the wall-clock limit (:func:`fefet_spice.spice.runner.sim_timeout`) each attempt of the run
-ladder may use before the next one starts [-]."""
+ladder may use before the next one starts [-]. The first attempt (the options asked for) gets half: a deck
+that needs more than half the limit with them is moved on to the next attempt (raise the limit for it)."""
 
 
 def ladder(options: SolverOptions) -> list[SolverOptions]:
