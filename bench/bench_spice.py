@@ -16,6 +16,11 @@ with the ideal-line result and the fast path (issue 18). The quasi-static networ
 timed (wall and process CPU, ngspice children included for the decks) and compared with the full deck,
 the co-simulation (``--cosim-max``) and the fast path; with ideal lines it is also compared with the fast
 path like for like. ``--plot`` writes the time-vs-size figure (PNG; default next to ``--json``).
+
+``--fidelity-matrix`` runs instead the fidelity matrix of :mod:`fefet_spice.spice.fidelity`: sizes
+(``--fm-sizes``, default 4 8) x pulse widths 10 ns / 100 ns / 1 us x line R 0 / 200 ohm x initial state of
+the kept cells (G_min, mid-range, random) x pruned cells at G_min or mid-range, each against the tightened
+full deck; one entry per case under ``fidelity_matrix`` in ``--json``.
 """
 from __future__ import annotations
 
@@ -252,8 +257,47 @@ def _wc(d: dict | None, wall: str, cpu: str) -> str:
     return "-" if not d else f"{d[wall]:.1f} / {d[cpu]:.1f}"
 
 
+def fidelity_matrix(args, weight, sparsity) -> int:
+    """Every case of the matrix against the tightened deck; the JSON is rewritten after each case."""
+    import itertools
+
+    from fefet_spice.spice import fidelity as fm
+
+    entries = []
+    grid = itertools.product(args.fm_sizes, args.fm_widths, args.fm_r_lines, args.fm_init, args.fm_pruned)
+    print("| size | pulse | R [ohm] | kept init | pruned | QS vs full | fast vs full | QS estimate | QS CPU [s] | full wall [s] | fast limits |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for m, tw, r, init, pruned in grid:
+        case = fm.Case(m, tw, r, init, pruned)
+        try:
+            e = fm.run_case(weight, sparsity, case)
+        except Exception as exc:  # noqa: BLE001  one failed case is recorded, the matrix goes on
+            e = {**case.key(), "error": str(exc).splitlines()[0]}
+        entries.append(e)
+        fast = e.get("fast_vs_full_max_kept_diff_of_range")
+        print(f"| {m} | {tw:.0e} | {r:g} | {init} | {pruned} | {_pct(e.get('qs_vs_full_max_kept_diff_of_range'))} | "
+              f"{'refused' if e.get('fast_limits') else _pct(fast)} | {_pct(e.get('qs_error_estimate_of_range'))} | "
+              f"{_cell(e.get('qs_cpu_s'), '.1f')} | {_cell(e.get('full_wall_s'), '.1f')} | "
+              f"{len(e.get('fast_limits', []))} {e.get('error', '')} |", flush=True)
+        if args.json:
+            from fefet_spice.io.atomic import write_json
+
+            write_json(args.json, {"schema": "fefet-bench-spice-fidelity/1", "reference": vars(fm.REFERENCE),
+                                   "bins_weight": fm.CONFIG.bins_weight, "amplitudes": {str(k): v for k, v in fm.AMPLITUDES.items()},
+                                   "fidelity_matrix": entries})
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fidelity-matrix", action="store_true", help="run the fidelity matrix instead (see above)")
+    ap.add_argument("--fm-sizes", type=int, nargs="*", default=[4, 8], help="fidelity matrix: array sizes")
+    ap.add_argument("--fm-widths", type=float, nargs="*", default=[10e-9, 100e-9, 1e-6], help="fidelity matrix: pulse widths [s]")
+    ap.add_argument("--fm-r-lines", type=float, nargs="*", default=[0.0, 200.0], help="fidelity matrix: line R per segment [ohm]")
+    ap.add_argument("--fm-init", nargs="*", default=["g_min", "mid", "random"], choices=["g_min", "mid", "random"],
+                    help="fidelity matrix: initial state of the kept cells")
+    ap.add_argument("--fm-pruned", nargs="*", default=["g_min", "mid"], choices=["g_min", "mid"],
+                    help="fidelity matrix: state of the pruned cells")
     ap.add_argument("--sizes", type=int, nargs="*", default=[8, 16, 32])
     ap.add_argument("--single-deck-max", type=int, default=16,
                     help="also time the whole array as one deck up to this size (cost grows super-linearly)")
@@ -270,6 +314,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     weight = presets.nominal(presets.get("weight"))
     sparsity = presets.nominal(presets.get("sparsity"))
+    if args.fidelity_matrix:
+        return fidelity_matrix(args, weight, sparsity)
     rows, fid = [], []
     opts = replace(BENCH_OPTIONS, klu=args.klu)
     for m in args.sizes:

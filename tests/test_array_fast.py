@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fefet_spice import waveforms as wf
-from fefet_spice.array import FastArray, mac_read, row_column_vau, sparsity_write, write_cells
+from fefet_spice.array import FastArray, FastPathLimitWarning, mac_read, row_column_vau, sparsity_write, write_cells
 from fefet_spice.errors import ParamError
 from fefet_spice.model import simulate
 from fefet_spice.model.channel import drain_current
@@ -30,7 +30,9 @@ def test_column_step_drives_and_masking(weight):
     # kept: full drive; kept in an unselected column: halved; pruned: gate held at 0 V behind the off FeFET
     np.testing.assert_allclose(d[pulse, 0], [op.v_pulse_up, 0.5 * op.v_pulse_up, -0.5 * op.v_pulse_up])
     g0 = fa.conductance()
-    g1 = fa.apply(sched).conductance()
+    with pytest.warns(FastPathLimitWarning, match="1 pruned cell"):  # the pruned cell is not at G_min
+        g1 = fa.apply(sched).conductance()
+    assert fa.limits and "pruned" in fa.limits[0]
     level = (drain_current(weight.channel, op.v_read_g, op.v_read_d, weight.vt_mid - weight.mw / 2)
              - drain_current(weight.channel, op.v_read_g, op.v_read_d, weight.vt_mid + weight.mw / 2)) / op.v_read_d / 16
     assert g1[0, 0] - g0[0, 0] > level
@@ -69,3 +71,20 @@ def test_fast_mac_is_sum_gv(weight):
     expect = [drain_current(weight.channel, 1.0, 0.1, vt[0, 0]) + drain_current(weight.channel, 1.0, 0.05, vt[1, 0]),
               drain_current(weight.channel, 1.0, 0.05, vt[1, 1])]
     np.testing.assert_allclose(fa.mac(v), expect, rtol=1e-12)
+
+
+def test_fast_path_names_the_cases_it_cannot_represent(weight):
+    """Short pulses, resistive lines and pruned cells away from G_min are reported (never a silent 0 for a cell
+    that the deck moves); a case inside the limits is silent."""
+    op = weight.op
+    mask = np.array([[True, False]])
+    ok = row_column_vau(np.zeros(1, int), np.array([1, 1]), op.v_pulse_up, op.v_pulse_dn, 1e-6, 1e-6)
+    fa = FastArray(weight, mask, s_init=np.array([[-0.3, -1.0]]))
+    assert fa.check(ok) == [] and fa.check(ok, r_line=200.0) == []  # 400 ohm along a line of 2 cells
+    short = row_column_vau(np.zeros(1, int), np.array([1, 1]), 5.5, -4.7, 10e-9, 10e-9)
+    reasons = fa.check(short, r_line=250.0)
+    assert len(reasons) == 2 and "shorter" in reasons[0] and "500 ohm along a line" in reasons[1]
+    mid = FastArray(weight, mask, s_init=0.0)
+    with pytest.warns(FastPathLimitWarning, match="pruned"):
+        mid.apply(ok)
+    assert len(mid.limits) == 1

@@ -21,18 +21,53 @@ def _span(w) -> float:
     return float(g[0, 0] - g[1, 0])
 
 
-def test_line_decks_use_trap_and_ideal_decks_gear(weight, sparsity):
+def test_decks_use_gear_and_contact_caps_only_with_line_resistance(weight, sparsity):
+    """auto = gear for every deck (trap stalled on a line deck); trap only when asked. The contact-node caps
+    are on the line-resistance decks only."""
     _, case = vau_deck(weight, sparsity, 2, 2, seed=1, cfg=CFG)
     wdev, sdev = binned_device(weight, 8), binned_device(sparsity, 1)
     ideal = array_deck(wdev, sdev, case["state"], case["schedule"], CFG, OPTS)
     line = array_deck(wdev, sdev, case["state"], case["schedule"], replace(CFG, r_line=50.0), OPTS)
-    assert "method=gear" in ideal and "method=trap" in line and "Rdil0_1 " in line
-    forced = array_deck(wdev, sdev, case["state"], case["schedule"], replace(CFG, r_line=50.0), replace(OPTS, method="gear"))
-    assert "method=gear" in forced
-    # reads (currents saved) keep gear: trap rings in instantaneous currents on the stiff line nodes
-    assert "method=gear" in array_deck(wdev, sdev, case["state"], case["schedule"], replace(CFG, r_line=50.0), OPTS,
-                                       save_currents=True)
+    assert "method=gear" in ideal and "method=gear" in line and "Rdil0_1 " in line
+    assert "Cdi di 0" in line and "Cdi di 0" not in ideal
+    forced = array_deck(wdev, sdev, case["state"], case["schedule"], replace(CFG, r_line=50.0), replace(OPTS, method="trap"))
+    assert "method=trap" in forced
     assert ".options klu" in array_deck(wdev, sdev, case["state"], case["schedule"], CFG, replace(OPTS, klu=True))
+
+
+def test_run_ladder_switches_method_and_gives_up_in_one_sentence(weight, sparsity, monkeypatch):
+    """The watchdog: an attempt that runs out of its share of the wall-clock limit is followed by gear (after
+    trap) or a looser tolerance; when every attempt fails, one sentence names them."""
+    from fefet_spice.errors import SimulatorError
+    from fefet_spice.spice import array as arr
+
+    assert [o.method for o in arr.ladder(replace(OPTS, method="trap"))] == ["trap", "gear", "gear"]
+    rel = [o.reltol for o in arr.ladder(replace(OPTS, method="gear"))]
+    assert rel[1] > rel[0] > rel[2]
+    _, case = vau_deck(weight, sparsity, 2, 2, seed=1, cfg=CFG)
+    cfg = replace(CFG, r_line=50.0)
+    seen = []
+    real = runner.run
+
+    def slow_trap(deck, backend="auto", timeout=None):
+        seen.append(("trap" if "method=trap" in deck else "gear", timeout))
+        if "method=trap" in deck:
+            raise SimulatorError(f"ngspice run exceeded the wall-clock limit of {timeout:g} s (stopped)")
+        return real(deck, backend=backend, timeout=timeout)
+
+    monkeypatch.setattr(runner, "run", slow_trap)
+    monkeypatch.setenv("FEFET_SPICE_SIM_TIMEOUT", "400")
+    out = run_array(weight, sparsity, case["state"], case["schedule"], cfg, replace(OPTS, method="trap"), backend="subprocess")
+    assert [s[0] for s in seen] == ["trap", "gear"] and seen[0][1] == pytest.approx(200.0)
+    assert out.state.weight.shape == case["state"].weight.shape
+
+    def never(deck, backend="auto", timeout=None):
+        raise SimulatorError("ngspice did not converge at t = 1e-06 s (timestep too small) in run")
+
+    monkeypatch.setattr(runner, "run", never)
+    with pytest.raises(SimulatorError, match=r"gave up on the array deck after trap .*; gear .*; gear") as info:
+        run_array(weight, sparsity, case["state"], case["schedule"], cfg, replace(OPTS, method="trap"), backend="subprocess")
+    assert "\n" not in str(info.value)
 
 
 def test_vau_with_line_resistance_runs_and_matches_ideal_lines(weight, sparsity):
@@ -146,3 +181,4 @@ def test_frozen_network_keeps_every_capacitor_but_the_state_nodes(weight):
     caps = lambda text: {ln.split()[0] for ln in text.split("\n") if ln.startswith("C")}  # noqa: E731
     full, frozen = caps(subckt(dev)), caps(frozen_subckt(dev))
     assert frozen == {"Cdi", "Csi", "Cgd", "Cgs"} and frozen < full
+    assert caps(frozen_subckt(dev, contact_caps=False)) == {"Cgd", "Cgs"}

@@ -2,7 +2,7 @@
 from .schedule import (Schedule, mac_read, prune_regrow, row_column_vau, sparsity_write, write_cells,
                        write_cells_scheme)
 from .schemes import SCHEMES, Scheme, get_scheme
-from .fast import FastArray
+from .fast import FastArray, FastPathLimitWarning
 
-__all__ = ["FastArray", "SCHEMES", "Schedule", "Scheme", "get_scheme", "mac_read", "prune_regrow", "row_column_vau",
+__all__ = ["FastArray", "FastPathLimitWarning", "SCHEMES", "Schedule", "Scheme", "get_scheme", "mac_read", "prune_regrow", "row_column_vau",
            "sparsity_write", "write_cells", "write_cells_scheme"]

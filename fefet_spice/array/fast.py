@@ -7,9 +7,16 @@ weight gate WG follows BL through an *on* sparsity FeFET and stays at 0 V behind
 Reads use :func:`~fefet_spice.model.channel.drain_current` with the contact resistance. Line
 resistance is not modelled here (neither during writes nor in :meth:`FastArray.mac`); the ngspice
 decks have it, and ``mac_currents`` in :mod:`fefet_spice.spice.array` reports the IR-drop error.
+
+Limits (held to the tightened full deck, see docs/array_spice.md): within 2 % of the conductance range for
+pulses of at least :data:`MIN_PULSE_S` and lines of at most :data:`MAX_R_LINE_TOTAL` end to end, with pruned
+cells at G_min. Outside, :meth:`FastArray.check` names every case it cannot represent, :meth:`FastArray.apply`
+records them in ``limits`` and warns (:class:`FastPathLimitWarning`): a pruned cell left away from G_min
+is moved by the leak of its floating gate in the deck (12-29 % of range measured) and stays put here.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -20,6 +27,20 @@ from ..model.channel import drain_current
 from ..model.simulate import DeviceSample, DomainEngine, DomainState, sample_devices, threshold_voltage
 from ..params import FeFETParams
 from .schedule import Schedule
+
+MIN_PULSE_S = 1e-6
+"""Shortest write pulse the fast path represents within 2 % of range [s] (100 ns: 7 % measured; the
+floating weight gates charge through the sparsity FeFET over nanoseconds, ideal masking assumes at once)."""
+MAX_R_LINE_TOTAL = 400.0
+"""Largest line resistance along the longest line (per-segment ``r_line`` x cells on it) the fast path
+represents within 2 % of range [ohm]: measured 0.9 % at 4x4 and 1.2 % at 8x8 with 50 ohm per segment (200 and
+400 ohm), 2.3 % at 16x16 (800 ohm), 6 % at 32x32, 11 % at 64x64 (no IR drop modelled)."""
+PRUNED_G_MIN_TOL = 0.02
+"""A pruned cell counts as at G_min while its mean polarization is within this of -1 [-]."""
+
+
+class FastPathLimitWarning(UserWarning):
+    """The numpy fast path was applied outside the cases it represents (see :meth:`FastArray.check`)."""
 
 
 class FastArray:
@@ -54,6 +75,8 @@ class FastArray:
             s0 = s0[..., None]
         self.state = DomainState(np.broadcast_to(s0, (m, n, n_dom)).reshape(m * n, n_dom))
         self._engine = DomainEngine(params.ferro, self.devices)
+        self.limits: list[str] = []
+        """Cases met by :meth:`apply` that the fast path does not represent (see :meth:`check`)."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -69,8 +92,38 @@ class FastArray:
         wg = np.where(self.mask[None], sched.bl.T[:, :, None], 0.0)
         return wg - 0.5 * (sched.dil.T[:, :, None] + sched.dol.T[:, None, :])
 
-    def apply(self, sched: Schedule) -> "FastArray":
-        """Advance every cell through ``sched`` (exact for piecewise-constant drive)."""
+    def check(self, sched: Schedule, r_line: float = 0.0) -> list[str]:
+        """Every reason why ``sched`` (with lines of ``r_line`` per segment) is outside what the fast path
+        represents; empty when it is within its stated accuracy."""
+        out = []
+        drives = np.abs(self.drives(sched)).reshape(len(sched.dt), -1)
+        active = np.any(np.abs(sched.bl) > 0, axis=0) | np.any(drives > 0, axis=1)
+        if np.any(active):
+            width = float(np.min(np.asarray(sched.dt)[active]))
+            if width < MIN_PULSE_S * (1 - 1e-9):
+                out.append(f"pulses of {width:.3g} s are shorter than the {MIN_PULSE_S:.3g} s the fast path "
+                           "represents (the floating gates do not follow at once)")
+            pruned = ~self.mask.ravel()
+            away = pruned & (self.state.s.mean(axis=-1) > -1.0 + PRUNED_G_MIN_TOL)
+            if away.any():
+                out.append(f"{int(away.sum())} pruned cell(s) are away from G_min: their floating gates leak and the "
+                           "deck moves them, the fast path keeps them fixed")
+        total = r_line * max(self.shape)
+        if total > MAX_R_LINE_TOTAL:
+            out.append(f"line resistance {r_line:g} ohm per segment ({total:g} ohm along a line of {max(self.shape)} cells) "
+                       f"is above the {MAX_R_LINE_TOTAL:g} ohm per line the fast path represents (no IR drop modelled)")
+        return out
+
+    def apply(self, sched: Schedule, r_line: float = 0.0, warn: bool = True) -> "FastArray":
+        """Advance every cell through ``sched`` (exact for piecewise-constant drive). Cases outside the fast
+        path's limits (:meth:`check`, lines of ``r_line`` per segment) are added to ``limits`` and, with
+        ``warn``, reported as a :class:`FastPathLimitWarning`."""
+        reasons = self.check(sched, r_line)
+        if reasons:
+            self.limits += [r for r in reasons if r not in self.limits]
+            if warn:
+                warnings.warn("fast path outside its limits: " + "; ".join(reasons) + " (use the quasi-static mode)",
+                              FastPathLimitWarning, stacklevel=2)
         drives = self.drives(sched).reshape(len(sched.dt), -1)
         s = self.state.s
         for k, dt in enumerate(sched.dt):

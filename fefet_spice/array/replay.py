@@ -138,6 +138,8 @@ class ArrayStats:
 @dataclass
 class FastRun:
     state: ArrayState
+    limits: tuple = ()
+    """Cases of the operation the fast path does not represent (:meth:`FastArray.check`)."""
 
 
 def run_array_fast(wparams, sparams, state: ArrayState, sched, cfg: ArrayConfig = ArrayConfig(),
@@ -145,8 +147,9 @@ def run_array_fast(wparams, sparams, state: ArrayState, sched, cfg: ArrayConfig 
     """The numpy fast path with :func:`fefet_spice.spice.cosim.run_array_cosim`'s signature: weight
     bins advance under ideal lines, gated by the sparsity state (on where its mean is > 0)."""
     gate = state.sparsity.mean(axis=-1) > 0
-    fa = FastArray(wparams, gate, n_domains=state.weight.shape[-1], s_init=state.weight).apply(sched)
-    return FastRun(ArrayState(fa.state.s.reshape(state.weight.shape).copy(), state.sparsity.copy()))
+    fa = FastArray(wparams, gate, n_domains=state.weight.shape[-1], s_init=state.weight).apply(sched, cfg.r_line,
+                                                                                               warn=False)
+    return FastRun(ArrayState(fa.state.s.reshape(state.weight.shape).copy(), state.sparsity.copy()), tuple(fa.limits))
 
 
 @dataclass

@@ -7,8 +7,9 @@
 * :mod:`.array` — the two-FeFET cell and M x N arrays under a schedule of :mod:`fefet_spice.array.schedule`
   (VAU steps, cell-by-cell writes, pruning/regrowth, MAC reads).
 * :mod:`.cosim` — co-simulation: ngspice solves the array network with frozen polarization, numpy the domains.
-* :mod:`.quasistatic` (with :mod:`.qs_network`) — the array network solved without ngspice, one implicit step
-  per segment phase, domains advanced exactly: SPICE fidelity at 64x64 (issue 18).
+* :mod:`.quasistatic` (with :mod:`.qs_network`, :mod:`.qs_steps`) — the array network solved without ngspice,
+  error-controlled implicit steps (BDF2), domains advanced exactly: SPICE fidelity at 64x64, 10 ns to 1 µs pulses.
+* :mod:`.fidelity` — the fidelity cases: the quasi-static mode and the fast path against the tightened deck.
 * :mod:`.energy` — write/read energies measured in ngspice (``fefet-energy/1`` JSON).
 * :mod:`.library` — the committed ``netlists/`` files (``fefet-spice netlist --all``).
 

@@ -106,8 +106,9 @@ def array_deck(wdev: SpiceDevice, sdev: SpiceDevice, state: ArrayState, sched: S
     m, n = state.shape
     options = resolve_method(options, cfg.r_line > 0.0 and not save_currents)
     t_stop = float(np.sum(sched.dt))
+    caps = cfg.r_line > 0.0  # contact-node caps only where lines are resistive (see device.C_CONTACT)
     lines = [f"* {title}: {m}x{n} two-FeFET cells, topology {cfg.topology} (fefet_spice.spice.array)",
-             subckt(wdev).rstrip("\n"), subckt(sdev).rstrip("\n")]
+             subckt(wdev, caps).rstrip("\n"), subckt(sdev, caps).rstrip("\n")]
     edge = options.t_edge
     for i in range(m):
         lines.append(f"Vbl{i} bl{i} 0 {pwl(sched.bl[i], sched.dt, edge)}")
@@ -161,18 +162,40 @@ class ArrayRun:
     vectors: dict
 
 
-def _run_with_retry(make_deck, options: SolverOptions, backend: str) -> dict:
-    """Run; if ngspice stops on a too-small time step, retry with a tighter reltol, then with trap.
+LADDER_SHARE = (0.5, 0.25, 0.25)
+"""Share of the wall-clock limit (:func:`fefet_spice.spice.runner.sim_timeout`) each attempt of the run
+ladder may use before the next one starts [-]. The first attempt (the options asked for) gets half: a deck
+that needs more than half the limit with them is moved on to the next attempt (raise the limit for it)."""
 
-    A safety net only: the stops measured in issue 18 (array decks with line resistance) came from the
-    channel's capacitance-free internal nodes and are cured at the source (``device.C_CONTACT``)."""
-    ladder = [options, replace(options, reltol=options.reltol / 3), replace(options, method="trap")]
-    for k, opts in enumerate(ladder):
+
+def ladder(options: SolverOptions) -> list[SolverOptions]:
+    """Attempts of one deck: as asked; then gear (if trap was asked) or gear with reltol 3x looser (slow
+    progress is most often a too tight tolerance on a stiff deck); then gear with reltol 3x tighter (the
+    cure for "timestep too small")."""
+    first = options
+    second = (replace(options, method="gear") if options.method == "trap"
+              else replace(options, method="gear", reltol=min(3 * options.reltol, 1e-2)))
+    third = replace(options, method="gear", reltol=options.reltol / 3)
+    return [first, second, third]
+
+
+def _run_with_retry(make_deck, options: SolverOptions, backend: str) -> dict:
+    """Run with a progress watchdog: every attempt of :func:`ladder` gets its share of the wall-clock limit
+    (:data:`LADDER_SHARE`); when it runs out, or ngspice stops on a too small time step, the next attempt
+    starts. One sentence names the attempts when all fail."""
+    total = runner.sim_timeout()
+    tried = []
+    for opts, share in zip(ladder(options), LADDER_SHARE):
         try:
-            return runner.run(make_deck(opts), backend=backend)
+            return runner.run(make_deck(opts), backend=backend, timeout=share * total)
         except SimulatorError as exc:
-            if "timestep too small" not in str(exc).lower() or k == len(ladder) - 1:
+            text = str(exc).lower()
+            if "timestep too small" not in text and "wall-clock limit" not in text and "did not converge" not in text:
                 raise
+            why = "too slow" if "wall-clock" in text else "no convergence"
+            tried.append(f"{opts.method} reltol {opts.reltol:g} ({why}, {share * total:.0f} s allowed)")
+    raise SimulatorError("ngspice gave up on the array deck after " + "; ".join(tried) +
+                         ": use the quasi-static mode, fewer cells per deck or a larger --sim-timeout")
 
 
 def run_array(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sched: Schedule,

@@ -29,11 +29,11 @@ from .device import SpiceDevice, binned_device, subckt
 from .fmt import check_deck, num
 
 
-def frozen_subckt(dev: SpiceDevice) -> str:
+def frozen_subckt(dev: SpiceDevice, contact_caps: bool = True) -> str:
     """The subcircuit of :func:`~fefet_spice.spice.device.subckt` with its polarization frozen at the
     instance's ``s0_k``: no state nodes, rate sources or switching-charge sources; same channel and caps."""
     p, k = dev.params, dev.n_bins
-    full = subckt(dev).split("\n")
+    full = subckt(dev, contact_caps).split("\n")
     mean = "+".join(f"s0_{i}" for i in range(k))
     keep = [ln for ln in full if not ln.startswith(("Bfe ", "Vsns ", "Buup ", "Budn ", "C", "B", "F"))
             or ln.startswith(("Cgd ", "Cgs ", "Cdi ", "Csi ", "Bsm ", "Bss ", "Bsd ", "Bam ", "Bad ", "Bas ", "Bch "))]
@@ -84,6 +84,9 @@ class CosimRun:
     state: ArrayState
     time: np.ndarray
     n_points: int
+    error_estimate: float | None = None
+    """Accumulated local error estimate of the weight conductances, largest cell, fraction of the range
+    (quasi-static mode; None where not estimated)."""
 
 
 def run_array_cosim(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sched: Schedule,
@@ -93,7 +96,9 @@ def run_array_cosim(wparams: FeFETParams, sparams: FeFETParams, state: ArrayStat
     m, n = state.shape
     wdev, sdev = binned_device(wparams, cfg.bins_weight), binned_device(sparams, cfg.bins_sparsity)
     deck = array_deck(wdev, sdev, state, sched, cfg, options, save_currents=True, title="FeFET array, frozen network")
-    deck = deck.replace(subckt(wdev), frozen_subckt(wdev)).replace(subckt(sdev), frozen_subckt(sdev))
+    caps = cfg.r_line > 0.0
+    deck = (deck.replace(subckt(wdev, caps), frozen_subckt(wdev, caps))
+            .replace(subckt(sdev, caps), frozen_subckt(sdev, caps)))
     wn, sn = _cell_nodes(cfg, m, n)
     nodes = sorted({x for t in (*wn.values(), *sn.values()) for x in t})
     lines = [ln for ln in deck.split("\n") if not ln.startswith(".save")]

@@ -13,8 +13,8 @@ class SolverOptions:
     """ngspice transient options (chosen by measurement, see BENCHMARKS.md)."""
 
     method: str = "auto"
-    """Integration method: gear (stiff domain rates up to ~1e12 /s), trap, or auto = gear, except trap for
-    array decks with line resistance (:func:`resolve_method`)."""
+    """Integration method: gear (stiff domain rates up to ~1e12 /s), trap, or auto = gear
+    (:func:`resolve_method`)."""
     reltol: float = 1e-3
     """Relative tolerance [-]."""
     abstol: float = 1e-15
@@ -44,21 +44,16 @@ class SolverOptions:
 
 
 def resolve_method(options: SolverOptions, line_resistance: bool) -> SolverOptions:
-    """``method="auto"``: trap for state-only decks with resistive lines, gear otherwise.
+    """``method="auto"``: gear, for every deck (``line_resistance`` is kept for callers).
 
-    Only where the result is the domain states: trap is not L-stable, and on the 1e-14 s line nodes it
-    rings in instantaneous currents (a 4x3 MAC read through 50 ohm lines came out 1.9 % *above* the
-    ideal sum G*V with trap), while the integrated states agree with gear (below).
-
-    With line resistance, every line tap is a node (0.2 fF, 50 ohm: RC = 1e-14 s). Both methods run the
-    line decks since the channel's internal nodes carry :data:`~fefet_spice.spice.device.C_CONTACT`
-    (before, gear and trap stopped at pulse edges with "timestep too small", issue 18); trap is kept
-    for state-only decks, measured a little faster there (8x8 VAU: 11.8 s against 14.0 s of CPU, single
-    runs), and the two agree within 1e-4 of the conductance range (8x8: 9.3e-5). Ideal-line decks and
-    decks saving currents keep gear."""
+    trap was chosen for state-only decks with resistive lines (a little faster where it runs: 8x8 VAU 11.8 s
+    against 14.0 s of CPU), but it is not L-stable: on the 1e-14 s line nodes it rings, and an 8x8, 90 %
+    sparse, 200 ohm deck ran past an hour of wall time once and 17 min of CPU another time where gear takes
+    35 s. trap stays available explicitly; the run ladder of :func:`fefet_spice.spice.array.run_array` then
+    switches to gear when trap makes too little progress."""
     if options.method != "auto":
         return options
-    return replace(options, method="trap" if line_resistance else "gear")
+    return replace(options, method="gear")
 
 
 def pwl(values: np.ndarray, durations: np.ndarray, t_edge: float) -> str:

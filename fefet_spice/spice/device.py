@@ -242,8 +242,10 @@ def _channel_lines(dev: SpiceDevice, vd: str, vs: str, nd: str, ns: str) -> list
     return lines
 
 
-def subckt(dev: SpiceDevice) -> str:
-    """The ``.subckt`` text of one FeFET (deterministic; names validated, numbers ``%.9e``)."""
+def subckt(dev: SpiceDevice, contact_caps: bool = True) -> str:
+    """The ``.subckt`` text of one FeFET (deterministic; names validated, numbers ``%.9e``). ``contact_caps``:
+    the :data:`C_CONTACT` capacitors on the internal channel nodes (needed where lines are resistive; the
+    ideal-line array decks leave them out, they cost there without a benefit)."""
     p, fp = dev.params, dev.params.ferro
     k = dev.n_bins
     s0 = " ".join(f"s0_{i}=-1" for i in range(k))
@@ -255,8 +257,9 @@ def subckt(dev: SpiceDevice) -> str:
     lines.append(f"Bvt vt 0 V={num(p.vt_mid)}+dvt-{num(0.5 * p.mw / k)}*({state_sum(k)})")
     rc = p.channel.r_contact
     if rc > 0.0:
-        lines += [f"Rd d di {num(0.5 * rc)}", f"Rs s si {num(0.5 * rc)}",
-                  f"Cdi di 0 {num(C_CONTACT)}", f"Csi si 0 {num(C_CONTACT)}"]
+        lines += [f"Rd d di {num(0.5 * rc)}", f"Rs s si {num(0.5 * rc)}"]
+        if contact_caps:
+            lines += [f"Cdi di 0 {num(C_CONTACT)}", f"Csi si 0 {num(C_CONTACT)}"]
         lines += _channel_lines(dev, "v(di)", "v(si)", "di", "si")
     else:
         lines += _channel_lines(dev, "v(d)", "v(s)", "d", "s")
