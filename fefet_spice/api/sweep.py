@@ -96,25 +96,13 @@ def device_sweep(luts: dict, dataset, *, rule: str = "vau", schedule=None, seeds
     return SweepResult(summarize(runs, props), runs, sch.protocol, rule, sets[seeds[0]].source)
 
 
-def make_device_luts(folder, n_devices: int = 16, seed: int = 0) -> list[Path]:
-    """Write the sweep LUTs (``ideal``, ``noisy``, ``nonlinear``; :data:`fefet_spice.train.sweep.DEVICES`),
-    one native LUT folder each: ``noisy`` and ``nonlinear`` characterized from the numpy compact model
-    (weight preset, ``n_devices``, ``seed``), ``ideal`` linear and noise-free on that model's G range."""
+def make_device_luts(folder, reference="luts/weight_ref", n_devices: int = 16, seed: int = 0) -> list[Path]:
+    """Write the sweep LUTs (``ideal``, ``noisy``, ``nonlinear``; :func:`fefet_spice.train.sweep.make_devices`),
+    one native LUT folder each, from the reference LUT folder ``reference`` (weight_ref: same G range and
+    mean pulse step) and the compact model's weight preset (``n_devices``, ``seed``)."""
     from .. import presets
-    from ..characterize import lut_from_model
-    from ..lut.native import save_lut
-    from ..train.sweep import DEVICES, device_params
+    from ..lut.native import load_lut, save_lut
+    from ..train.sweep import make_devices
 
-    from ..lut.core import from_neurosim
-
-    base = lut_from_model(presets.get("weight"), n_devices=n_devices, seed=seed)
-    out = []
-    for name, (about, volts, _) in DEVICES.items():
-        if volts is None:                 # ideal: linear (A -> inf), symmetric, noise-free on the model's range
-            lut = from_neurosim(base.g_min, base.g_max, 1e6, 1e6, 64, rng=seed)
-        else:
-            lut = lut_from_model(device_params(name, presets.get("weight")), n_devices=n_devices, seed=seed)
-        lut.meta.update(sweep_device=name, about=about)
-        save_lut(Path(folder) / name, lut)
-        out.append(Path(folder) / name)
-    return out
+    luts = make_devices(load_lut(reference), presets.get("weight"), n_devices=n_devices, seed=seed)
+    return [save_lut(Path(folder) / name, lut) for name, lut in luts.items()]

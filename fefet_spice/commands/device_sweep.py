@@ -12,8 +12,11 @@ def add_arguments(p) -> None:
 
     p.add_argument("luts", nargs="*", help="native LUT folders (default: luts/weight_ref and luts/devices/*)")
     p.add_argument("--make-luts", metavar="DIR",
-                   help="write the ideal, noisy and strongly nonlinear sweep LUTs (numpy compact model, seed 0) "
-                        "into DIR and stop")
+                   help="write the ideal, noisy and strongly nonlinear sweep LUTs into DIR and stop: each "
+                        "changes one property of the reference LUT and keeps its G range and mean pulse step "
+                        "(the nonlinear one from the numpy compact model, seed 0)")
+    p.add_argument("--reference", default="luts/weight_ref",
+                   help="reference LUT folder of --make-luts (default luts/weight_ref)")
     p.add_argument("--update", choices=RULES, default="vau", help="update rule (default vau)")
     p.add_argument("--protocol", choices=("paper", "software-pruned", "scratch"), default="paper",
                    help="training protocol (default paper)")
@@ -42,7 +45,7 @@ def run(args) -> int:
 
     if args.make_luts:
         claim_dir(args.make_luts, NAME, args.force, "--make-luts")
-        for f in make_device_luts(args.make_luts):
+        for f in make_device_luts(args.make_luts, args.reference):
             print(f"wrote {f}")
         mark(args.make_luts, NAME)
         return 0

@@ -12,9 +12,28 @@ Properties of a LUT (its first up and down pulse kinds):
   (σ/µ, as aihwkit's ``dw_min_std``);
 * ``read_noise_levels``: the read-noise std in units of one nominal level of a 16-level cell.
 
-The sweep LUTs shipped in ``luts/devices`` are made by :data:`DEVICES` (``fefet-spice device-sweep
---make-luts luts/devices``; seed 0): ``noisy`` and ``nonlinear`` characterized from the numpy compact
-model, ``ideal`` a linear, symmetric, noise-free device on the model's G range.
+The sweep LUTs shipped in ``luts/devices`` are made by :func:`make_devices` from ``luts/weight_ref``
+(``fefet-spice device-sweep --make-luts luts/devices``; seed 0), each changing one property of that
+reference and keeping its learning rate. The on-chip step is given in pulses (the schedule's step, whole
+pulses fired from the weight registers), so the weight change of one pulse (:attr:`DeviceLayer.pulse_w`,
+the mean |ΔG| of a pulse over the G grid) sets the effective learning rate: a device with more, finer
+steps learns more slowly and fires fewer pulses, a coarser one faster. The sweep devices therefore keep
+weight_ref's G range and its mean pulse step:
+
+* ``ideal``: linear, symmetric, noise-free, with weight_ref's mean pulse step (as many equal steps as
+  give the same |ΔG| per pulse; about 27 per polarity);
+* ``noisy``: weight_ref's own mean response (same levels, nonlinearity, asymmetry) with eight times its
+  cycle-to-cycle spread and read noise;
+* ``nonlinear``: the compact model's weight preset with 4.05 V pulses: abrupt, strongly state-dependent
+  steps on a similar number of levels (35 pulses from 5 to 95 % of the range; weight_ref has 33 / 28
+  distinguishable levels up / down). Its mean step is about 2.5 times weight_ref's: in the model a
+  stronger nonlinearity comes only with larger steps, so this is the one device not matched in step size.
+
+The noise factor and the pulse amplitude were chosen on held-out training images (``--validation``) so
+that the noisy and the nonlinear device differ from weight_ref by more than the seed spread; four
+times the noise and 4.0 V pulses did not. The ideal device is not above weight_ref under the paper
+protocol (see BENCHMARKS.md): the mean step matches the learning rate on average, while weight_ref's
+steps near G_min, where small weights sit, are finer.
 """
 from __future__ import annotations
 
@@ -54,22 +73,42 @@ def device_properties(lut, levels_per_cell: int = 16) -> dict:
 
 
 DEVICES = {
-    "ideal": ("linear, symmetric and noise-free: 64 equal steps per polarity across the G range of the weight "
-              "preset's model LUT, no read noise (the NeuroSim form with A -> infinity)", None, None),
-    "noisy": ("weight preset (3.9 V pulses) with three times its cycle-to-cycle variation and read noise", 3.9,
-              {"sigma_c2c": 0.3, "read_noise": 5.1e-8}),
-    "nonlinear": ("weight preset with 4.2 V pulses: few, strongly state-dependent steps (abrupt switching)", 4.2, {}),
+    "ideal": "linear, symmetric and noise-free, weight_ref's G range and mean pulse step",
+    "noisy": "weight_ref's mean response with eight times its cycle-to-cycle spread and read noise",
+    "nonlinear": "compact model, weight preset with 4.05 V pulses: abrupt, strongly state-dependent steps",
 }
-"""Sweep devices: name -> (description, pulse amplitude [V], FeFETParams changes); the compact model
-characterizes ``noisy`` and ``nonlinear``; ``ideal`` takes its G range from the model (``volts`` None)."""
+"""Sweep devices: name -> description (module docstring; made by :func:`make_devices`)."""
+NOISE_FACTOR = 8.0
+"""Cycle-to-cycle and read-noise multiplier of the ``noisy`` device."""
+NONLINEAR_VOLTS = 4.05
+"""Pulse amplitude [V] of the ``nonlinear`` device (weight preset otherwise)."""
 
 
-def device_params(name: str, base):
-    """The :class:`FeFETParams` of model-made sweep device ``name`` (:data:`DEVICES`) from ``base``."""
-    _, volts, top = DEVICES[name]
-    if volts is None:
-        raise ValueError(f"sweep device {name!r} is not characterized from the model")
-    return replace(base, name=f"fefet_{name}", op=replace(base.op, v_pulse_up=volts, v_pulse_dn=-volts), **top)
+def mean_pulse(lut) -> float:
+    """Mean |ΔG| of one pulse over the G grid, both polarities, over the G range (what sets the learning
+    rate of a step given in pulses)."""
+    up, down = lut.kind_index(+1), lut.kind_index(-1)
+    return float(np.mean(np.abs(lut.dg_mean[[up, down]])) / (lut.g_max - lut.g_min))
+
+
+def make_devices(ref, base_params, n_devices: int = 16, seed: int = 0) -> dict:
+    """The sweep LUTs (:data:`DEVICES`) from the reference LUT ``ref`` (weight_ref) and the compact-model
+    parameters ``base_params`` (weight preset): name -> :class:`SynapseLUT`."""
+    from ..characterize import lut_from_model
+    from ..lut.core import from_neurosim
+
+    steps = max(int(round(1.0 / mean_pulse(ref))), 2)
+    ideal = from_neurosim(ref.g_min, ref.g_max, 1e9, 1e9, steps, rng=seed)
+    k = NOISE_FACTOR
+    mean = ref.dg_mean[:, None, :]
+    noisy = replace(ref, dg_std=k * ref.dg_std, dg_quantiles=mean + k * (ref.dg_quantiles - mean),
+                    read_noise=k * ref.read_noise, meta={"source": "device-sweep", "reference": ref.meta.get("device")})
+    op = replace(base_params.op, v_pulse_up=NONLINEAR_VOLTS, v_pulse_dn=-NONLINEAR_VOLTS)
+    nonlinear = lut_from_model(replace(base_params, name="fefet_nonlinear", op=op), n_devices=n_devices, seed=seed)
+    out = {"ideal": ideal, "noisy": noisy, "nonlinear": nonlinear}
+    for name, lut in out.items():
+        lut.meta.update(sweep_device=name, about=DEVICES[name], seed=seed)
+    return out
 
 
 def run_one(args) -> dict:
