@@ -253,3 +253,13 @@ def test_readme_and_docs_have_no_internal_labels_or_brace_alternatives():
         assert not re.search(r"\b[Ii]ssue \d|\bSPEC \d|SPEC section", text), path.name
         for block in re.findall(r"```sh\n(.*?)```", text, re.S):
             assert not re.search(r"\{[^}\s]*,[^}\s]*\}", block), (path.name, block)
+
+
+def test_vau_operations_row_says_when_weight_registers_make_them_cell_writes():
+    from fefet_spice.pipeline.compare import _operations_rows
+
+    lines = {"vau": {"operations_per_update": 20.0, "accumulate": "lines"}}
+    weight = {"vau": {"operations_per_update": 12.0, "accumulate": "weight", "registers": 1060}}
+    assert _operations_rows(lines)[0].caveat == ""
+    caveat = _operations_rows(weight)[0].caveat
+    assert "cell-wise writes" in caveat and "1060 registers" in caveat

@@ -233,6 +233,7 @@ def stage_train(folder: Path, cfg: dict, upstream: dict) -> StageResult:
                          # what the array did (the report shows "not measured" for a field the trainer lacks)
                          **{k: rec[k] for k in ARRAY_FIELDS if rec.get(k) is not None},
                          "onchip_epochs": sum(1 for r in rec["epochs"] if r.get("phase") == "onchip"),
+                         "accumulate": rec.get("schedule", {}).get("accumulate"), "registers": rec.get("registers"),
                          "schedule": {"prune_aware_passes": rec.get("schedule", {}).get("prune_aware_passes")}}
         quantities.extend(res.quantities())
         files.append(j)
