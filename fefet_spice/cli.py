@@ -123,8 +123,36 @@ def _exit_now(code: int) -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+    _kill_children()  # multiprocessing's exit handler joins live children without a time limit
+    try:  # our sentence is out; what the exit handlers of interrupted pools may print is noise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+    except OSError:
+        pass
     atexit._run_exitfuncs()
     os._exit(code)
+
+
+def _kill_children() -> None:
+    """Kill the worker processes still alive (a pool interrupted while it started them), then reap them."""
+    if "multiprocessing" not in sys.modules:
+        return
+    import multiprocessing
+
+    try:
+        children = multiprocessing.active_children()
+    except (OSError, ValueError, AssertionError):
+        return
+    for proc in children:
+        try:
+            proc.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for proc in children:
+        try:
+            proc.join(timeout=1.0)
+        except (OSError, ValueError, AssertionError):
+            pass
 
 
 def _parse(argv: list[str] | None):
