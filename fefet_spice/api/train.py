@@ -25,7 +25,6 @@ def make_schedule(path=None, epochs: int | None = None, verify: bool = False, pr
     from ..errors import ParamError
     from ..io.jsonfile import read_json_object
     from ..train import schedule
-    from ..train.bounds import check_schedule
 
     if path:
         d = read_json_object(path, error=ParamError)
@@ -38,7 +37,6 @@ def make_schedule(path=None, epochs: int | None = None, verify: bool = False, pr
         sch = schedule.from_dict({**base, **d} if isinstance(d, dict) else d, str(Path(path)))
     else:
         sch = schedule.for_protocol(protocol or "paper")
-    check_schedule(sch, str(path) if path else "schedule")  # before any work: bounded in time, no 1/0
     if epochs is not None:
         if epochs <= sch.pretrain_epochs:
             raise ParamError(f"--epochs {epochs}: must exceed the {sch.pretrain_epochs} pretraining epochs")

@@ -1,42 +1,22 @@
 """Checks around a training run: inputs that would make its result meaningless are refused before any
 work, and a result that still comes out meaningless fails with a sentence instead of a number.
 
-* :func:`check_schedule` — bounds of the schedule fields whose size or value the schedule itself does
-  not limit (time, memory, division by zero): ``pretrain_passes``, ``lr_final``, ``transfer_clip``,
-  ``augment_shift``, ``feedback_clip``.
-* :func:`check_inputs` — the schedule, the dataset (finite, informative images; a shift smaller than
+* :func:`check_inputs` — the dataset (finite, informative images; a shift smaller than
   the image) and the LUT (:func:`fefet_spice.lut.validate.check_trainable`).
 * :func:`check_result` — the trainer's record: every metric finite, counts non-negative, and not at
   chance level (the inputs left nothing to learn).
+
+Schedule fields are bounded where a schedule is made (``fefet_spice.train.schedule.RANGES``).
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from ..errors import DataError, ParamError
 
-SCHEDULE_BOUNDS: dict[str, tuple[float, float, bool]] = {
-    "pretrain_passes": (1, 1_000, False), "lr_final": (0, 1_000, False), "transfer_clip": (0, 1, True),
-    "augment_shift": (0, 16, False), "feedback_clip": (0, 10_000, True),
-}
-"""(low, high, low open?) per schedule field; the schedule's own ranges cover the others."""
 MAX_PASS_IMAGES = 5e8
 """Most image presentations of the pretraining (images x passes x pretraining epochs): beyond that a run
 takes days."""
-
-
-def check_schedule(sch, where: str = "schedule") -> None:
-    """ParamError naming ``where`` and the field when a schedule field is out of its bound."""
-    for name, (lo, hi, lo_open) in SCHEDULE_BOUNDS.items():
-        if not hasattr(sch, name):
-            continue
-        v = getattr(sch, name)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ParamError(f"{where}: {name} must be a finite number, got {v!r}")
-        if v > hi or v < lo or (lo_open and v == lo):
-            raise ParamError(f"{where}: {name} must be {'>' if lo_open else '>='} {lo:g} and <= {hi:g}, got {v!r}")
 
 
 def check_dataset(ds) -> None:
@@ -59,7 +39,6 @@ def check_inputs(dataset, lut, sch, where: str = "schedule", lut_name: str = "")
     """Everything a training run depends on, before it starts."""
     from ..lut.validate import check_trainable
 
-    check_schedule(sch, where)
     check_dataset(dataset)
     side = min(np.asarray(dataset.x_train).shape[1:])
     if getattr(sch, "augment_shift", 0) >= side:

@@ -297,6 +297,8 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "vau_conflict": (0, 1e6, False), "rank1_bits": (1, 1024, False), "verify_tol": (0, 1e3, True),
     "verify_iters": (0, 1_000, False), "transfer_iters": (0, 10_000, False),
     "transfer_range": (0, 1_000, True), "reset_pulses": (1, 100_000, False),
+    "pretrain_passes": (1, 1_000, False), "lr_final": (0, 1_000, False), "transfer_clip": (0, 1, True),
+    "augment_shift": (0, 16, False), "feedback_clip": (0, 10_000, True),
 }
 
 
