@@ -35,9 +35,10 @@ BOUNDS = {"ps": (0.01, 1.5), "ea_up": (0.05, 100.0), "ea_dn": (0.05, 100.0), "ea
           "log10_tau0": (-18.0, -3.0), "eps_r": (1.0, 300.0), "g_leak": (0.0, 1e3), "q_offset": (-1.0, 1.0)}
 UNITS = {"ps": "C/m^2", "ea_up": "V", "ea_dn": "V", "ea_sigma": "V", "v_imp": "V", "alpha": "-", "beta": "-",
          "ea_corr": "-", "ea_sigma_dn": "V", "imp_sigma": "V", "q_rev": "C/m^2", "v_rev": "V", "log10_tau0": "log10(s)", "eps_r": "-", "g_leak": "S/m^2", "q_offset": "C/m^2"}
-OPTIONAL = ("g_leak", "beta", "ea_sigma_dn", "imp_sigma", "q_rev", "v_rev")
+OPTIONAL = ("g_leak", "beta", "ea_sigma_dn", "imp_sigma", "q_rev", "v_rev", "eps_r")
 """Parameters freed only on request (``fit --free``): each made the held-out sweeps of MFM_scheme1
-worse (BENCHMARKS.md); ``imp_sigma`` needs ``imp_n > 1`` in the base."""
+worse (BENCHMARKS.md); ``imp_sigma`` needs ``imp_n > 1`` in the base. Held, eps_r comes from the
+high-field slope of the branches (:mod:`.qv_dielectric`)."""
 
 
 @dataclass
@@ -213,7 +214,7 @@ def default_free(traces, options: set[str] = frozenset()) -> tuple[set[str], dic
 
     ``options``: any of :data:`OPTIONAL` to free on request.
     """
-    free = {"ps", "ea_up", "ea_dn", "ea_sigma", "ea_corr", "v_imp", "alpha", "eps_r", "log10_tau0"}
+    free = {"ps", "ea_up", "ea_dn", "ea_sigma", "ea_corr", "v_imp", "alpha", "log10_tau0"}
     unknown = sorted(set(options) - set(OPTIONAL))
     if unknown:
         raise DataError(f"--free: {unknown[0]!r} is not an optional parameter (one of {', '.join(OPTIONAL)})")
@@ -292,6 +293,15 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
     fit_traces = [tr.segment(0, n) for tr, n in zip(traces, last)]  # the model never needs later samples
     masks = [m[:n] for m, n in zip(masks, last)]
     scales = [max(float(np.ptp(tr.q[m])), 1e-12) for tr, m in zip(fit_traces, masks)]
+    free, eps_note = set(free), None
+    if "eps_r" not in free:  # the background permittivity from the high-field slope (qv_dielectric)
+        from .qv_dielectric import high_field_permittivity
+
+        eps_note = None if "g_leak" in free else high_field_permittivity(fit_traces, base.t_fe, masks)
+        if eps_note is None:  # leakage charge in the slope, or no branch recedes from the largest |V|: fitted
+            free.add("eps_r")
+        else:
+            base = replace(base, eps_r=float(np.clip(eps_note[0], *BOUNDS["eps_r"])))
     resid = _residual(base, fit_traces, init, scales, pulses, masks)
     best, nfev = None, 0
     starts = ((None, None, None),) if x0 is not None else (starts or default_starts(fit_traces, base))
@@ -305,6 +315,8 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
             start = {**_start(base, fit_traces, free), "ea_up": ea0, "ea_dn": ea0, "alpha": a0}
             if "log10_tau0" in free:
                 start["log10_tau0"] = lt0
+        if eps_note is not None:
+            start["eps_r"] = base.eps_r
         out = lmfit.minimize(resid, _lm_params(start, free, len(traces)), method="least_squares",
                              max_nfev=max_nfev, x_scale="jac")
         nfev += out.nfev
@@ -316,6 +328,13 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
     full = [np.concatenate((m, np.zeros(len(tr) - len(m), bool))) for m, tr in zip(masks, traces)]
     res = _result(best, base, traces, full, init, held, nfev, pulses)
     res.start = best_start if x0 is None else None
+    if eps_note is not None:
+        eps, sd, n = eps_note
+        res.stderr["eps_r"] = sd if math.isfinite(sd) else None
+        res.held["eps_r"] = (f"{eps:.3g} from the slope of {n} branch(es) receding from the largest |V| (95-70 % of "
+                             f"max|V|: switching has finished there), stderr {sd:.2g} across branches and windows; "
+                             "fitted (--free eps_r) it takes the low-field slope (about 55 on MFM_scheme1) and "
+                             "predicted held-out sweeps worse")
     return res
 
 
