@@ -47,10 +47,10 @@ VARIANTS = {  # name -> (structural fields of the base, parameters freed (+) or 
 }
 
 
-def _pulse_check(fe) -> float | None:
+def _pulse_check(fe, src: Path = SRC) -> float | None:
     from fefet_spice.model.ferro import one_pulse_polarization
 
-    table = SRC.with_name("P_pw_our_own.csv")
+    table = src.with_name("P_pw_our_own.csv")
     if not table.exists():
         return None
     pw, amp, pr = np.loadtxt(table, delimiter=",", skiprows=1).T
@@ -93,11 +93,13 @@ def main() -> None:
     ap.add_argument("--splits", default="seg0,seg1,seg2,seg3,seg4,seg5,h60",
                     help="held-out parts for --variants (default: every sweep and h60)")
     ap.add_argument("--no-default", action="store_true", help="skip the default fit")
+    ap.add_argument("--data", type=Path, default=SRC, help=f"the Q-V trace (default {SRC})")
     args = ap.parse_args()
-    if not SRC.exists():
-        raise SystemExit(f"{SRC} is absent: the benchmark needs the shared data folder")
-    trace = read(SRC, {"q": "C/cm2"})
-    rows: dict = {"file": str(SRC), "samples": len(trace)}
+    src = args.data
+    if not src.exists():
+        raise SystemExit(f"{src} is absent: the benchmark needs the shared data folder (or --data)")
+    trace = read(src, {"q": "C/cm2"})
+    rows: dict = {"file": str(src), "samples": len(trace)}
     if not args.no_default:
         t0, c0 = time.perf_counter(), time.process_time()
         fit = api.fit_capacitor([trace], presets.get("weight"), name="mfm_scheme1")
@@ -109,7 +111,7 @@ def main() -> None:
                            "parameters": {k: [round(v["value"], 5), v["stderr"] and round(v["stderr"], 5)]
                                           for k, v in doc["parameters"].items()},
                            "warnings": [w["message"] for w in doc["warnings"]],
-                           "pulse_cross_check": _pulse_check(fit.fit.ferro)}
+                           "pulse_cross_check": _pulse_check(fit.fit.ferro, src)}
     if args.variants is not None:
         splits = args.splits.split(",")
         rows["variants"] = {name: variant_scores(trace, name, splits) for name in (args.variants or sorted(VARIANTS))}

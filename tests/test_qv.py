@@ -136,7 +136,7 @@ def test_fit_and_predict_cli_on_generated_trace(tmp_path):
     assert main(["fit", "--qv", str(src), "-o", str(out), "--no-plots", "--max-nfev", "80"]) == 0
     doc = json.loads(out.read_text())
     assert doc["metrics"]["qv"][0]["nrmse"] < 0.01 and "warnings" in doc
-    assert "receding" not in doc["held"].get("eps_r", "")  # the truth leaks: the slope holds leakage, so eps_r is fitted
+    assert "receding" in doc["held"]["eps_r"] and doc["parameters"]["eps_r"]["stderr"] > 0  # from the high-field slope
     assert any(w["kind"] == "undetermined" and "ramp rate" in w["message"] for w in doc["warnings"])
     pred = tmp_path / "pred.json"
     assert main(["predict", "--params", str(out), "--qv", str(src), "--json", str(pred),
