@@ -2,9 +2,11 @@
 
 The model carries its own domain history through every whole trace; the residual of each trace is
 normalised by its charge range so traces weigh equally. Free: Ps, Ea_up, Ea_dn, Ea spread, up/down
-correlation of the activation quantiles, imprint, alpha, log10 tau0, eps_r and one charge offset per
-trace; on request (:data:`OPTIONAL`) leakage, beta, a separate down spread, the imprint spread and a
-saturating reversible polarization. Variants are chosen on sweeps held out of MFM_scheme1 (``masks``;
+correlation of the activation quantiles, imprint, alpha, log10 tau0 and one charge offset per trace;
+eps_r is held at the high-field slope of the branches (:mod:`.qv_dielectric`: fitted jointly it took the
+low-field slope, ~55 on MFM_scheme1, and predicted held-out sweeps worse on average); on request
+(:data:`OPTIONAL`) leakage, beta, eps_r, a separate down spread, the imprint spread and a saturating
+reversible polarization. Variants are chosen on sweeps held out of MFM_scheme1 (``masks``;
 :mod:`.qv_refit`; BENCHMARKS.md), never on the fit error: beta held at 1 predicts the partial reversal
 1.35 % instead of 2.40 % of the Q range; freeing the correlation took the last 40 % from 3.8 % to
 1.35 %; the leakage fits a drift of the first 60 % that the rest does not continue. At one ramp rate

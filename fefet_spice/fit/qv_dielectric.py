@@ -1,13 +1,14 @@
 """Background permittivity of an MFM capacitor from the high-field slope of its Q-V branches.
 
 Where a branch recedes from the largest |V| of a trace, switching has finished (every domain the drive
-can switch has switched) and the slope dQ/dV is the non-switching response alone. Between 95 % and 75 %
-of max|V| on such branches MFM_scheme1 gives 3.9-4.1 uC/cm^2/V (eps_r 44-46 at 10 nm); at low field the
-slope is ~4.8 uC/cm^2/V, and a least-squares fit with eps_r free takes that (eps_r ~55) and hands the
-extra low-field slope to the dielectric instead of to switching. Cold fits of MFM_scheme1 with one sweep
-held out predict the held-out sweeps better with eps_r held at the high-field slope than with eps_r free
-(BENCHMARKS.md, "Capacitor: the permittivity from the high-field slope"), so the Q-V fit holds eps_r
-there by default (``--free eps_r`` frees it).
+can switch has switched) and the slope dQ/dV is the non-switching response alone. Between 95 % and 70 %
+of max|V| on such branches MFM_scheme1 gives 3.9-4.2 uC/cm^2/V (eps_r 44.3-47.5 at 10 nm, mean 45.5); at
+low field the slope is ~4.8 uC/cm^2/V, and a least-squares fit with eps_r free takes that (eps_r ~55) and
+hands the extra low-field slope, which is hysteretic, to the dielectric instead of to switching. Cold fits
+of MFM_scheme1 without one sweep predict the held-out sweeps better on average with eps_r held at the
+high-field slope (mean 1.12 % against 1.23 %; the partial negative excursions 0.49 / 0.64 % against
+1.35 / 2.17 %, the first down-sweep 2.78 % against 1.76 %; BENCHMARKS.md, "Capacitor: the permittivity
+from the high-field slope"), so the Q-V fit holds eps_r there by default (``--free eps_r`` frees it).
 """
 from __future__ import annotations
 
