@@ -331,12 +331,10 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
     res = _result(best, base, traces, full, init, held, nfev, pulses)
     res.start = best_start if x0 is None else None
     if eps_note is not None:
-        eps, sd, n = eps_note
-        res.stderr["eps_r"] = sd if math.isfinite(sd) else None
-        res.held["eps_r"] = (f"{eps:.3g} from the slope of {n} branch(es) receding from the largest |V| (95-70 % of "
-                             f"max|V|: switching has finished there), stderr {sd:.2g} across branches and windows; "
-                             "fitted (--free eps_r) it takes the low-field slope (about 55 on MFM_scheme1) and "
-                             "predicted held-out sweeps worse")
+        from .qv_dielectric import held_reason
+
+        res.stderr["eps_r"] = eps_note[1] if math.isfinite(eps_note[1]) else None
+        res.held["eps_r"] = held_reason(*eps_note)
     return res
 
 
