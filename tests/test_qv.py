@@ -136,6 +136,7 @@ def test_fit_and_predict_cli_on_generated_trace(tmp_path):
     assert main(["fit", "--qv", str(src), "-o", str(out), "--no-plots", "--max-nfev", "80"]) == 0
     doc = json.loads(out.read_text())
     assert doc["metrics"]["qv"][0]["nrmse"] < 0.01 and "warnings" in doc
+    assert "receding" in doc["held"]["eps_r"] and doc["parameters"]["eps_r"]["stderr"] > 0  # from the high-field slope
     assert any(w["kind"] == "undetermined" and "ramp rate" in w["message"] for w in doc["warnings"])
     pred = tmp_path / "pred.json"
     assert main(["predict", "--params", str(out), "--qv", str(src), "--json", str(pred),
@@ -185,3 +186,27 @@ def test_joint_fit_with_one_pulse_table(tmp_path):
     doc = json.loads(out.read_text())
     assert doc["metrics"]["one_pulse"]["rms_of_swing"] < 0.05 and doc["metrics"]["qv"][0]["nrmse"] < 0.02
     assert not any(w["kind"] == "undetermined" for w in doc["warnings"]) and str(table) in doc["data_files"]
+
+
+def test_high_field_permittivity_recovers_eps_r_and_the_fit_holds_it():
+    from fefet_spice.fit.qv import default_free, fit_qv, sweep_segments
+    from fefet_spice.fit.qv_dielectric import high_field_permittivity
+    from fefet_spice.generator.mfm import TRUTH_CAP, TRUTH_FERRO, mfm_traces
+
+    fe, cp = replace(TRUTH_FERRO, eps_r=30.0, beta=1.0), replace(TRUTH_CAP, g_leak=0.0)
+    one = mfm_traces(fe, cp, rates=(5e4,), n_samples=600, rng=1)
+    eps, sd, n = high_field_permittivity(one, fe.t_fe)
+    assert n == 2 and abs(eps - 30.0) <= max(2 * sd, 0.01 * 30.0)
+    eps3, sd3, n3 = high_field_permittivity(mfm_traces(fe, cp, n_samples=600, rng=1), fe.t_fe)
+    assert n3 == 6 and abs(eps3 - 30.0) <= 2 * sd3  # slower ramps: switching still creeps, stated in sd
+    a, b = sweep_segments(one[0])[1]  # -3 -> +1.2 V; its second half only approaches its largest |V|
+    assert high_field_permittivity([one[0].segment((a + b) // 2, b)], fe.t_fe) is None
+
+    free, _ = default_free(one)
+    assert "eps_r" not in free
+    res = fit_qv(one, replace(fe, eps_r=55.0, alpha=2.0, tau0=1e-12), free, max_nfev=40, covariance=False,
+                 starts=((3.0, 2.8, -6.5),))
+    assert res.values["eps_r"] == pytest.approx(eps) and res.stderr["eps_r"] == pytest.approx(sd)
+    assert "receding from the largest |V|" in res.held["eps_r"]
+    leaky = fit_qv(one, fe, default_free(one, {"g_leak"})[0], max_nfev=5, covariance=False, starts=((3.0, 2.8, -6.5),))
+    assert "eps_r" not in leaky.held and leaky.params["eps_r"].vary  # leakage in the slope: fitted

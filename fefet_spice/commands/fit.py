@@ -36,10 +36,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--area", type=float, help="--qv: capacitor area [m^2] when Q is a total charge")
     p.add_argument("--init", choices=("up", "down", "trace"), default="up",
                    help="--qv: initial domain state: saturated up (default), down, or from the first charge")
-    p.add_argument("--free", nargs="*", default=[], choices=("g_leak", "beta", "ea_sigma_dn", "imp_sigma", "q_rev"),
+    p.add_argument("--free", nargs="*", default=[],
+                   choices=("g_leak", "beta", "ea_sigma_dn", "imp_sigma", "q_rev", "eps_r"),
                    help="--qv: also fit these (default: Ps, Ea_up, Ea_dn, spread, up/down correlation, imprint, "
-                        "alpha, tau0, eps_r, offsets): leakage, the NLS stretch beta, a separate down spread, the "
-                        "imprint spread (with imp_n > 1 in --base), a saturating reversible polarization")
+                        "alpha, tau0, offsets; eps_r from the slope of the branches receding from the largest |V|): "
+                        "leakage (then eps_r is fitted too), the NLS stretch beta, a separate down spread, the "
+                        "imprint spread (with imp_n > 1 in --base), a saturating reversible polarization, eps_r")
     p.add_argument("--with-one-pulse", metavar="CSV",
                    help="--qv: fit a one-pulse table (pw [s], amp [V], Pr) of the same film jointly; its "
                         "switched fraction Pr/max|Pr| spans pulse widths and pins tau0 and alpha")

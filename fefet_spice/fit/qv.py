@@ -2,9 +2,11 @@
 
 The model carries its own domain history through every whole trace; the residual of each trace is
 normalised by its charge range so traces weigh equally. Free: Ps, Ea_up, Ea_dn, Ea spread, up/down
-correlation of the activation quantiles, imprint, alpha, log10 tau0, eps_r and one charge offset per
-trace; on request (:data:`OPTIONAL`) leakage, beta, a separate down spread, the imprint spread and a
-saturating reversible polarization. Variants are chosen on sweeps held out of MFM_scheme1 (``masks``;
+correlation of the activation quantiles, imprint, alpha, log10 tau0 and one charge offset per trace;
+eps_r is held at the high-field slope of the branches (:mod:`.qv_dielectric`: fitted jointly it took the
+low-field slope, ~55 on MFM_scheme1, and predicted held-out sweeps worse on average); on request
+(:data:`OPTIONAL`) leakage, beta, eps_r, a separate down spread, the imprint spread and a saturating
+reversible polarization. Variants are chosen on sweeps held out of MFM_scheme1 (``masks``;
 :mod:`.qv_refit`; BENCHMARKS.md), never on the fit error: beta held at 1 predicts the partial reversal
 1.35 % instead of 2.40 % of the Q range; freeing the correlation took the last 40 % from 3.8 % to
 1.35 %; the leakage fits a drift of the first 60 % that the rest does not continue. At one ramp rate
@@ -35,9 +37,10 @@ BOUNDS = {"ps": (0.01, 1.5), "ea_up": (0.05, 100.0), "ea_dn": (0.05, 100.0), "ea
           "log10_tau0": (-18.0, -3.0), "eps_r": (1.0, 300.0), "g_leak": (0.0, 1e3), "q_offset": (-1.0, 1.0)}
 UNITS = {"ps": "C/m^2", "ea_up": "V", "ea_dn": "V", "ea_sigma": "V", "v_imp": "V", "alpha": "-", "beta": "-",
          "ea_corr": "-", "ea_sigma_dn": "V", "imp_sigma": "V", "q_rev": "C/m^2", "v_rev": "V", "log10_tau0": "log10(s)", "eps_r": "-", "g_leak": "S/m^2", "q_offset": "C/m^2"}
-OPTIONAL = ("g_leak", "beta", "ea_sigma_dn", "imp_sigma", "q_rev", "v_rev")
+OPTIONAL = ("g_leak", "beta", "ea_sigma_dn", "imp_sigma", "q_rev", "v_rev", "eps_r")
 """Parameters freed only on request (``fit --free``): each made the held-out sweeps of MFM_scheme1
-worse (BENCHMARKS.md); ``imp_sigma`` needs ``imp_n > 1`` in the base."""
+worse (BENCHMARKS.md); ``imp_sigma`` needs ``imp_n > 1`` in the base. Held, eps_r comes from the
+high-field slope of the branches (:mod:`.qv_dielectric`)."""
 
 
 @dataclass
@@ -213,7 +216,7 @@ def default_free(traces, options: set[str] = frozenset()) -> tuple[set[str], dic
 
     ``options``: any of :data:`OPTIONAL` to free on request.
     """
-    free = {"ps", "ea_up", "ea_dn", "ea_sigma", "ea_corr", "v_imp", "alpha", "eps_r", "log10_tau0"}
+    free = {"ps", "ea_up", "ea_dn", "ea_sigma", "ea_corr", "v_imp", "alpha", "log10_tau0"}
     unknown = sorted(set(options) - set(OPTIONAL))
     if unknown:
         raise DataError(f"--free: {unknown[0]!r} is not an optional parameter (one of {', '.join(OPTIONAL)})")
@@ -292,6 +295,15 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
     fit_traces = [tr.segment(0, n) for tr, n in zip(traces, last)]  # the model never needs later samples
     masks = [m[:n] for m, n in zip(masks, last)]
     scales = [max(float(np.ptp(tr.q[m])), 1e-12) for tr, m in zip(fit_traces, masks)]
+    free, eps_note = set(free), None
+    if "eps_r" not in free:  # the background permittivity from the high-field slope (qv_dielectric)
+        from .qv_dielectric import high_field_permittivity
+
+        eps_note = None if "g_leak" in free else high_field_permittivity(fit_traces, base.t_fe, masks)
+        if eps_note is None:  # leakage charge in the slope, or no branch recedes from the largest |V|: fitted
+            free.add("eps_r")
+        else:
+            base = replace(base, eps_r=float(np.clip(eps_note[0], *BOUNDS["eps_r"])))
     resid = _residual(base, fit_traces, init, scales, pulses, masks)
     best, nfev = None, 0
     starts = ((None, None, None),) if x0 is not None else (starts or default_starts(fit_traces, base))
@@ -305,6 +317,8 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
             start = {**_start(base, fit_traces, free), "ea_up": ea0, "ea_dn": ea0, "alpha": a0}
             if "log10_tau0" in free:
                 start["log10_tau0"] = lt0
+        if eps_note is not None:
+            start["eps_r"] = base.eps_r
         out = lmfit.minimize(resid, _lm_params(start, free, len(traces)), method="least_squares",
                              max_nfev=max_nfev, x_scale="jac")
         nfev += out.nfev
@@ -316,6 +330,11 @@ def fit_qv(traces: list[QVTrace], base: FerroParams, free: set[str] | None = Non
     full = [np.concatenate((m, np.zeros(len(tr) - len(m), bool))) for m, tr in zip(masks, traces)]
     res = _result(best, base, traces, full, init, held, nfev, pulses)
     res.start = best_start if x0 is None else None
+    if eps_note is not None:
+        from .qv_dielectric import held_reason
+
+        res.stderr["eps_r"] = eps_note[1] if math.isfinite(eps_note[1]) else None
+        res.held["eps_r"] = held_reason(*eps_note)
     return res
 
 

@@ -69,7 +69,7 @@ def segment_refits(traces, base, free: set[str], res: QVFit, init: str = "up", m
                      "v_from": float(tr.v[a]), "v_to": float(tr.v[b - 1]), "heldout_nrmse": err,
                      "values": {k: float(x) for k, x in r.values.items()}})
     spread = {}
-    for k in sorted(free):
+    for k in sorted(set(free) | ({"eps_r"} if "eps_r" in res.stderr else set())):  # eps_r: held, re-estimated
         vals = np.array([row["values"][k] for row in rows if k in row["values"]])
         if len(vals) < 2:
             continue
