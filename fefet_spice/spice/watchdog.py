@@ -35,6 +35,9 @@ MAX_OUTPUT_POINTS = 100_000
 """Most interpolated output points of a watched subprocess run (coarser step grid beyond) [-]."""
 POLL_S = 0.1
 """Interval of the watchdog's checks [s]."""
+LADDER_COUNTS = {"attempts": 0, "halted": 0, "failed": 0, "gave_up": 0}
+"""Counters of :func:`run_ladder` in this process (attempts started, halted by the watchdog, failed
+otherwise, ladders that gave up); benchmarks record their difference over a run."""
 
 _STAT = re.compile(r"tran:\s*([0-9.]+)\s*%")
 _REF = re.compile(rb"Reference value\s*:\s*([-+0-9.eE]+)")
@@ -246,16 +249,20 @@ def run_ladder(make_deck, attempts: list, describe, budget_total: float, shares,
         deck = make_deck(att)
         title = title or deck_title(deck)
         wall = max(budget_total - (time.monotonic() - t0), 1.0)
+        LADDER_COUNTS["attempts"] += 1
         try:
             return runner.run(deck, backend=backend, timeout=wall, budget=share * budget_total)
         except SlowProgress as exc:
+            LADDER_COUNTS["halted"] += 1
             tried.append(f"{describe(att)} (halted: {str(exc).split(': ', 1)[1]})")
         except SimulatorError as exc:
             text = str(exc).lower()
             if "timestep too small" not in text and "wall-clock limit" not in text and "did not converge" not in text:
                 raise
+            LADDER_COUNTS["failed"] += 1
             why = "wall-clock limit" if "wall-clock" in text else "no convergence"
             tried.append(f"{describe(att)} ({why})")
+    LADDER_COUNTS["gave_up"] += 1
     raise SimulatorError(f"ngspice gave up on {what} {title!r} at its last attempt, " + tried[-1] +
                          ("; before it " + "; ".join(tried[:-1]) if tried[:-1] else "") +
                          ": use the quasi-static mode, fewer cells per deck or a larger --sim-timeout")
