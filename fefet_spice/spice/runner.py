@@ -203,7 +203,7 @@ def run_subprocess(deck: str, timeout: float | None = None, budget: float | None
 
     with TemporaryFolder("fefet_ng_") as tmp:  # a killed worker's folder is swept by the next run
         cir, raw = Path(tmp) / "deck.cir", Path(tmp) / "out.raw"
-        watched = control_deck(deck, str(raw)) if budget is not None else None
+        watched = control_deck(deck, raw.name) if budget is not None else None  # ngspice runs in tmp
         if watched is not None:
             cir.write_text(watched, encoding="utf-8")
             text, code = watch_subprocess(exe, cir, tmp, tran_stop(deck), budget, timeout, _die_with_parent)
