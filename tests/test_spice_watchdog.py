@@ -122,6 +122,8 @@ def test_watchdog_rate_and_verdict():
     # a stall: no progress after 10 s of CPU; at 20 s the last half has advanced nothing
     why = dog.verdict(20.0)
     assert why and "reached 0.2 of 1 s simulated" in why
+    silent = Watchdog(t_stop=1.0, budget=100.0)  # no report at all: only the budget halts it
+    assert silent.verdict(50.0) is None and "reported no progress" in silent.verdict(101.0)
     slow = Watchdog(t_stop=1.0, budget=100.0)
     for c in range(1, 11):
         slow.progress(float(c), 0.005 * c)  # needs 200 s

@@ -5,11 +5,11 @@ callback, ``tran: 12.3%``; subprocess: the ``Reference value : <time>`` lines ng
 about every 0.25 s of its CPU) and how much CPU ngspice has used (its background thread, or the child
 process, read from ``/proc``). After a grace of :data:`GRACE_FRACTION` of the budget (at least
 :data:`GRACE_MIN_S`), it measures the rate over the last half of the CPU used so far and projects the
-CPU the run needs at that rate: used + remaining simulated time / rate. When that exceeds the attempt's
-CPU budget, i.e. when the rate is below (remaining simulated time) / (remaining budget), the run is
-halted and :class:`SlowProgress` raised, naming the simulated time reached and the measured rate, so
-that the run ladder (:func:`run_ladder`) moves on to its next attempt at once instead of waiting for a
-wall-clock limit.
+CPU the run needs at that rate: used + remaining simulated time / rate (before the first progress report,
+only the budget itself counts). When that exceeds the attempt's CPU budget, i.e. when the rate is below
+(remaining simulated time) / (remaining budget), the run is halted and :class:`SlowProgress` raised,
+naming the simulated time reached and the measured rate, so that the run ladder (:func:`run_ladder`) moves
+on to its next attempt at once instead of waiting for a wall-clock limit.
 
 In batch mode ngspice prints progress only while it writes output, and our decks keep output only from
 the last segment on; the subprocess watchdog therefore runs the deck's ``.tran`` from a ``.control``
@@ -98,6 +98,9 @@ class Watchdog:
         """None while the run may go on, else why it is halted (one clause)."""
         if cpu < self.grace:
             return None
+        if len(self.samples) == 1:  # no progress reported yet (or a build that reports none): the budget
+            return None if cpu <= self.budget else (
+                f"reported no progress of the {self.t_stop:.3g} s simulated within its {self.budget:.0f} s CPU budget")
         rate = self.rate(cpu)
         remaining = self.t_stop - self.reached()
         need = cpu + (remaining / rate if rate > 0 else float("inf"))
