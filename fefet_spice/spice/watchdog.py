@@ -6,8 +6,8 @@ about every 0.25 s of its CPU) and how much CPU ngspice has used (its background
 process, read from ``/proc``). After a grace of :data:`GRACE_FRACTION` of the budget (at least
 :data:`GRACE_MIN_S`), it measures the rate over the last half of the CPU used so far and projects the
 CPU the run needs at that rate: used + remaining simulated time / rate (before the first progress report,
-only the budget itself counts). When that exceeds the attempt's CPU budget, i.e. when the rate is below
-(remaining simulated time) / (remaining budget), the run is halted and :class:`SlowProgress` raised,
+only the budget itself counts). When that exceeds :data:`STALL_FACTOR` times the budget, or, once
+:data:`SLOW_FRACTION` of the budget is used, the budget itself, the run is halted and :class:`SlowProgress` raised,
 naming the simulated time reached and the measured rate, so that the run ladder (:func:`run_ladder`) moves
 on to its next attempt at once instead of waiting for a wall-clock limit.
 
@@ -31,6 +31,15 @@ GRACE_FRACTION = 0.05
 """Part of the CPU budget a run may use before it is judged [-] (parsing, set-up, first steps)."""
 GRACE_MIN_S = 1.0
 """Least CPU a run may use before it is judged [s]."""
+STALL_FACTOR = 100.0
+"""From the grace on, a run is halted when at its measured rate it would need more than this many times
+its budget [-] (a stall: trap ringing on an 8x8 line deck ran 1e4 times too slowly). Progress is far from
+uniform in simulated time: the pulse edges at the start of a VAU deck cost most of its CPU (gear on a
+tightened 8x8 deck ran 10-20 times slower there than its budget allows), so a milder shortfall is judged
+only later."""
+SLOW_FRACTION = 0.3
+"""From this part of the budget on, a run is halted as soon as at its measured rate it would exceed its
+budget [-]."""
 MAX_OUTPUT_POINTS = 100_000
 """Most interpolated output points of a watched subprocess run (coarser step grid beyond) [-]."""
 POLL_S = 0.1
@@ -104,7 +113,7 @@ class Watchdog:
         rate = self.rate(cpu)
         remaining = self.t_stop - self.reached()
         need = cpu + (remaining / rate if rate > 0 else float("inf"))
-        if need <= self.budget:
+        if need <= (self.budget if cpu >= SLOW_FRACTION * self.budget else STALL_FACTOR * self.budget):
             return None
         return (f"reached {self.reached():.3g} of {self.t_stop:.3g} s simulated after {cpu:.1f} s of CPU at "
                 f"{rate:.3g} s simulated per CPU second (finishing within its {self.budget:.0f} s CPU budget "
@@ -240,7 +249,7 @@ def run_ladder(make_deck, attempts: list, describe, budget_total: float, shares,
     """Run ``make_deck(attempt)`` for each attempt in turn under the watchdog until one succeeds.
 
     Attempt k gets a CPU budget of ``shares[k] * budget_total`` [s] and, as a backstop, the wall-clock
-    time left of ``budget_total``. It is abandoned when the watchdog halts it, ngspice stops on a too small
+    time left of ``budget_total`` (at least its share). It is abandoned when the watchdog halts it, ngspice stops on a too small
     time step or does not converge, or the wall clock runs out; ``describe(attempt)`` names it. When the
     last attempt gives up, one sentence names the deck, the attempt, the simulated time reached and the
     measured rate."""
@@ -251,7 +260,7 @@ def run_ladder(make_deck, attempts: list, describe, budget_total: float, shares,
     for k, (att, share) in enumerate(zip(attempts, shares)):
         deck = make_deck(att)
         title = title or deck_title(deck)
-        wall = max(budget_total - (time.monotonic() - t0), 1.0)
+        wall = max(budget_total - (time.monotonic() - t0), share * budget_total)
         LADDER_COUNTS["attempts"] += 1
         try:
             return runner.run(deck, backend=backend, timeout=wall, budget=share * budget_total)
