@@ -15,15 +15,21 @@ from fefet_spice.spice.array import ArrayConfig, _run_with_retry, array_deck, la
 from fefet_spice.spice.deck import SolverOptions
 from fefet_spice.spice.device import binned_device
 from fefet_spice.spice.library import vau_deck
-from fefet_spice.spice.watchdog import SlowProgress, Watchdog, control_deck, run_ladder
+from fefet_spice.spice.watchdog import LADDER_COUNTS, SlowProgress, Watchdog, control_deck, run_ladder
 
 pytestmark = pytest.mark.skipif(runner.shutil.which("ngspice") is None, reason="ngspice not installed")
 
 # 1e7 forced steps of 10 ps of a 40-section RC line: many minutes of CPU for 100 us simulated (the output
 # window is the last 1 %)
-SLOW = "\n".join(["* slow rc: forced 10 ps steps", "V1 n0 0 PULSE(0 1 0 1n 1n 1u 2u)"] +
-                 [f"R{k} n{k} n{k + 1} 1k\nC{k} n{k + 1} 0 1p" for k in range(40)] +
-                 [".tran 1e-11 1e-4 0.99e-4 1e-11 uic", ".save v(n40)", ".end"]) + "\n"
+def _line(sections: int, title: str) -> str:
+    return "\n".join([f"* {title}: forced 10 ps steps", "V1 n0 0 PULSE(0 1 0 1n 1n 1u 2u)"] +
+                     [f"R{k} n{k} n{k + 1} 1k\nC{k} n{k + 1} 0 1p" for k in range(sections)] +
+                     [".tran 1e-11 1e-4 0.99e-4 1e-11 uic", f".save v(n{sections})", ".end"]) + "\n"
+
+
+SLOW = _line(40, "slow rc")
+# the same over a 1,000-section line: ~25x the CPU of SLOW, a stall (> 100x) for budgets of a few seconds
+STALL = _line(1000, "stalled rc")
 FAST = SLOW.replace("1e-11 1e-4 0.99e-4 1e-11", "1e-9 2e-6 1.9e-6 1e-9").replace("slow rc", "fast rc")
 BACKENDS = ["subprocess", "shared"]
 
@@ -43,7 +49,7 @@ def test_slow_deck_is_halted_early_and_the_ladder_moves_on(backend):
     halted = []
 
     def make(att):
-        return SLOW if att == "slow" else FAST
+        return STALL if att == "slow" else FAST
 
     t0 = time.monotonic()
     try:
@@ -57,23 +63,25 @@ def test_slow_deck_is_halted_early_and_the_ladder_moves_on(backend):
     assert exc.cpu < 0.6 * 4.0 and wall < 0.5 * 120.0
     assert 0 < exc.t_reached < 0.2 * exc.t_stop and exc.rate * 4.0 < exc.t_stop
     assert "s simulated per CPU second" in str(exc)
-    vec = run_ladder(make, ["slow", "fast"], str, 8.0, (0.5, 0.5), backend)
+    vec = run_ladder(make, ["slow", "fast"], str, 8.0, (0.5, 0.5), backend, wall_total=240.0)
     assert vec["time"][-1] == pytest.approx(2e-6)
 
 
 @pytest.mark.slow
 def test_last_rung_gives_up_in_one_sentence_naming_deck_rung_time_and_rate():
     with pytest.raises(SimulatorError) as info:
-        run_ladder(lambda att: SLOW, ["first", "second"], lambda a: f"rung {a}", 8.0, (0.5, 0.5), "subprocess")
+        run_ladder(lambda att: STALL, ["first", "second"], lambda a: f"rung {a}", 8.0, (0.5, 0.5), "subprocess",
+                   wall_total=240.0)
     text = str(info.value)
-    assert "\n" not in text and "'slow rc: forced 10 ps steps'" in text
+    assert "\n" not in text and "'stalled rc: forced 10 ps steps'" in text
     assert "last attempt, rung second (halted: reached" in text and "before it rung first" in text
     assert "s simulated per CPU second" in text
 
 
 def test_array_ladder_moves_from_trap_to_gear_on_slow_progress(weight, sparsity, monkeypatch):
-    """The array deck's ladder with the watchdog: an attempt that progresses too slowly (here the trap
-    attempt runs the forced-step deck) is halted and gear runs the array deck."""
+    """The array deck's ladder with the watchdog: an attempt that stalls (here the trap attempt runs the
+    forced-step 1,000-section deck, > 100x over its 6 s budget) is halted after the grace and gear runs the
+    array deck."""
     cfg = ArrayConfig(r_line=50.0, bins_weight=4, bins_sparsity=1)
     _, case = vau_deck(weight, sparsity, 2, 2, seed=1, cfg=cfg)
     wdev, sdev = binned_device(weight, cfg.bins_weight), binned_device(sparsity, cfg.bins_sparsity)
@@ -81,13 +89,17 @@ def test_array_ladder_moves_from_trap_to_gear_on_slow_progress(weight, sparsity,
 
     def make(o):
         seen.append(o.method)
-        return SLOW if o.method == "trap" else array_deck(wdev, sdev, case["state"], case["schedule"], cfg, o)
+        return STALL if o.method == "trap" else array_deck(wdev, sdev, case["state"], case["schedule"], cfg, o)
 
     monkeypatch.setenv("FEFET_SPICE_SIM_TIMEOUT", "12")
     opts = SolverOptions(method="trap")
     assert [o.method for o in ladder(opts)] == ["trap", "gear", "gear"]
+    before = dict(LADDER_COUNTS)
     vec = _run_with_retry(make, opts, "subprocess")
     assert seen == ["trap", "gear"]
+    # halted by the watchdog after ~1 s of CPU (or, on a machine so loaded that this takes over 6 s of wall
+    # time, by the wall-clock backstop): either way the ladder moved on
+    assert LADDER_COUNTS["halted"] + LADDER_COUNTS["failed"] - before["halted"] - before["failed"] == 1
     direct = runner.run(array_deck(wdev, sdev, case["state"], case["schedule"], cfg, ladder(opts)[1]),
                         backend="subprocess")
     for key in direct:

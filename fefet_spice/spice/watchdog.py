@@ -245,22 +245,23 @@ class SharedWatch:
 
 
 def run_ladder(make_deck, attempts: list, describe, budget_total: float, shares, backend: str,
-               what: str = "the deck") -> dict:
+               what: str = "the deck", wall_total: float | None = None) -> dict:
     """Run ``make_deck(attempt)`` for each attempt in turn under the watchdog until one succeeds.
 
     Attempt k gets a CPU budget of ``shares[k] * budget_total`` [s] and, as a backstop, the wall-clock
-    time left of ``budget_total`` (at least its share). It is abandoned when the watchdog halts it, ngspice stops on a too small
+    time left of ``wall_total`` (default ``budget_total``; at least its share of it). It is abandoned when the watchdog halts it, ngspice stops on a too small
     time step or does not converge, or the wall clock runs out; ``describe(attempt)`` names it. When the
     last attempt gives up, one sentence names the deck, the attempt, the simulated time reached and the
     measured rate."""
     from . import runner
 
     t0 = time.monotonic()
+    wall_total = budget_total if wall_total is None else wall_total
     tried, title = [], None
     for k, (att, share) in enumerate(zip(attempts, shares)):
         deck = make_deck(att)
         title = title or deck_title(deck)
-        wall = max(budget_total - (time.monotonic() - t0), share * budget_total)
+        wall = max(wall_total - (time.monotonic() - t0), share * wall_total)
         LADDER_COUNTS["attempts"] += 1
         try:
             return runner.run(deck, backend=backend, timeout=wall, budget=share * budget_total)
