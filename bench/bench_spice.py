@@ -20,7 +20,9 @@ path like for like. ``--plot`` writes the time-vs-size figure (PNG; default next
 ``--fidelity-matrix`` runs instead the fidelity matrix of :mod:`fefet_spice.spice.fidelity`: sizes
 (``--fm-sizes``, default 4 8) x pulse widths 10 ns / 100 ns / 1 us x line R 0 / 200 ohm x initial state of
 the kept cells (G_min, mid-range, random) x pruned cells at G_min or mid-range, each against the tightened
-full deck; one entry per case under ``fidelity_matrix`` in ``--json``.
+full deck; one entry per case under ``fidelity_matrix`` in ``--json``. Every full deck runs through the run
+ladder of :func:`fefet_spice.spice.array.run_array` under the progress watchdog
+(:mod:`fefet_spice.spice.watchdog`); ``full_ladder`` in each entry counts its attempts and halts.
 """
 from __future__ import annotations
 
@@ -257,6 +259,12 @@ def _wc(d: dict | None, wall: str, cpu: str) -> str:
     return "-" if not d else f"{d[wall]:.1f} / {d[cpu]:.1f}"
 
 
+def _halts(e: dict) -> str:
+    """Attempts of the full deck the progress watchdog halted (the run ladder moved on), if any."""
+    n = e.get("full_ladder", {}).get("halted", 0)
+    return f" (watchdog halted {n} attempt{'s' * (n > 1)})" if n else ""
+
+
 def fidelity_matrix(args, weight, sparsity) -> int:
     """Every case of the matrix against the tightened deck; the JSON is rewritten after each case."""
     import itertools
@@ -278,7 +286,7 @@ def fidelity_matrix(args, weight, sparsity) -> int:
         print(f"| {m} | {tw:.0e} | {r:g} | {init} | {pruned} | {_pct(e.get('qs_vs_full_max_kept_diff_of_range'))} | "
               f"{'refused' if e.get('fast_limits') else _pct(fast)} | {_pct(e.get('qs_error_estimate_of_range'))} | "
               f"{_cell(e.get('qs_cpu_s'), '.1f')} | {_cell(e.get('full_wall_s'), '.1f')} | "
-              f"{len(e.get('fast_limits', []))} {e.get('error', '')} |", flush=True)
+              f"{len(e.get('fast_limits', []))} {e.get('error', '')}{_halts(e)} |", flush=True)
         if args.json:
             from fefet_spice.io.atomic import write_json
 

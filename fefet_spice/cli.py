@@ -35,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write into an output folder fefet-spice did not create, beside what is there: a file "
                             "fefet-spice did not write is never deleted or replaced (a name clash is refused)")
         p.add_argument("--sim-timeout", type=float, metavar="SECONDS", default=None,
-                       help="wall-clock limit of every ngspice run (default $FEFET_SPICE_SIM_TIMEOUT or "
-                            f"{DEFAULT_SIM_TIMEOUT:g} s)")
+                       help="wall-clock limit of every ngspice run; array decks also get half of it as CPU budget "
+                            "for their first attempt and a quarter for each retry, checked by a progress watchdog "
+                            f"(default $FEFET_SPICE_SIM_TIMEOUT or {DEFAULT_SIM_TIMEOUT:g} s)")
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser

@@ -24,6 +24,8 @@ def test_quasistatic_and_fast_path_against_the_tightened_deck(weight, sparsity, 
     # the fast path refuses every case it cannot represent; where it does not, it is within 2 %
     assert out["fast_limits"] or out["fast_vs_full_max_kept_diff_of_range"] < 0.02
     assert any("shorter" in r for r in out["fast_limits"])
+    # the full decks went through the watchdog's run ladder and none was too slow at its first attempt
+    assert out["full_ladder"]["attempts"] >= 1 and out["full_ladder"]["halted"] == out["full_ladder"]["failed"] == 0
 
 
 def test_fidelity_cases_are_deterministic_and_warn_for_the_fast_path(weight):

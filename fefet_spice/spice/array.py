@@ -163,9 +163,10 @@ class ArrayRun:
 
 
 LADDER_SHARE = (0.5, 0.25, 0.25)
-"""Share of the wall-clock limit (:func:`fefet_spice.spice.runner.sim_timeout`) each attempt of the run
-ladder may use before the next one starts [-]. The first attempt (the options asked for) gets half: a deck
-that needs more than half the limit with them is moved on to the next attempt (raise the limit for it)."""
+"""Share of the limit (:func:`fefet_spice.spice.runner.sim_timeout`) each attempt of the run ladder may use
+as its CPU budget [-]; the progress watchdog (:mod:`fefet_spice.spice.watchdog`) halts an attempt as soon as
+its measured rate (simulated time per CPU second) says it would exceed that budget. The first attempt (the
+options asked for) gets half."""
 
 
 def ladder(options: SolverOptions) -> list[SolverOptions]:
@@ -180,22 +181,15 @@ def ladder(options: SolverOptions) -> list[SolverOptions]:
 
 
 def _run_with_retry(make_deck, options: SolverOptions, backend: str) -> dict:
-    """Run with a progress watchdog: every attempt of :func:`ladder` gets its share of the wall-clock limit
-    (:data:`LADDER_SHARE`); when it runs out, or ngspice stops on a too small time step, the next attempt
-    starts. One sentence names the attempts when all fail."""
-    total = runner.sim_timeout()
-    tried = []
-    for opts, share in zip(ladder(options), LADDER_SHARE):
-        try:
-            return runner.run(make_deck(opts), backend=backend, timeout=share * total)
-        except SimulatorError as exc:
-            text = str(exc).lower()
-            if "timestep too small" not in text and "wall-clock limit" not in text and "did not converge" not in text:
-                raise
-            why = "too slow" if "wall-clock" in text else "no convergence"
-            tried.append(f"{opts.method} reltol {opts.reltol:g} ({why}, {share * total:.0f} s allowed)")
-    raise SimulatorError("ngspice gave up on the array deck after " + "; ".join(tried) +
-                         ": use the quasi-static mode, fewer cells per deck or a larger --sim-timeout")
+    """Run the attempts of :func:`ladder` under the progress watchdog, each with its CPU budget
+    (:data:`LADDER_SHARE` of the limit) and the wall-clock time left as a backstop; an attempt that is too
+    slow at its measured rate, stops on a too small time step or does not converge is followed by the next.
+    One sentence names the deck, the last attempt, the simulated time it reached and its rate."""
+    from .watchdog import run_ladder
+
+    return run_ladder(make_deck, ladder(resolve_method(options, True)),
+                      lambda o: f"{o.method} reltol {o.reltol:g}", runner.sim_timeout(), LADDER_SHARE, backend,
+                      what="the array deck")
 
 
 def run_array(wparams: FeFETParams, sparams: FeFETParams, state: ArrayState, sched: Schedule,

@@ -94,9 +94,14 @@ def run_case(weight: FeFETParams, sparsity: FeFETParams, case: Case, full: bool 
     out["fast_limits"] = reasons
     g_fast = fast.apply(sched, cfg.r_line, warn=False).conductance()  # compared even where it refuses
     if full:
+        from .watchdog import LADDER_COUNTS
+
+        before = dict(LADDER_COUNTS)
         t0 = time.perf_counter()
         ref = run_array(weight, sparsity, state, sched, cfg, reference, backend=backend).state
         out["full_wall_s"] = time.perf_counter() - t0
+        # the run ladder's progress watchdog: attempts (one per deck when none was too slow) and halts
+        out["full_ladder"] = {k: LADDER_COUNTS[k] - before[k] for k in ("attempts", "halted", "failed")}
         g_full = weight_conductance(weight, ref)
         out["full_max_kept_change_of_range"] = float(np.abs(g_full - g0)[mask].max() / sp_)
         out["full_max_pruned_change_of_range"] = float(np.abs(g_full - g0)[~mask].max() / sp_) if (~mask).any() else 0.0

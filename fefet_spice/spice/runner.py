@@ -189,8 +189,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def run_subprocess(deck: str, timeout: float | None = None) -> dict[str, np.ndarray]:
-    """Run ``deck`` with ``ngspice -b -r`` and return its vectors (``time``, ``v(node)``, ``i(src)``...)."""
+def run_subprocess(deck: str, timeout: float | None = None, budget: float | None = None) -> dict[str, np.ndarray]:
+    """Run ``deck`` with ``ngspice -b -r`` and return its vectors (``time``, ``v(node)``, ``i(src)``...).
+    ``budget``: CPU budget [s] of the progress watchdog (:mod:`fefet_spice.spice.watchdog`), or None."""
+    from .watchdog import control_deck, tran_stop, watch_subprocess
+
     timeout = sim_timeout(timeout)
     check_work(deck)
     exe = shutil.which("ngspice")
@@ -200,6 +203,14 @@ def run_subprocess(deck: str, timeout: float | None = None) -> dict[str, np.ndar
 
     with TemporaryFolder("fefet_ng_") as tmp:  # a killed worker's folder is swept by the next run
         cir, raw = Path(tmp) / "deck.cir", Path(tmp) / "out.raw"
+        watched = control_deck(deck, raw.name) if budget is not None else None  # ngspice runs in tmp
+        if watched is not None:
+            cir.write_text(watched, encoding="utf-8")
+            text, code = watch_subprocess(exe, cir, tmp, tran_stop(deck), budget, timeout, _die_with_parent)
+            _check_output(text, "run")
+            if not raw.exists():  # (exit code 1: "no simulations run" counts the .control run out)
+                raise SimulatorError(f"ngspice exited with code {code}:\n{text[-1500:]}")
+            return _check_vectors(parse_raw(raw.read_bytes()), "run")
         cir.write_text(deck, encoding="utf-8")
         try:
             proc = subprocess.run([exe, "-b", "-r", str(raw), str(cir)], capture_output=True, text=True,
@@ -226,6 +237,12 @@ def _shared_class(base):
             self._is_running = not exited  # ngspice passes "exited": false at the start, true at the end
             if exited and getattr(self, "_fefet_done", None) is not None:
                 self._fefet_done.set()
+            return 0
+
+        def send_stat(self, message, ngspice_id):  # noqa: ARG002  progress for the watchdog
+            watch = getattr(self, "_fefet_watch", None)
+            if watch is not None:
+                watch.stat(message)
             return 0
 
     return _Shared
@@ -287,10 +304,12 @@ def _load_shared():
 
 def _wait_shared(ng, timeout: float) -> None:
     """Wait for the background run of shared ngspice; halt it on timeout or Ctrl-C (SIGINT/SIGTERM)."""
-    done = ng._fefet_done
+    done, watch = ng._fefet_done, ng._fefet_watch
     t0 = time.monotonic()
     try:
         while not done.wait(0.05):
+            if watch is not None:
+                watch.check()
             if time.monotonic() - t0 > timeout:
                 raise SimulatorError(f"ngspice run exceeded the wall-clock limit of {timeout:g} s (halted; "
                                      "--sim-timeout or $FEFET_SPICE_SIM_TIMEOUT sets it)")
@@ -309,10 +328,14 @@ def _halt_shared(ng) -> None:
         time.sleep(0.005)
 
 
-def run_shared(deck: str, timeout: float | None = None) -> dict[str, np.ndarray]:
+def run_shared(deck: str, timeout: float | None = None, budget: float | None = None) -> dict[str, np.ndarray]:
     """Run ``deck`` in PySpice's shared ngspice (one in-process instance, serialized by a lock) in
-    ngspice's background thread, under a wall-clock limit (halted when it is exceeded or on Ctrl-C)."""
+    ngspice's background thread, under a wall-clock limit (halted when it is exceeded or on Ctrl-C) and,
+    with a CPU ``budget`` [s], the progress watchdog (:mod:`fefet_spice.spice.watchdog`)."""
+    from .watchdog import SharedWatch, tran_stop
+
     timeout = sim_timeout(timeout)
+    t_stop = tran_stop(deck) if budget is not None else None
     check_work(deck)
     with _shared_lock:
         ng = _load_shared()
@@ -326,6 +349,7 @@ def run_shared(deck: str, timeout: float | None = None) -> dict[str, np.ndarray]
             ng.load_circuit("\n".join(lines) + "\n.end\n")
             ng.clear_output()
             ng._fefet_done = threading.Event()
+            ng._fefet_watch = SharedWatch(t_stop, budget) if t_stop else None
             if ng._ngspice_shared.ngSpice_Command(b"bg_run"):
                 raise SimulatorError("ngspice (shared) refused to start the run")
         except Exception as exc:
@@ -343,13 +367,15 @@ def run_shared(deck: str, timeout: float | None = None) -> dict[str, np.ndarray]
         return _check_vectors(vectors, "run (shared)")
 
 
-def run(deck: str, backend: str = "auto", timeout: float | None = None) -> dict[str, np.ndarray]:
+def run(deck: str, backend: str = "auto", timeout: float | None = None,
+        budget: float | None = None) -> dict[str, np.ndarray]:
     """Run ``deck`` with ``backend`` in ``{"auto", "shared", "subprocess"}``; vectors keyed lower case.
-    ``timeout``: wall-clock limit [s] (default :func:`sim_timeout`)."""
+    ``timeout``: wall-clock limit [s] (default :func:`sim_timeout`); ``budget``: CPU budget [s] of the
+    progress watchdog (None: no watchdog)."""
     if backend == "subprocess":
-        return run_subprocess(deck, timeout)
+        return run_subprocess(deck, timeout, budget)
     if backend == "shared":
-        return run_shared(deck, timeout)
+        return run_shared(deck, timeout, budget)
     if backend != "auto":
         raise SimulatorError(f"unknown ngspice backend {backend!r}")
     try:
@@ -358,5 +384,5 @@ def run(deck: str, backend: str = "auto", timeout: float | None = None) -> dict[
         if shutil.which("ngspice") is None:
             raise SimulatorError(f"ngspice is not installed: no 'ngspice' program on PATH, and {exc} "
                                  "(`make setup` installs ngspice and libngspice0)") from None
-        return run_subprocess(deck, timeout)
-    return run_shared(deck, timeout)
+        return run_subprocess(deck, timeout, budget)
+    return run_shared(deck, timeout, budget)
