@@ -225,3 +225,23 @@ def test_event_options_warm_restarts_adam_reset_global_overprune_minibatch(lut):
     assert res["update_pulses"] > 0 and res["final_accuracy"] > 0.6
     full = trainer.train(ds, lut, "vau", _small(adam_reset="regrown"), seed=0, update_off=False)
     assert full["update_pulses"] > 0 and full["final_accuracy"] > 0.6
+
+
+def test_device_sweep_on_a_dask_cluster_equals_serial(lut):
+    """The same LUTs and seeds give the same runs, in the same order, on a Dask LocalCluster as in this
+    process (each run seeded by its own seed only)."""
+    distributed = pytest.importorskip("distributed")
+    from fefet_spice.api.sweep import device_sweep
+
+    sch = _small(pretrain_epochs=2, pretrain_passes=1, epochs=6, prune_epochs=(4,), prune_targets=(0.5,),
+                 overprune_epoch=0, regrow_epoch=0, steps_per_epoch=2)
+    kw = dict(seeds=(0, 1), schedule=sch)
+    luts = {"preset": lut, "other": replace(lut, read_noise=2 * lut.read_noise)}
+    serial = device_sweep(luts, "digits", executor="serial", **kw)
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                  dashboard_address=None) as cluster:
+        seen = []
+        dask = device_sweep(luts, "digits", scheduler=cluster.scheduler_address, on_run=seen.append, **kw)
+    assert [(r["lut"], r["seed"]) for r in serial.runs] == [("preset", 0), ("preset", 1), ("other", 0), ("other", 1)]
+    assert len(seen) == 4 and dask.runs == serial.runs and dask.table == serial.table
+    assert serial.runs[0] != serial.runs[1] and serial.runs[0] != serial.runs[2]     # seeds and LUTs differ

@@ -67,31 +67,36 @@ class SweepResult:
 
 
 def device_sweep(luts: dict, dataset, *, rule: str = "vau", schedule=None, seeds=(0, 1, 2), n_train: int = 50,
-                 validation: bool = False, jobs: int = 1, on_run=None) -> SweepResult:
+                 validation: bool = False, jobs: int = 1, executor: str | None = None, scheduler=None,
+                 on_run=None) -> SweepResult:
     """Train ``rule`` under ``schedule`` (default: the paper protocol) through every LUT of ``luts``
     (name -> :class:`SynapseLUT`), ``seeds`` each on ``dataset`` (a spec string; each seed its own
-    images); ``jobs`` > 1 runs them on a local process pool. Returns the per-LUT table (device
-    properties, mean and std of the final accuracy, the update-off accuracy, the on-chip contribution)."""
+    images). Returns the per-LUT table (device properties, mean and std of the final accuracy, the
+    update-off accuracy, the on-chip contribution).
+
+    Where the runs go, as in :func:`fefet_spice.api.characterize`: ``executor`` ``"serial"`` (this
+    process), ``"pool"`` (a local process pool of ``jobs`` workers, at most 2) or ``"dask"`` (the Dask
+    cluster at ``scheduler``: an address such as ``tcp://host:8786`` or a ``distributed.Client``); by
+    default ``"dask"`` when ``scheduler`` is given, else ``"pool"`` for ``jobs`` > 1, else ``"serial"``.
+    Every run is seeded by its own seed only, so the result does not depend on where it ran."""
+    from ..characterize.runner import run_jobs
     from ..train.sweep import device_properties, run_one, summarize
     from .train import load_dataset, make_schedule
 
     sch = schedule or make_schedule()
+    if executor is None:
+        executor = "dask" if scheduler is not None else ("pool" if jobs > 1 else "serial")
     sets = {s: load_dataset(dataset, seed=s, n_train=n_train, validation=validation) for s in seeds}
     tasks = [(name, lut, sets[s], rule, sch, s) for name, lut in luts.items() for s in seeds]
-    runs = []
-    if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
+    done = {}
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for row in pool.map(run_one, tasks):
-                runs.append(row)
-                if on_run:
-                    on_run(row)
-    else:
-        for t in tasks:
-            runs.append(run_one(t))
-            if on_run:
-                on_run(runs[-1])
+    def arrived(task, row):
+        done[(task[0], task[5])] = row
+        if on_run:
+            on_run(row)
+
+    run_jobs(run_one, tasks, arrived, executor=executor, workers=jobs, scheduler=scheduler)
+    runs = [done[(t[0], t[5])] for t in tasks]          # the order of the LUTs and seeds, wherever they ran
     props = {name: device_properties(lut, sch.levels) for name, lut in luts.items()}
     return SweepResult(summarize(runs, props), runs, sch.protocol, rule, sets[seeds[0]].source)
 

@@ -27,7 +27,9 @@ def add_arguments(p) -> None:
     p.add_argument("--validation", action="store_true",
                    help="evaluate on held-out training images, not the test split (for model selection)")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
-    p.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1: serial)")
+    p.add_argument("--jobs", "--workers", dest="jobs", type=int, default=1,
+                   help="local process pool size (default 1: serial in this process; at most 2)")
+    p.add_argument("--scheduler", help="Dask scheduler address tcp://host:port (runs the trainings there)")
     p.add_argument("-o", "--out", default="out/device_sweep",
                    help="folder for sweep.json, sweep.csv and sweep.png (default out/device_sweep)")
 
@@ -68,7 +70,8 @@ def run(args) -> int:
               f"update off {100 * row['accuracy_update_off']:.1f} %", file=sys.stderr, flush=True)
 
     res = device_sweep(luts, args.dataset or default_dataset(), rule=args.update, schedule=sch, seeds=seeds,
-                       n_train=args.n_train, validation=args.validation, jobs=args.jobs, on_run=progress)
+                       n_train=args.n_train, validation=args.validation, jobs=args.jobs,
+                       scheduler=args.scheduler, on_run=progress)
     out = Path(args.out)
     for f in res.save(out / "sweep.json", out / "sweep.png", out / "sweep.csv"):
         print(f"wrote {f}")
