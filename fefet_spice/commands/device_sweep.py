@@ -13,13 +13,20 @@ def add_arguments(p) -> None:
     p.add_argument("luts", nargs="*", help="native LUT folders (default: luts/weight_ref and luts/devices/*)")
     p.add_argument("--make-luts", metavar="DIR",
                    help="write the ideal, noisy and strongly nonlinear sweep LUTs into DIR and stop: each "
-                        "changes one property of the reference LUT and keeps its G range and mean pulse step "
+                        "changes one property of the reference LUT on its G range (ideal: its number of levels; noisy: "
+                        "its mean response) "
                         "(the nonlinear one from the numpy compact model, seed 0)")
     p.add_argument("--reference", default="luts/weight_ref",
                    help="reference LUT folder of --make-luts (default luts/weight_ref)")
     p.add_argument("--update", choices=RULES, default="vau", help="update rule (default vau)")
     p.add_argument("--protocol", choices=("paper", "software-pruned", "scratch"), default="paper",
                    help="training protocol (default paper)")
+    p.add_argument("--step", choices=("reference", "pulse"), default="reference",
+                   help="on-chip step unit: the reference LUT's mean pulse in weight units, the same weight "
+                        "change asked of every device (default), or each device's own pulse")
+    p.add_argument("--step-reference", metavar="NAME",
+                   help="LUT (folder name) whose mean pulse is the step unit (default weight_ref if swept, "
+                        "else the first LUT)")
     p.add_argument("--schedule", help="schedule JSON, its fields over the protocol's defaults")
     p.add_argument("--epochs", type=int, help="last epoch (overrides the schedule)")
     p.add_argument("--dataset", help="dataset spec (default: the shared EMNIST letters if present, else digits)")
@@ -70,7 +77,8 @@ def run(args) -> int:
               f"update off {100 * row['accuracy_update_off']:.1f} %", file=sys.stderr, flush=True)
 
     res = device_sweep(luts, args.dataset or default_dataset(), rule=args.update, schedule=sch, seeds=seeds,
-                       n_train=args.n_train, validation=args.validation, jobs=args.jobs,
+                       n_train=args.n_train, validation=args.validation, step=args.step,
+                       reference=args.step_reference, jobs=args.jobs,
                        scheduler=args.scheduler, on_run=progress)
     out = Path(args.out)
     for f in res.save(out / "sweep.json", out / "sweep.png", out / "sweep.csv"):

@@ -82,6 +82,12 @@ class Schedule:
     network a 1-pulse step knocks back 15-25 points at the first on-chip epoch) [nominal device pulses]."""
     lr_final: float = 0.1
     """On-chip Adam step at the last epoch; cosine from ``lr`` at the first on-chip epoch [pulses]."""
+    step_unit: float = 0.0
+    """Unit of ``lr`` and ``lr_final``: 0 (default) is one nominal pulse of the device in use (its mean
+    |ΔG| over the G grid, both polarities); a value > 0 is that fraction of each layer's weight range
+    (``w_max``, the pair's full swing on one cell), the same weight change on every device, which then
+    fires as many of its own pulses as that takes (the device sweep sets it to the reference LUT's mean
+    pulse over its G range, so every device learns at the reference's rate) [fraction of w_max]."""
     lr_restart: bool = False
     """Restart the cosine of the on-chip step at the regrowth epoch (from ``lr`` to ``lr_final`` over the
     epochs left), so the regrown weights learn at the full step [-]."""
@@ -298,7 +304,7 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "verify_iters": (0, 1_000, False), "transfer_iters": (0, 10_000, False),
     "transfer_range": (0, 1_000, True), "reset_pulses": (1, 100_000, False),
     "pretrain_passes": (1, 1_000, False), "lr_final": (0, 1_000, False), "transfer_clip": (0, 1, True),
-    "augment_shift": (0, 16, False), "feedback_clip": (0, 10_000, True),
+    "augment_shift": (0, 16, False), "feedback_clip": (0, 10_000, True), "step_unit": (0, 1, False),
 }
 
 
