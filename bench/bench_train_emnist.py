@@ -20,7 +20,8 @@ companion) on one core. ``--set KEY=VALUE`` (repeatable) overrides a schedule fi
 ``--seeds 0,1,2`` picks the seeds; ``--rules vau,float`` the rules; ``--references`` adds RBF-SVM and
 logistic-regression references on the same images. Run:
 ``nice .venv/bin/python bench/bench_train_emnist.py [--protocol P] [--validation [--n-train N]] [--set K=V]
-[--seeds S] [--rules R] [--json F]``.
+[--seeds S] [--rules R] [--json F] [--npz PATH]`` (``--npz``: the letters file when ``../shared`` is not
+beside the checkout).
 """
 from __future__ import annotations
 
@@ -171,6 +172,7 @@ def schedule_from_args() -> Schedule:
 
 
 if __name__ == "__main__":
+    NPZ = Path(_arg("--npz", str(NPZ)))         # the shared EMNIST letters elsewhere than ../shared
     if not NPZ.is_file():
         sys.exit(f"{NPZ} is absent: this benchmark needs the shared EMNIST letters")
     quick, validation = "--quick" in sys.argv, "--validation" in sys.argv

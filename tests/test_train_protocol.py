@@ -169,13 +169,20 @@ def test_device_sweep_luts_and_table(tmp_path, lut):
     assert props["ideal"]["nonlinearity"] < 0.01 < ref["nonlinearity"] < props["nonlinear"]["nonlinearity"]
     assert props["nonlinear"]["levels"] > ref["levels"] / 2          # similar level count, not a coarse device
     assert props["noisy"]["noise"] > 3 * ref["noise"] and props["noisy"]["levels"] == ref["levels"]
-    # one property at a time: ideal and noisy keep weight_ref's mean pulse step (the learning rate), G range
+    # one property at a time: ideal and noisy keep weight_ref's number of levels and G range
     for name in ("ideal", "noisy"):
-        assert mean_pulse(load_lut(shipped / name)) == pytest.approx(mean_pulse(ref_lut), rel=0.03)
+        assert props[name]["levels"] == ref["levels"]
         assert props[name]["g_max"] == pytest.approx(ref["g_max"], rel=1e-9)
-    res = device_sweep({"preset": lut, "ideal": load_lut(made[0])}, "digits", seeds=(0,),
-                       schedule=_small(epochs=9, overprune_epoch=0, regrow_epoch=0))
+    assert mean_pulse(load_lut(shipped / "noisy")) == pytest.approx(mean_pulse(ref_lut), rel=1e-6)
+    small = _small(epochs=9, overprune_epoch=0, regrow_epoch=0)
+    res = device_sweep({"preset": lut, "ideal": load_lut(made[0])}, "digits", seeds=(0,), schedule=small)
     assert [r["lut"] for r in res.table] == ["preset", "ideal"] and len(res.runs) == 2
+    # the step is in the first LUT's mean pulse (weight units) for both: the same weight change asked of each
+    assert res.reference == "preset" and res.step_unit == pytest.approx(mean_pulse(lut))
+    own = device_sweep({"ideal": load_lut(made[0])}, "digits", seeds=(0,), schedule=small, step="pulse")
+    assert own.step_unit == 0 and own.reference is None and own.runs[0] != res.runs[1]
+    with pytest.raises(ParamError, match="reference"):
+        device_sweep({"ideal": load_lut(made[0])}, "digits", seeds=(0,), schedule=small, reference="nope")
     assert all(0 <= r["final_accuracy"] <= 1 and r["accuracy_update_off"] is not None for r in res.table)
     files = res.save(tmp_path / "s.json", tmp_path / "s.png", tmp_path / "s.csv")
     assert len(files) == 3 and (tmp_path / "s.csv").read_text().startswith("lut,levels,nonlinearity")
@@ -225,3 +232,23 @@ def test_event_options_warm_restarts_adam_reset_global_overprune_minibatch(lut):
     assert res["update_pulses"] > 0 and res["final_accuracy"] > 0.6
     full = trainer.train(ds, lut, "vau", _small(adam_reset="regrown"), seed=0, update_off=False)
     assert full["update_pulses"] > 0 and full["final_accuracy"] > 0.6
+
+
+def test_device_sweep_on_a_dask_cluster_equals_serial(lut):
+    """The same LUTs and seeds give the same runs, in the same order, on a Dask LocalCluster as in this
+    process (each run seeded by its own seed only)."""
+    distributed = pytest.importorskip("distributed")
+    from fefet_spice.api.sweep import device_sweep
+
+    sch = _small(pretrain_epochs=2, pretrain_passes=1, epochs=6, prune_epochs=(4,), prune_targets=(0.5,),
+                 overprune_epoch=0, regrow_epoch=0, steps_per_epoch=2)
+    kw = dict(seeds=(0, 1), schedule=sch)
+    luts = {"preset": lut, "other": replace(lut, read_noise=2 * lut.read_noise)}
+    serial = device_sweep(luts, "digits", executor="serial", **kw)
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                  dashboard_address=None) as cluster:
+        seen = []
+        dask = device_sweep(luts, "digits", scheduler=cluster.scheduler_address, on_run=seen.append, **kw)
+    assert [(r["lut"], r["seed"]) for r in serial.runs] == [("preset", 0), ("preset", 1), ("other", 0), ("other", 1)]
+    assert len(seen) == 4 and dask.runs == serial.runs and dask.table == serial.table
+    assert serial.runs[0] != serial.runs[1] and serial.runs[0] != serial.runs[2]     # seeds and LUTs differ

@@ -2,7 +2,7 @@
 accuracy against device properties (levels, nonlinearity, noise)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ._common import save_json_and_figure
@@ -17,11 +17,15 @@ class SweepResult:
     protocol: str
     rule: str
     dataset: str
+    step_unit: float = 0.0
+    """On-chip step unit of every run (fraction of the weight range; 0: each device's own pulse)."""
+    reference: str | None = None
+    """LUT whose mean pulse set ``step_unit`` (None: the step is in each device's pulses)."""
     files: list[Path] = field(default_factory=list)
 
     def record(self) -> dict:
-        return {"protocol": self.protocol, "rule": self.rule, "dataset": self.dataset, "table": self.table,
-                "runs": self.runs}
+        return {"protocol": self.protocol, "rule": self.rule, "dataset": self.dataset, "step_unit": self.step_unit,
+                "step_reference": self.reference, "table": self.table, "runs": self.runs}
 
     def csv(self) -> str:
         cols = ("lut", "levels", "nonlinearity", "asymmetry", "noise", "read_noise_levels", "seeds",
@@ -67,39 +71,60 @@ class SweepResult:
 
 
 def device_sweep(luts: dict, dataset, *, rule: str = "vau", schedule=None, seeds=(0, 1, 2), n_train: int = 50,
-                 validation: bool = False, jobs: int = 1, on_run=None) -> SweepResult:
+                 validation: bool = False, step: str = "reference", reference: str | None = None, jobs: int = 1,
+                 executor: str | None = None, scheduler=None, on_run=None) -> SweepResult:
     """Train ``rule`` under ``schedule`` (default: the paper protocol) through every LUT of ``luts``
     (name -> :class:`SynapseLUT`), ``seeds`` each on ``dataset`` (a spec string; each seed its own
-    images); ``jobs`` > 1 runs them on a local process pool. Returns the per-LUT table (device
-    properties, mean and std of the final accuracy, the update-off accuracy, the on-chip contribution)."""
+    images). Returns the per-LUT table (device properties, mean and std of the final accuracy, the
+    update-off accuracy, the on-chip contribution).
+
+    ``step``: ``"reference"`` (default) gives the on-chip step in weight units, the schedule's
+    ``step_unit`` set to the mean pulse of the LUT ``reference`` (a name in ``luts``; default
+    ``weight_ref`` if present, else the first), so every device is asked for the same weight change;
+    ``"pulse"`` in each device's own mean pulse (a schedule with ``step_unit`` > 0 keeps its own).
+
+    Where the runs go, as in :func:`fefet_spice.api.characterize`: ``executor`` ``"serial"`` (this
+    process), ``"pool"`` (a local process pool of ``jobs`` workers, at most 2) or ``"dask"`` (the Dask
+    cluster at ``scheduler``: an address such as ``tcp://host:8786`` or a ``distributed.Client``); by
+    default ``"dask"`` when ``scheduler`` is given, else ``"pool"`` for ``jobs`` > 1, else ``"serial"``.
+    Every run is seeded by its own seed only, so the result does not depend on where it ran."""
+    from ..characterize.runner import run_jobs
     from ..train.sweep import device_properties, run_one, summarize
     from .train import load_dataset, make_schedule
 
+    from ..errors import ParamError
+    from ..train.sweep import mean_pulse
+
     sch = schedule or make_schedule()
+    if step not in ("reference", "pulse"):
+        raise ParamError(f"step must be 'reference' or 'pulse', got {step!r}")
+    ref_name = reference or ("weight_ref" if "weight_ref" in luts else next(iter(luts)))
+    if ref_name not in luts:
+        raise ParamError(f"reference {ref_name!r} is not one of the sweep's LUTs ({', '.join(luts)})")
+    if step == "reference" and sch.step_unit == 0:
+        sch = replace(sch, step_unit=mean_pulse(luts[ref_name]))
+    if executor is None:
+        executor = "dask" if scheduler is not None else ("pool" if jobs > 1 else "serial")
     sets = {s: load_dataset(dataset, seed=s, n_train=n_train, validation=validation) for s in seeds}
     tasks = [(name, lut, sets[s], rule, sch, s) for name, lut in luts.items() for s in seeds]
-    runs = []
-    if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
+    done = {}
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for row in pool.map(run_one, tasks):
-                runs.append(row)
-                if on_run:
-                    on_run(row)
-    else:
-        for t in tasks:
-            runs.append(run_one(t))
-            if on_run:
-                on_run(runs[-1])
+    def arrived(task, row):
+        done[(task[0], task[5])] = row
+        if on_run:
+            on_run(row)
+
+    run_jobs(run_one, tasks, arrived, executor=executor, workers=jobs, scheduler=scheduler)
+    runs = [done[(t[0], t[5])] for t in tasks]          # the order of the LUTs and seeds, wherever they ran
     props = {name: device_properties(lut, sch.levels) for name, lut in luts.items()}
-    return SweepResult(summarize(runs, props), runs, sch.protocol, rule, sets[seeds[0]].source)
+    return SweepResult(summarize(runs, props), runs, sch.protocol, rule, sets[seeds[0]].source,
+                       step_unit=sch.step_unit, reference=ref_name if step == "reference" else None)
 
 
 def make_device_luts(folder, reference="luts/weight_ref", n_devices: int = 16, seed: int = 0) -> list[Path]:
     """Write the sweep LUTs (``ideal``, ``noisy``, ``nonlinear``; :func:`fefet_spice.train.sweep.make_devices`),
     one native LUT folder each, from the reference LUT folder ``reference`` (weight_ref: same G range and
-    mean pulse step) and the compact model's weight preset (``n_devices``, ``seed``)."""
+    number of levels; noisy: its mean response) and the compact model's weight preset (``n_devices``, ``seed``)."""
     from .. import presets
     from ..lut.native import load_lut, save_lut
     from ..train.sweep import make_devices

@@ -13,13 +13,20 @@ def add_arguments(p) -> None:
     p.add_argument("luts", nargs="*", help="native LUT folders (default: luts/weight_ref and luts/devices/*)")
     p.add_argument("--make-luts", metavar="DIR",
                    help="write the ideal, noisy and strongly nonlinear sweep LUTs into DIR and stop: each "
-                        "changes one property of the reference LUT and keeps its G range and mean pulse step "
+                        "changes one property of the reference LUT on its G range (ideal: its number of levels; noisy: "
+                        "its mean response) "
                         "(the nonlinear one from the numpy compact model, seed 0)")
     p.add_argument("--reference", default="luts/weight_ref",
                    help="reference LUT folder of --make-luts (default luts/weight_ref)")
     p.add_argument("--update", choices=RULES, default="vau", help="update rule (default vau)")
     p.add_argument("--protocol", choices=("paper", "software-pruned", "scratch"), default="paper",
                    help="training protocol (default paper)")
+    p.add_argument("--step", choices=("reference", "pulse"), default="reference",
+                   help="on-chip step unit: the reference LUT's mean pulse in weight units, the same weight "
+                        "change asked of every device (default), or each device's own pulse")
+    p.add_argument("--step-reference", metavar="NAME",
+                   help="LUT (folder name) whose mean pulse is the step unit (default weight_ref if swept, "
+                        "else the first LUT)")
     p.add_argument("--schedule", help="schedule JSON, its fields over the protocol's defaults")
     p.add_argument("--epochs", type=int, help="last epoch (overrides the schedule)")
     p.add_argument("--dataset", help="dataset spec (default: the shared EMNIST letters if present, else digits)")
@@ -27,7 +34,9 @@ def add_arguments(p) -> None:
     p.add_argument("--validation", action="store_true",
                    help="evaluate on held-out training images, not the test split (for model selection)")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
-    p.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1: serial)")
+    p.add_argument("--jobs", "--workers", dest="jobs", type=int, default=1,
+                   help="local process pool size (default 1: serial in this process; at most 2)")
+    p.add_argument("--scheduler", help="Dask scheduler address tcp://host:port (runs the trainings there)")
     p.add_argument("-o", "--out", default="out/device_sweep",
                    help="folder for sweep.json, sweep.csv and sweep.png (default out/device_sweep)")
 
@@ -68,7 +77,9 @@ def run(args) -> int:
               f"update off {100 * row['accuracy_update_off']:.1f} %", file=sys.stderr, flush=True)
 
     res = device_sweep(luts, args.dataset or default_dataset(), rule=args.update, schedule=sch, seeds=seeds,
-                       n_train=args.n_train, validation=args.validation, jobs=args.jobs, on_run=progress)
+                       n_train=args.n_train, validation=args.validation, step=args.step,
+                       reference=args.step_reference, jobs=args.jobs,
+                       scheduler=args.scheduler, on_run=progress)
     out = Path(args.out)
     for f in res.save(out / "sweep.json", out / "sweep.png", out / "sweep.csv"):
         print(f"wrote {f}")

@@ -7,8 +7,8 @@ MSNet converges), transfer of the *dense* network to 5-bit differential pairs, t
 full-batch Adam through VAU, magnitude pruning per layer to 52.3 / 63.7 / 66.8 / 74.2 % at epochs
 11 / 17 / 23 / 26, over-pruning +12.7 % at 29 and regrowth of 12.5 % at 38 (candidates ranked by
 gradient momentum, widened by ``regrow_expansion``, regrown pairs restart at G_min), to epoch 57; Adam's
-moments restart after every such event (``adam_reset``). The on-chip step decays from ``lr`` to
-``lr_final`` pulses; the sub-pulse part of every update is kept in a digital register per weight and
+moments restart after every such event (``adam_reset``). The on-chip step decays (cosine) from ``lr`` to
+``lr_final`` pulses and restarts from ``lr`` at the regrowth epoch (``lr_restart``); the sub-pulse part of every update is kept in a digital register per weight and
 fires when it reaches a pulse (``accumulate``; without it such small steps never fire). Every choice was made on held-out *training* images, never on the test split.
 :data:`PROTOCOLS` gives the two other protocols: ``software-pruned`` (pruning-aware software
 fine-tuning before transfer, the previous default) and ``scratch`` (no software training).
@@ -80,11 +80,19 @@ class Schedule:
     """On-chip Adam step at the first on-chip epoch (selected on held-out EMNIST training images: over
     2 / 1 / 0.5 without, over 1 / 0.5 / 0.3 / 0.1 with pruning-aware pretraining, whose already sparse
     network a 1-pulse step knocks back 15-25 points at the first on-chip epoch) [nominal device pulses]."""
-    lr_final: float = 0.1
-    """On-chip Adam step at the last epoch; cosine from ``lr`` at the first on-chip epoch [pulses]."""
-    lr_restart: bool = False
+    lr_final: float = 0.15
+    """On-chip Adam step at the last epoch; cosine from ``lr`` at the first on-chip epoch (selected with
+    ``lr_restart`` on held-out training images over 0.1 / 0.15) [pulses]."""
+    step_unit: float = 0.0
+    """Unit of ``lr`` and ``lr_final``: 0 (default) is one nominal pulse of the device in use (its mean
+    |ΔG| over the G grid, both polarities); a value > 0 is that fraction of each layer's weight range
+    (``w_max``, the pair's full swing on one cell), the same weight change on every device, which then
+    fires as many of its own pulses as that takes (the device sweep sets it to the reference LUT's mean
+    pulse over its G range, so every device learns at the reference's rate) [fraction of w_max]."""
+    lr_restart: bool = True
     """Restart the cosine of the on-chip step at the regrowth epoch (from ``lr`` to ``lr_final`` over the
-    epochs left), so the regrown weights learn at the full step [-]."""
+    epochs left), so the regrown weights learn at the full step (paper protocol default, selected on
+    held-out training images; ``scratch`` keeps it off) [-]."""
     lr_restart_events: bool = False
     """Warm restarts: the cosine of the on-chip step restarts from ``lr`` at every pruning, over-pruning
     and regrowth epoch and falls to ``lr_final`` by the next event (or the last epoch) [-]."""
@@ -256,9 +264,10 @@ ACCUMULATE = ("none", "lines", "weight")
 PROTOCOLS: dict[str, dict] = {
     "paper": {},
     "software-pruned": {"protocol": "software-pruned", "prune_aware_passes": 40, "overprune_epoch": 0,
-                        "regrow_epoch": 0, "lr": 0.3, "lr_final": 0.1, "accumulate": "none",
+                        "regrow_epoch": 0, "lr": 0.3, "lr_final": 0.1, "lr_restart": False, "accumulate": "none",
                         "adam_reset": "none"},
-    "scratch": {"protocol": "scratch", "lr": 1.0, "onchip_batch": 50, "steps_per_epoch": 10, "adam_reset": "none"},
+    "scratch": {"protocol": "scratch", "lr": 1.0, "lr_final": 0.1, "lr_restart": False, "onchip_batch": 50,
+                "steps_per_epoch": 10, "adam_reset": "none"},
 }
 """Schedule fields each protocol changes from the defaults (``paper``): ``software-pruned`` is the
 previous default (pruning-aware software fine-tuning, no over-pruning/regrowth, 0.3 -> 0.1 pulse step,
@@ -298,7 +307,7 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "verify_iters": (0, 1_000, False), "transfer_iters": (0, 10_000, False),
     "transfer_range": (0, 1_000, True), "reset_pulses": (1, 100_000, False),
     "pretrain_passes": (1, 1_000, False), "lr_final": (0, 1_000, False), "transfer_clip": (0, 1, True),
-    "augment_shift": (0, 16, False), "feedback_clip": (0, 10_000, True),
+    "augment_shift": (0, 16, False), "feedback_clip": (0, 10_000, True), "step_unit": (0, 1, False),
 }
 
 

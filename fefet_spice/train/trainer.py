@@ -8,7 +8,8 @@ prunes in software before transfer (pruning-aware fine-tuning, labelled so in th
 On-chip, every epoch runs ``steps_per_epoch`` updates (full batch, or ``onchip_batch`` images of one
 shuffled pass each): the array is read (with read noise),
 the float backward pass gives the gradient of the effective weights ``S ⊙ W``, Adam turns it into a
-desired update of about ``lr`` nominal pulses per step (the epoch's step, :meth:`Schedule.onchip_lr`;
+desired update of about ``lr`` nominal pulses per step (or ``lr`` x ``step_unit`` of the weight range; the
+epoch's step, :meth:`Schedule.onchip_lr`;
 second moment per weight or, ``adam_mode="layer"``, one per layer over the active weights), and the
 update rule (:mod:`.rules`) turns that into pulses through the LUT, with the sub-pulse part kept in
 digital registers (``accumulate``, :mod:`.accumulate`). Adam's first moment keeps running on pruned
@@ -272,7 +273,7 @@ def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, updat
                 g2 = g * g if sch.adam_mode == "element" else np.full(g.shape, np.mean(g[layer.mask] ** 2))
                 v[i] = sch.beta2 * v[i] + (1 - sch.beta2) * g2
                 mh, vh = m[i] / (1 - sch.beta1 ** t), v[i] / (1 - sch.beta2 ** t)
-                want = -lr * layer.pulse_w * mh / (np.sqrt(vh) + EPS)
+                want = -lr * (sch.step_unit * layer.w_max or layer.pulse_w) * mh / (np.sqrt(vh) + EPS)
                 if feedback:
                     want = want + np.where(layer.mask, resid[i], 0.0)
                 ops = [] if recorder is not None else None
