@@ -76,7 +76,10 @@ def run(args) -> int:
         print(f"[device-sweep] {row['lut']} seed {row['seed']}: final {100 * row['final_accuracy']:.1f} %, "
               f"update off {100 * row['accuracy_update_off']:.1f} %", file=sys.stderr, flush=True)
 
-    res = device_sweep(luts, args.dataset or default_dataset(), rule=args.update, schedule=sch, seeds=seeds,
+    dataset = args.dataset or default_dataset()
+    print(f"[device-sweep] dataset {dataset}" + ("" if args.dataset else " (the default; --dataset chooses)"),
+          file=sys.stderr, flush=True)
+    res = device_sweep(luts, dataset, rule=args.update, schedule=sch, seeds=seeds,
                        n_train=args.n_train, validation=args.validation, step=args.step,
                        reference=args.step_reference, jobs=args.jobs,
                        scheduler=args.scheduler, on_run=progress)
