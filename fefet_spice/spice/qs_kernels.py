@@ -121,27 +121,34 @@ class Bins:
         return s, (None if ds is None else ds.mean(-1))
 
 
+def _norm(x: np.ndarray) -> float:
+    return float(np.sqrt(np.einsum("i,i", x, x)))
+
+
 def gmres(matvec, b: np.ndarray, precond, rtol: float, max_iter: int):
     """Right-preconditioned GMRES from 0 for ``A x = b``: (x, iterations) once ``|b - A x| <= rtol |b|``,
-    (None, max_iter) if that takes more than ``max_iter`` iterations."""
-    beta = float(np.linalg.norm(b))
+    (None, max_iter) if that takes more than ``max_iter`` iterations. Classical Gram-Schmidt twice, with
+    einsum rather than BLAS: threaded BLAS on vectors of this length stalls on a loaded machine."""
+    beta = _norm(b)
     if beta == 0.0:
         return np.zeros_like(b), 0
-    basis, zs = [b / beta], []
+    basis = np.empty((max_iter + 1, len(b)))
+    zs = np.empty((max_iter, len(b)))
+    basis[0] = b / beta
     hess = np.zeros((max_iter + 1, max_iter))
     for j in range(max_iter):
-        z = precond(basis[j])
-        w = matvec(z)
-        for i, q in enumerate(basis):
-            hess[i, j] = q @ w
-            w = w - hess[i, j] * q
-        hess[j + 1, j] = np.linalg.norm(w)
-        zs.append(z)
+        zs[j] = precond(basis[j])
+        w = matvec(zs[j])
+        for _ in range(2):
+            c = np.einsum("ij,j->i", basis[:j + 1], w)
+            w = w - np.einsum("ij,i->j", basis[:j + 1], c)
+            hess[:j + 1, j] += c
+        hess[j + 1, j] = _norm(w)
         rhs = np.zeros(j + 2)
         rhs[0] = beta
         y, *_ = np.linalg.lstsq(hess[:j + 2, :j + 1], rhs, rcond=None)
-        res = np.linalg.norm(hess[:j + 2, :j + 1] @ y - rhs)
+        res = _norm(hess[:j + 2, :j + 1] @ y - rhs)
         if res <= rtol * beta or hess[j + 1, j] <= 1e-300:
-            return np.stack(zs, axis=1) @ y, j + 1
-        basis.append(w / hess[j + 1, j])
+            return np.einsum("ij,i->j", zs[:j + 1], y), j + 1
+        basis[j + 1] = w / hess[j + 1, j]
     return None, max_iter

@@ -75,11 +75,11 @@ class QSOptions:
     """Newton iterations per step before giving up."""
     v_limit: float = 1.0
     """Largest node voltage change per Newton iteration [V] (limits overshoot of exponential currents)."""
-    gmres_max: int = 10
+    gmres_max: int = 6
     """Newton corrections are solved by GMRES preconditioned with the last factorization (of an earlier
     step's Jacobian: another step length or source phase); the Jacobian is factored anew only when GMRES
     needs more than this many iterations [-]."""
-    gmres_rtol: float = 1e-6
+    gmres_rtol: float = 1e-2
     """GMRES stops when the linear residual is below this fraction of the Newton residual [-]."""
     switching_feedback: bool = True
     """Include the switching charge in the node charge balance."""
