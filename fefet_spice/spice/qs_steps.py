@@ -15,6 +15,9 @@ H_LADDER = 4
 """Step lengths are length x 2^(-k/H_LADDER) of their interval (k integer) [-]."""
 BDF2_MAX_RATIO = 2.4
 """Largest step ratio taken with BDF2; a longer step is backward Euler [-]."""
+PLAN_STEPS = 3
+"""Steps of an interval that repeat the accepted lengths of the last like interval (the start of the transient,
+where the controller, with no error estimate after the first step, would overshoot); the controller after it."""
 FIRST_GROWTH = 3.0
 """Growth of the second step of an interval over the first (which has no error estimate) [-]."""
 
@@ -64,9 +67,9 @@ class Integrator:
         qs = self.qs
         fixed = None if qs.hold_fracs is None else np.asarray(qs.hold_fracs, dtype=float)
         tau, h, n = 0.0, qs.first_step * length, 0
-        # the accepted steps of the last interval with the same length and sources (else of the last one with
-        # the same length) are proposed again (the same pulse on the same network repeats its transient) until
-        # one of them fails the error test; from there the step controller takes over
+        # the first accepted steps of the last interval with the same length and sources (else of the last one
+        # with the same length) are proposed again (the same pulse on the same network repeats its transient)
+        # unless one of them fails the error test; from there the step controller takes over
         key = (float(f"{length:.6e}"), pre, np.round(sources(1.0)[1], 6).tobytes())
         plan, taken = self.plans.get(key, self.plans.get(key[:2], [])), []
         hist = [(0.0, self.v, self.fe, [s.mean(-1) for s in self.states])]  # points of this interval
@@ -75,7 +78,7 @@ class Integrator:
             if fixed is not None:
                 h = fixed[n] * length - tau
             else:
-                if n < len(plan):
+                if n < min(len(plan), PLAN_STEPS):
                     h = plan[n]
                 else:  # lengths on a ladder: identical pulses repeat their steps
                     h = length * 2.0 ** (-np.ceil(-H_LADDER * np.log2(h / length) - 1e-9) / H_LADDER)
