@@ -128,7 +128,8 @@ def _norm(x: np.ndarray) -> float:
 def gmres(matvec, b: np.ndarray, precond, rtol: float, max_iter: int):
     """Right-preconditioned GMRES from 0 for ``A x = b``: (x, iterations) once ``|b - A x| <= rtol |b|``,
     (None, max_iter) if that takes more than ``max_iter`` iterations. Classical Gram-Schmidt twice, with
-    einsum rather than BLAS: threaded BLAS on vectors of this length stalls on a loaded machine."""
+    einsum rather than BLAS (threaded BLAS on vectors of this length stalls on a loaded machine); the small
+    least-squares problem by Givens rotations."""
     beta = _norm(b)
     if beta == 0.0:
         return np.zeros_like(b), 0
@@ -136,6 +137,8 @@ def gmres(matvec, b: np.ndarray, precond, rtol: float, max_iter: int):
     zs = np.empty((max_iter, len(b)))
     basis[0] = b / beta
     hess = np.zeros((max_iter + 1, max_iter))
+    cs, sn, g = np.zeros(max_iter), np.zeros(max_iter), np.zeros(max_iter + 1)
+    g[0] = beta
     for j in range(max_iter):
         zs[j] = precond(basis[j])
         w = matvec(zs[j])
@@ -143,12 +146,16 @@ def gmres(matvec, b: np.ndarray, precond, rtol: float, max_iter: int):
             c = np.einsum("ij,j->i", basis[:j + 1], w)
             w = w - np.einsum("ij,i->j", basis[:j + 1], c)
             hess[:j + 1, j] += c
-        hess[j + 1, j] = _norm(w)
-        rhs = np.zeros(j + 2)
-        rhs[0] = beta
-        y, *_ = np.linalg.lstsq(hess[:j + 2, :j + 1], rhs, rcond=None)
-        res = _norm(hess[:j + 2, :j + 1] @ y - rhs)
-        if res <= rtol * beta or hess[j + 1, j] <= 1e-300:
+        h_next = _norm(w)
+        col = hess[:, j]
+        for i in range(j):
+            col[i], col[i + 1] = cs[i] * col[i] + sn[i] * col[i + 1], -sn[i] * col[i] + cs[i] * col[i + 1]
+        r = float(np.hypot(col[j], h_next))
+        cs[j], sn[j] = col[j] / r, h_next / r
+        col[j] = r
+        g[j + 1], g[j] = -sn[j] * g[j], cs[j] * g[j]
+        if abs(g[j + 1]) <= rtol * beta or h_next <= 1e-300:
+            y = np.linalg.solve(np.triu(hess[:j + 1, :j + 1]), g[:j + 1])
             return np.einsum("ij,i->j", zs[:j + 1], y), j + 1
-        basis[j + 1] = w / hess[j + 1, j]
+        basis[j + 1] = w / h_next
     return None, max_iter
