@@ -8,7 +8,10 @@ their capacitive coupling, leak and off-channel currents. Both follow from impli
 of :func:`fefet_spice.spice.array.array_deck` (:mod:`.qs_network`: same elements, values and channel
 equations, :func:`fefet_spice.model.channel.intrinsic_current`): ``C (v - v_hist) / h_eff + G v +
 I_channel(v) + I_switch(v) = 0`` (backward Euler for the first step after a kink of the sources, variable-step
-BDF2 after it), solved by Newton with a sparse LU (SuperLU) over all nodes at once.
+BDF2 after it), solved by Newton over all nodes at once with analytic device partials
+(:mod:`.qs_kernels`); each Newton correction is found by GMRES preconditioned with the sparse LU (SuperLU)
+of an earlier step's Jacobian, which is factored anew only when GMRES stalls (steps of other lengths and
+source phases reuse one factorization).
 
 Every domain bin advances exactly (:func:`fefet_spice.spice.cosim.advance_bins`) under the drive
 ``V_g - (V_d + V_s)/2``, taken linear over the step from its start to its end value (the rates are
