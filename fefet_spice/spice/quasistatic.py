@@ -79,7 +79,7 @@ class QSOptions:
     """Newton iterations per step before giving up."""
     v_limit: float = 1.0
     """Largest node voltage change per Newton iteration [V] (limits overshoot of exponential currents)."""
-    gmres_max: int = 6
+    gmres_max: int = 8
     """Newton corrections are solved by GMRES preconditioned with the last factorization (of an earlier
     step's Jacobian: another step length or source phase); the Jacobian is factored anew only when GMRES
     needs more than this many iterations [-]."""
