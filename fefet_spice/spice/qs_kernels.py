@@ -14,6 +14,9 @@ from ..model.channel import drain_current, intrinsic_current, thermal_voltage
 from ..model.ferro import EXP_CAP, V_EPS
 from ..params import ChannelParams
 
+QUIET = 1e-18
+"""Rate x dt below which a bin is left as it is (exp(-x) rounds to 1 below 1.1e-16) [-]."""
+LN_CAP = float(np.log(EXP_CAP))
 CHANNEL_ITERATIONS = 12
 """Newton iterations on the contact-resistance equation before falling back to the chord solver."""
 
@@ -95,30 +98,38 @@ class Bins:
         fp = dev.params.ferro
         self.alpha, self.v_imp, self.log_tau0 = fp.alpha, fp.v_imp, np.log(fp.tau0)
         self.ln_up, self.ln_dn = np.log(dev.ea_up)[None, :], np.log(dev.ea_dn)[None, :]
+        self.lo_up, self.lo_dn = float(self.ln_up.min()), float(self.ln_dn.min())
 
     def advance(self, s, fe0, fe1, weights, dt, derivative: bool):
         """Bins after holding ``fe0 + (fe1 - fe0) w`` for ``dt`` at each ``w`` of ``weights`` (in order);
-        with ``derivative`` also d(mean s)/d(fe1) per cell (else None)."""
+        with ``derivative`` also d(mean s)/d(fe1) per cell (else None). Only cells whose fastest bin has a
+        rate x dt above :data:`QUIET` are computed: below it exp(-rate dt) is 1 in double precision."""
         ds = np.zeros(s.shape) if derivative else None
+        out = s
         for w, d in zip(weights, dt):
             v = fe0 + (fe1 - fe0) * w - self.v_imp
             up = v > 0
-            lnx = np.log(np.maximum(np.abs(v), V_EPS))[:, None]
+            lnx = np.log(np.maximum(np.abs(v), V_EPS))
+            fastest = np.exp(np.minimum(self.alpha * (np.where(up, self.lo_up, self.lo_dn) - lnx), LN_CAP))
+            idx = np.flatnonzero((np.log(d) - self.log_tau0 - fastest > np.log(QUIET)) & (v != 0.0))
+            if not len(idx):
+                continue
+            v, up, lnx = v[idx], up[idx], lnx[idx, None]
             e = np.exp(self.alpha * (np.where(up[:, None], self.ln_up, self.ln_dn) - lnx))
             capped = e >= EXP_CAP
             e = np.minimum(e, EXP_CAP)
             tot_dt = np.exp(np.log(d) - self.log_tau0 - e)  # rate x dt
-            tot_dt[v == 0.0] = 0.0
-            s_inf = np.where(up, 1.0, -1.0)[:, None]
+            sign = np.where(up, 1.0, -1.0)[:, None]
             decay = np.exp(-tot_dt)
-            gap = (s - s_inf) * decay
+            gap = (out[idx] - sign) * decay
             if derivative:
                 # d(tot dt)/dv = tot dt x alpha e / |v| x sign(v); zero where the exponent is capped or clamped
                 dlog = np.where(capped | (np.abs(v) < V_EPS)[:, None], 0.0,
                                 self.alpha * e / np.maximum(np.abs(v), V_EPS)[:, None])
-                ds = decay * ds - gap * tot_dt * dlog * np.where(up, 1.0, -1.0)[:, None] * w
-            s = s_inf + gap
-        return s, (None if ds is None else ds.mean(-1))
+                ds[idx] = decay * ds[idx] - gap * tot_dt * dlog * sign * w
+            out = out.copy() if out is s else out
+            out[idx] = sign + gap
+        return out, (None if ds is None else ds.mean(-1))
 
 
 def _norm(x: np.ndarray) -> float:
