@@ -20,9 +20,10 @@ path like for like. ``--plot`` writes the time-vs-size figure (PNG; default next
 ``--fidelity-matrix`` runs instead the fidelity matrix of :mod:`fefet_spice.spice.fidelity`: sizes
 (``--fm-sizes``, default 4 8) x pulse widths 10 ns / 100 ns / 1 us x line R 0 / 200 ohm x initial state of
 the kept cells (G_min, mid-range, random) x pruned cells at G_min or mid-range, each against the tightened
-full deck; one entry per case under ``fidelity_matrix`` in ``--json``. Every full deck runs through the run
-ladder of :func:`fefet_spice.spice.array.run_array` under the progress watchdog
-(:mod:`fefet_spice.spice.watchdog`); ``full_ladder`` in each entry counts its attempts and halts.
+full deck; one entry per case under ``fidelity_matrix`` in ``--json`` (with the deck's conductances
+``full_g``: ``--fm-reference`` reuses them, so a change of the quasi-static mode is checked without rerunning
+the decks). Every full deck runs through the run ladder of :func:`fefet_spice.spice.array.run_array` under the
+progress watchdog (:mod:`fefet_spice.spice.watchdog`); ``full_ladder`` in each entry counts its attempts and halts.
 """
 from __future__ import annotations
 
@@ -277,8 +278,15 @@ def fidelity_matrix(args, weight, sparsity) -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for m, tw, r, init, pruned in grid:
         case = fm.Case(m, tw, r, init, pruned)
+        ref_g = None
+        if args.fm_reference:  # the reference decks of an earlier --json of this matrix (same cases and options)
+            import json
+
+            old = [x for x in json.loads(Path(args.fm_reference).read_text())["fidelity_matrix"]
+                   if {k: x.get(k) for k in case.key()} == case.key() and "full_g" in x]
+            ref_g = np.array(old[0]["full_g"]) if old else None
         try:
-            e = fm.run_case(weight, sparsity, case)
+            e = fm.run_case(weight, sparsity, case, reference_g=ref_g)
         except Exception as exc:  # noqa: BLE001  one failed case is recorded, the matrix goes on
             e = {**case.key(), "error": str(exc).splitlines()[0]}
         entries.append(e)
@@ -299,6 +307,8 @@ def fidelity_matrix(args, weight, sparsity) -> int:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fidelity-matrix", action="store_true", help="run the fidelity matrix instead (see above)")
+    ap.add_argument("--fm-reference", default=None,
+                    help="fidelity matrix: reuse the reference decks' results stored in this earlier --json (cases not in it run)")
     ap.add_argument("--fm-sizes", type=int, nargs="*", default=[4, 8], help="fidelity matrix: array sizes")
     ap.add_argument("--fm-widths", type=float, nargs="*", default=[10e-9, 100e-9, 1e-6], help="fidelity matrix: pulse widths [s]")
     ap.add_argument("--fm-r-lines", type=float, nargs="*", default=[0.0, 200.0], help="fidelity matrix: line R per segment [ohm]")

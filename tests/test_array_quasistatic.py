@@ -125,3 +125,48 @@ def test_quasistatic_matches_full_deck_16x16(weight, sparsity):
     state = initial_state(m, n, mask, cfg)
     state.weight[:] = np.where(mask, -0.3, -1.0)[..., None]
     _hold_to_full_deck(weight, sparsity, state, sched, cfg, mask, min_change=0.005)
+
+
+def test_quasistatic_kernels_match_the_model_and_finite_differences(weight):
+    """Analytic channel partials and bin-advance derivative against the model's own solver and central
+    differences; GMRES with a preconditioner of another matrix reaches its tolerance."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import splu
+
+    from fefet_spice.model.channel import drain_current
+    from fefet_spice.spice.cosim import advance_bins
+    from fefet_spice.spice.device import binned_device
+    from fefet_spice.spice.qs_kernels import Bins, channel, gmres
+
+    rng = np.random.default_rng(3)
+    ch, c = weight.channel, 400
+    vg, vd, vs = rng.uniform(-4, 4, (3, c))
+    vt = rng.uniform(0.0, 2.0, c)
+    cur, dg, dd, ds = channel(ch, vg, vd, vs, vt)
+    np.testing.assert_allclose(cur, drain_current(ch, vg, vd, vt, vs), rtol=1e-8, atol=1e-20)
+    e = 1e-6
+    for x, der in ((0, dg), (1, dd), (2, ds)):
+        up, dn = [np.array([vg, vd, vs]) for _ in range(2)]
+        up[x] += e
+        dn[x] -= e
+        fd = (drain_current(ch, up[0], up[1], vt, up[2]) - drain_current(ch, dn[0], dn[1], vt, dn[2])) / (2 * e)
+        np.testing.assert_allclose(der, fd, rtol=1e-4, atol=1e-12)
+    dev = binned_device(weight, 8)
+    s = rng.uniform(-1, 1, (c, 8))
+    fe0 = rng.uniform(-4.5, 4.5, c)
+    fe1 = fe0 + rng.normal(0, 0.3, c)
+    w, h = (0.2, 0.8), 1e-7
+    s1, dq = Bins(dev).advance(s, fe0, fe1, w, (h / 2, h / 2), True)
+    ref = advance_bins(s, fe0[:, None] + (fe1 - fe0)[:, None] * np.array(w), np.full(2, h / 2), dev)
+    np.testing.assert_allclose(s1, ref, atol=1e-12)
+    hi = advance_bins(s, fe0[:, None] + (fe1 + e - fe0)[:, None] * np.array(w), np.full(2, h / 2), dev)
+    lo = advance_bins(s, fe0[:, None] + (fe1 - e - fe0)[:, None] * np.array(w), np.full(2, h / 2), dev)
+    np.testing.assert_allclose(dq, (hi.mean(-1) - lo.mean(-1)) / (2 * e), atol=1e-5)
+    assert np.abs(dq).max() > 0.01  # some cells switch
+    a = sp.random(200, 200, 0.03, random_state=1) + 3 * sp.eye(200)
+    pre = splu((a + sp.diags(rng.uniform(0, 2, 200))).tocsc())
+    b = rng.normal(size=200)
+    x, its = gmres(lambda z: a @ z, b, pre.solve, 1e-8, 30)
+    assert x is not None and its < 30
+    assert np.linalg.norm(a @ x - b) <= 1e-8 * np.linalg.norm(b) * 1.01
+    assert gmres(lambda z: a @ z, b, pre.solve, 1e-8, 1)[0] is None

@@ -15,6 +15,9 @@ H_LADDER = 4
 """Step lengths are length x 2^(-k/H_LADDER) of their interval (k integer) [-]."""
 BDF2_MAX_RATIO = 2.4
 """Largest step ratio taken with BDF2; a longer step is backward Euler [-]."""
+PLAN_STEPS = 3
+"""Steps of an interval that repeat the accepted lengths of the last like interval (the start of the transient,
+where the controller, with no error estimate after the first step, would overshoot); the controller after it."""
 FIRST_GROWTH = 3.0
 """Growth of the second step of an interval over the first (which has no error estimate) [-]."""
 
@@ -53,6 +56,7 @@ class Integrator:
         self.err = [np.zeros(n_cells), np.zeros(n_cells)]
         self.times: list[float] = []
         self.t = 0.0
+        self.plans: dict[tuple, list[float]] = {}
 
     def interval(self, length: float, sources, pre) -> None:
         """Advance over one interval of ``length`` [s]; ``sources(frac)`` gives (index, values) at a fraction.
@@ -63,13 +67,21 @@ class Integrator:
         qs = self.qs
         fixed = None if qs.hold_fracs is None else np.asarray(qs.hold_fracs, dtype=float)
         tau, h, n = 0.0, qs.first_step * length, 0
+        # the first accepted steps of the last interval with the same length and sources (else of the last one
+        # with the same length) are proposed again (the same pulse on the same network repeats its transient)
+        # unless one of them fails the error test; from there the step controller takes over
+        key = (float(f"{length:.6e}"), pre, np.round(sources(1.0)[1], 6).tobytes())
+        plan, taken = self.plans.get(key, self.plans.get(key[:2], [])), []
         hist = [(0.0, self.v, self.fe, [s.mean(-1) for s in self.states])]  # points of this interval
         free = self.st.free
         while tau < length * (1 - 1e-12):
             if fixed is not None:
                 h = fixed[n] * length - tau
-            else:  # lengths on a ladder: identical pulses repeat their steps and reuse factorizations
-                h = length * 2.0 ** (-np.ceil(-H_LADDER * np.log2(h / length)) / H_LADDER)
+            else:
+                if n < min(len(plan), PLAN_STEPS):
+                    h = plan[n]
+                else:  # lengths on a ladder: identical pulses repeat their steps
+                    h = length * 2.0 ** (-np.ceil(-H_LADDER * np.log2(h / length) - 1e-9) / H_LADDER)
             h = min(h, length - tau)
             if length - tau - h < 1e-3 * h:
                 h = length - tau
@@ -102,6 +114,7 @@ class Integrator:
             p_ord = 3.0 if order == 2 and len(hist) >= 3 else 2.0
             if fixed is None and ratio > 1.0 and h > 1e-6 * length:
                 self.st.n_reject += 1
+                plan = []
                 h *= max(0.2, 0.9 * ratio ** (-1.0 / p_ord))
                 continue
             n += 1
@@ -112,6 +125,7 @@ class Integrator:
                 for acc, e in zip(self.err, est):
                     acc += e
             self.v, self.states, self.fe = v, states, fe
+            taken.append(h)
             tau += h
             self.t += h
             self.times.append(self.t)
@@ -121,6 +135,8 @@ class Integrator:
             else:
                 grow = qs.max_growth if ratio <= 0 else min(qs.max_growth, 0.9 * ratio ** (-1.0 / p_ord))
             h *= max(grow, 1.0) if ratio <= 1.0 else grow
+        if fixed is None:  # exact phase, and any phase of this length (its steps are the next best guess)
+            self.plans[key] = self.plans[key[:2]] = taken
 
 
 def lagrange(ts: list[float], t: float) -> list[float]:

@@ -8,7 +8,10 @@ their capacitive coupling, leak and off-channel currents. Both follow from impli
 of :func:`fefet_spice.spice.array.array_deck` (:mod:`.qs_network`: same elements, values and channel
 equations, :func:`fefet_spice.model.channel.intrinsic_current`): ``C (v - v_hist) / h_eff + G v +
 I_channel(v) + I_switch(v) = 0`` (backward Euler for the first step after a kink of the sources, variable-step
-BDF2 after it), solved by Newton with a sparse LU (SuperLU) over all nodes at once.
+BDF2 after it), solved by Newton over all nodes at once with analytic device partials
+(:mod:`.qs_kernels`); each Newton correction is found by GMRES preconditioned with the sparse LU (SuperLU)
+of an earlier step's Jacobian, which is factored anew only when GMRES stalls (steps of other lengths and
+source phases reuse one factorization).
 
 Every domain bin advances exactly (:func:`fefet_spice.spice.cosim.advance_bins`) under the drive
 ``V_g - (V_d + V_s)/2``, taken linear over the step from its start to its end value (the rates are
@@ -35,13 +38,14 @@ from scipy.sparse.linalg import splu
 
 from ..array.schedule import Schedule
 from ..errors import ParamError, SimulatorError
-from ..model.channel import drain_current, intrinsic_current
+from ..model.channel import drain_current
 from ..params import FeFETParams
 from . import qs_network
 from .array import ArrayConfig, ArrayState
-from .cosim import CosimRun, advance_bins
+from .cosim import CosimRun
 from .deck import SolverOptions
 from .device import binned_device
+from .qs_kernels import Bins, channel, gmres
 from .qs_network import FeFETSet, Network
 from .qs_steps import Integrator, intervals
 
@@ -67,60 +71,28 @@ class QSOptions:
     hold_fracs: tuple[float, ...] | None = None
     """Fixed grid instead of error control: ends of the steps within each edge and each hold, as fractions
     of its length (increasing, last 1). The error estimate is still reported."""
-    v_tol: float = 1e-4
-    """Newton stops when no node voltage moves more than this [V] (0.1 mV: far below the step tolerance
-    ``v_lte``; 28 % fewer iterations than 1 µV, the same 0.17 % from the deck at 4x4, 10 ns, 200 ohm)."""
+    v_tol: float = 1e-3
+    """Newton stops when no node voltage moves more than this [V] (1 mV: 50x below the step tolerance
+    ``v_lte``; Newton converges fast, so the error left is far smaller; 12 % fewer iterations than 0.1 mV at
+    32x32, results 0.002 % of range apart)."""
     max_newton: int = 60
     """Newton iterations per step before giving up."""
     v_limit: float = 1.0
     """Largest node voltage change per Newton iteration [V] (limits overshoot of exponential currents)."""
-    contraction: float = 0.3
-    """Modified Newton: a factorization is reused (across iterations, and from the last step of the same
-    phase: same source values and step length) while each correction is below this fraction of the
-    previous one [-]."""
-    max_stale: int = 12
-    """Iterations on one factorization before it is renewed anyway."""
+    gmres_max: int = 8
+    """Newton corrections are solved by GMRES preconditioned with the last factorization (of an earlier
+    step's Jacobian: another step length or source phase); the Jacobian is factored anew only when GMRES
+    needs more than this many iterations [-]."""
+    gmres_rtol: float = 1e-2
+    """GMRES stops when the linear residual is below this fraction of the Newton residual [-]."""
     switching_feedback: bool = True
     """Include the switching charge in the node charge balance."""
 
 
-LU_CACHE = 24
-"""Factorizations kept for reuse, one per phase (source values, step length), oldest dropped first."""
-FD_V = 1e-5
-"""Finite-difference step for channel current derivatives [V] (central differences)."""
-SW_STAMP = np.outer([1.0, -0.5, -0.5], [1.0, -0.5, -0.5]).reshape(9, 1)
-"""Jacobian stamp of the switching current on (gate, drain, source) x (gate, drain, source): the current
-enters the gate and leaves half through drain and half through source, driven by g - (d + s)/2."""
 GAUSS = (0.5 - 0.5 / np.sqrt(3.0), 0.5 + 0.5 / np.sqrt(3.0))
 """Within a step the drive is taken linear from its start to its end value (the domain rates are exponential
 in the drive: its value at the step's end alone overstates the switching); the bins advance over two halves
 held at the drive of the two Gauss-Legendre points."""
-FD_DRIVE = 1e-4
-"""Finite-difference step for the derivative of the switched fraction with respect to the drive [V]."""
-
-
-def _channel(fs: FeFETSet, v: np.ndarray, vt: np.ndarray, derivatives: bool = True):
-    """Channel current from d to s with the contact resistance, and its derivatives with respect to V(g), V(d),
-    V(s). The deck's internal nodes are eliminated per device: ``I = f(Vg, Vd - I R/2, Vs + I R/2)`` is solved by
-    :func:`~fefet_spice.model.channel.drain_current`, and with the partials ``f_g, f_d, f_s`` of
-    :func:`~fefet_spice.model.channel.intrinsic_current` at the internal voltages,
-    ``dI/dV_x = f_x / (1 + R/2 (f_d - f_s))``."""
-    ch = fs.dev.params.channel
-    vg, vd, vs = v[fs.g], v[fs.d], v[fs.s]
-    cur = drain_current(ch, vg, vd, vt, vs)
-    if not derivatives:
-        return cur, None, None, None
-    rh = 0.5 * ch.r_contact
-    vd, vs = vd - rh * cur, vs + rh * cur
-
-    def f(a, b, c):
-        return intrinsic_current(ch, a, b, c, vt)
-
-    dg = (f(vg + FD_V, vd, vs) - f(vg - FD_V, vd, vs)) / (2 * FD_V)
-    dd = (f(vg, vd + FD_V, vs) - f(vg, vd - FD_V, vs)) / (2 * FD_V)
-    ds = (f(vg, vd, vs + FD_V) - f(vg, vd, vs - FD_V)) / (2 * FD_V)
-    scale = 1.0 / (1.0 + rh * (dd - ds))
-    return cur, dg * scale, dd * scale, ds * scale
 
 
 def _vt(fs: FeFETSet, s: np.ndarray) -> np.ndarray:
@@ -129,119 +101,146 @@ def _vt(fs: FeFETSet, s: np.ndarray) -> np.ndarray:
 
 
 class _Stepper:
-    """Implicit steps of one network; unknowns are the non-fixed nodes."""
+    """Implicit steps of one network; unknowns are the non-fixed nodes (reduced index; the fixed ones map
+    to a dump slot past the end)."""
 
     def __init__(self, net: Network, qs: QSOptions):
         self.net, self.qs = net, qs
         free = np.ones(net.n_nodes, bool)
         free[net.fixed] = False
         self.free = np.flatnonzero(free)
-        self.red = np.full(net.n_nodes, -1)
-        self.red[self.free] = np.arange(len(self.free))
+        nf = len(self.free)
+        self.red = np.full(net.n_nodes, nf)
+        self.red[self.free] = np.arange(nf)
         self.n_solves = 0
         self.n_newton = 0
         self.n_factor = 0
+        self.n_gmres = 0
         self.n_reject = 0
-        self._lu: dict[tuple, object] = {}
-        self._stamps = [self._stamp_index(fs) for fs in (net.weight, net.sparsity)]
+        self._lu = None
+        self.g_f, self.c_f = net.g_lin[self.free].tocsr(), net.c_lin[self.free].tocsr()
+        self.g_uu, self.c_uu = self.g_f[:, self.free].tocsr(), self.c_f[:, self.free].tocsr()
+        self.pre = self.red[net.pre]
+        self.sets = (net.weight, net.sparsity)
+        self.bins = [Bins(fs.dev) for fs in self.sets]
+        self.ports = [(self.red[fs.g], self.red[fs.d], self.red[fs.s]) for fs in self.sets]
+        self.cat = np.concatenate([np.concatenate([d, s, g]) for g, d, s in self.ports])
+        self._cur = [None, None]
+        self._stamps = [self._stamp_index(*pt) for pt in self.ports]
 
-    def _stamp_index(self, fs: FeFETSet):
-        """Row/column index arrays of the channel (2 x 3) and switching (3 x 3) Jacobian stamps."""
-        ch_r = np.stack([fs.d, fs.d, fs.d, fs.s, fs.s, fs.s])
-        ch_c = np.stack([fs.g, fs.d, fs.s, fs.g, fs.d, fs.s])
-        ports = np.stack([fs.g, fs.d, fs.s])
-        sw_r = np.repeat(ports, 3, axis=0)
-        sw_c = np.tile(ports, (3, 1))
-        return ch_r, ch_c, sw_r, sw_c
+    def _stamp_index(self, g, d, s):
+        """Row/column index arrays of the channel (2 x 3) and switching (3 x 3) Jacobian stamps, and which
+        entries fall on free rows and columns."""
+        rows = np.concatenate([np.stack([d, d, d, s, s, s]), np.repeat(np.stack([g, d, s]), 3, axis=0)])
+        cols = np.concatenate([np.stack([g, d, s, g, d, s]), np.tile(np.stack([g, d, s]), (3, 1))])
+        nf = len(self.free)
+        keep = (rows < nf) & (cols < nf)
+        return rows[keep], cols[keep], keep
 
-    def _switch(self, fs: FeFETSet, s_old: np.ndarray, fe0: np.ndarray, v: np.ndarray, h: float, dq: bool = True):
-        """New bin states under a drive going linearly from ``fe0`` (start of the step) to the drive at ``v``
-        (end of the step), and d(mean s)/d(end drive) per FeFET (None unless ``dq``)."""
-        fe1 = v[fs.g] - 0.5 * (v[fs.d] + v[fs.s])
-        w = np.array(GAUSS)
-        dt = np.full(2, 0.5 * h)
-        drive = fe0[:, None] + (fe1 - fe0)[:, None] * w[None, :]
-        s_new = advance_bins(s_old, drive, dt, fs.dev)
-        if not dq:
-            return s_new, None, fe1
-        if not self.qs.switching_feedback:
-            return s_new, np.zeros(len(fe1)), fe1
-        s_hi = advance_bins(s_old, drive + FD_DRIVE * w[None, :], dt, fs.dev)
-        return s_new, (s_hi.mean(-1) - s_new.mean(-1)) / FD_DRIVE, fe1
+    def _devices(self, v, states, q_old, fe0, h, h_eff, derivative):
+        """Device currents into the free nodes (reduced vector), new bin states, end drives and, with
+        ``derivative``, per set the partials (dg, dd, ds, k dq)."""
+        nf = len(self.free)
+        weights, dt = GAUSS, (0.5 * h, 0.5 * h)
+        parts, news, fes, ders = [], [], [], []
+        for j, (fs, s_old, q0, f0) in enumerate(zip(self.sets, states, q_old, fe0)):
+            vg, vd, vs = v[fs.g], v[fs.d], v[fs.s]
+            fe1 = vg - 0.5 * (vd + vs)
+            fb = self.qs.switching_feedback
+            s_new, dq = self.bins[j].advance(s_old, f0, fe1, weights, dt, derivative and fb)
+            cur, dg, dd, ds = channel(fs.dev.params.channel, vg, vd, vs, _vt(fs, s_new), self._cur[j])
+            self._cur[j] = cur
+            fp = fs.dev.params.ferro
+            k = fp.area * fp.ps / h_eff
+            i_sw = k * (s_new.mean(-1) - q0)
+            parts += [cur - 0.5 * i_sw, -cur - 0.5 * i_sw, i_sw]
+            news.append(s_new)
+            fes.append(fe1)
+            if derivative:
+                ders.append((dg, dd, ds, k * dq if fb else np.zeros(len(fe1))))
+        res = np.bincount(self.cat, np.concatenate(parts), nf + 1)[:nf]
+        return res, news, fes, ders
+
+    def _matvec(self, a_uu, ders):
+        nf = len(self.free)
+
+        def mv(x):
+            xf = np.append(x, 0.0)
+            parts = []
+            for (g, d, s), (dg, dd, ds, kdq) in zip(self.ports, ders):
+                xg, xd, xs = xf[g], xf[d], xf[s]
+                ich = dg * xg + dd * xd + ds * xs
+                isw = kdq * (xg - 0.5 * (xd + xs))
+                parts += [ich - 0.5 * isw, -ich - 0.5 * isw, isw]
+            return a_uu @ x + np.bincount(self.cat, np.concatenate(parts), nf + 1)[:nf]
+        return mv
+
+    def _factor(self, a_uu, ders):
+        rows, cols, vals = [], [], []
+        for (r, c, keep), (dg, dd, ds, kdq) in zip(self._stamps, ders):
+            der = np.stack([dg, dd, ds])
+            sw = kdq[None, :] * np.outer([1.0, -0.5, -0.5], [1.0, -0.5, -0.5]).reshape(9, 1)
+            x = np.concatenate([der, -der, sw])[keep]
+            rows.append(r)
+            cols.append(c)
+            vals.append(x)
+        jac = a_uu + sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                                   shape=a_uu.shape)
+        try:
+            self._lu = splu(jac.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0)
+        except RuntimeError as exc:
+            raise SimulatorError(f"quasi-static network: singular Jacobian ({exc})") from exc
+        self.n_factor += 1
 
     def step(self, v_old: np.ndarray, fix_val: np.ndarray, fix_idx: np.ndarray, h: float, pre: float | None,
              states: list[np.ndarray], fe0: list[np.ndarray], bdf=None):
         """One implicit step of length ``h`` [s]; ``pre`` = pre-charge voltage if the SPL pre-charge is on;
         ``fe0`` = drives at the start of the step. Backward Euler, or with ``bdf = (h_eff, v_hist, q_hist)``
         the variable-step BDF2 form ``C (v - v_hist) / h_eff`` (charges likewise).
+        Newton with analytic device partials; each correction by GMRES preconditioned with the last
+        factorization, which is renewed when GMRES does not converge within ``gmres_max`` iterations.
         Returns (v, states, end drives, d(mean s)/d(drive))."""
-        net, red, free = self.net, self.red, self.free
-        nn = net.n_nodes
+        free, qs = self.free, self.qs
         h_eff, v_hist, q_hist = (h, v_old, None) if bdf is None else bdf
-        a = (net.c_lin * (1.0 / h_eff) + net.g_lin).tocsr()
-        b = net.c_lin @ v_hist * (1.0 / h_eff)
-        if pre is not None and len(net.pre):
-            diag = np.zeros(nn)
-            diag[net.pre] = qs_network.G_PRE
-            a = a + sp.diags(diag)
-            b[net.pre] += qs_network.G_PRE * pre
-        a_uu = a[free][:, free].tocsc()
+        a_uu = self.g_uu + self.c_uu * (1.0 / h_eff)
+        on = pre is not None and len(self.pre)
+        if on:
+            a_uu = a_uu + sp.csr_matrix((np.full(len(self.pre), qs_network.G_PRE), (self.pre, self.pre)),
+                                        shape=a_uu.shape)
         v = v_old.copy()
         v[fix_idx] = fix_val
+        lin_hist = self.c_f @ v_hist * (1.0 / h_eff)
         q_old = [s.mean(-1) for s in states] if q_hist is None else q_hist
-        sets = (net.weight, net.sparsity)
-        # phase key: identical pulses, and all gaps, start from the factorization of the same phase seen last
-        key = (float(f"{h:.3e}"), float(f"{h_eff:.3e}"), pre, np.round(fix_val, 6).tobytes())
-        lu, last, stale = self._lu.pop(key, None), np.inf, 0
-        for it in range(self.qs.max_newton):
-            res = a @ v - b
-            rows, cols, vals = [], [], []
-            jac = lu is None  # derivatives only where a factorization is due (modified Newton)
-            for fs, s_old, q0, f0, (ch_r, ch_c, sw_r, sw_c) in zip(sets, states, q_old, fe0, self._stamps):
-                s_new, dq, _ = self._switch(fs, s_old, f0, v, h, jac)
-                cur, dg, dd, ds = _channel(fs, v, _vt(fs, s_new), jac)
-                res += np.bincount(fs.d, cur, nn) - np.bincount(fs.s, cur, nn)
-                fp = fs.dev.params.ferro
-                k = fp.area * fp.ps / h_eff
-                i_sw = k * (s_new.mean(-1) - q0)
-                res += np.bincount(fs.g, i_sw, nn) - np.bincount(fs.d, 0.5 * i_sw, nn) - np.bincount(fs.s, 0.5 * i_sw, nn)
-                if jac:
-                    der = np.stack([dg, dd, ds])
-                    rows += [ch_r.ravel(), sw_r.ravel()]
-                    cols += [ch_c.ravel(), sw_c.ravel()]
-                    vals.append(np.concatenate([der, -der]).ravel())
-                    vals.append((SW_STAMP * (k * dq)[None, :]).ravel())
-            if lu is None:
-                r, c, x = red[np.concatenate(rows)], red[np.concatenate(cols)], np.concatenate(vals)
-                keep = (r >= 0) & (c >= 0)
-                jac = a_uu + sp.csc_matrix((x[keep], (r[keep], c[keep])), shape=a_uu.shape)
-                try:
-                    lu = splu(jac, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0)
-                except RuntimeError as exc:
-                    raise SimulatorError(f"quasi-static network: singular Jacobian ({exc})") from exc
-                self.n_factor += 1
-                stale = 0
-            dv = lu.solve(-res[free])
+        change = np.inf
+        for it in range(qs.max_newton):
+            res = self.g_f @ v + self.c_f @ v * (1.0 / h_eff) - lin_hist
+            if on:
+                res[self.pre] += qs_network.G_PRE * (v[self.net.pre] - pre)
+            dev_res, _, _, ders = self._devices(v, states, q_old, fe0, h, h_eff, True)
+            rhs = -(res + dev_res)
+            dv = None
+            if self._lu is not None:
+                dv, k = gmres(self._matvec(a_uu, ders), rhs, self._lu.solve, qs.gmres_rtol, qs.gmres_max)
+                self.n_gmres += k
+            if dv is None:
+                self._factor(a_uu, ders)
+                dv = self._lu.solve(rhs)
             self.n_newton += 1
             if it:  # the first correction is the (nearly linear) response to the new source values
-                dv = np.clip(dv, -self.qs.v_limit, self.qs.v_limit)
+                dv = np.clip(dv, -qs.v_limit, qs.v_limit)
             v[free] += dv
-            change = np.abs(dv).max()
-            if change < self.qs.v_tol:
+            change = np.abs(dv).max(initial=0.0)
+            if change < qs.v_tol:
                 break
-            stale += 1
-            if change > self.qs.contraction * last or stale >= self.qs.max_stale:
-                lu = None  # the Jacobian has moved on: factor it anew
-            last = change
         else:
-            raise SimulatorError(f"quasi-static network: Newton did not converge in {self.qs.max_newton} "
-                                 f"iterations (last change {np.abs(dv).max():.3g} V)")
+            raise SimulatorError(f"quasi-static network: Newton did not converge in {qs.max_newton} "
+                                 f"iterations (last change {change:.3g} V)")
         self.n_solves += 1
-        self._lu[key] = lu
-        while len(self._lu) > LU_CACHE:
-            self._lu.pop(next(iter(self._lu)))
-        out = [self._switch(fs, s, f0, v, h) for fs, s, f0 in zip(sets, states, fe0)]
-        return v, [o[0] for o in out], [o[2] for o in out], [o[1] for o in out]
+        out = [b.advance(s, f0, v[fs.g] - 0.5 * (v[fs.d] + v[fs.s]), GAUSS, (0.5 * h, 0.5 * h),
+                         qs.switching_feedback) for b, fs, s, f0 in zip(self.bins, self.sets, states, fe0)]
+        fe = [v[fs.g] - 0.5 * (v[fs.d] + v[fs.s]) for fs in self.sets]
+        dq = [o[1] if o[1] is not None else np.zeros(len(f)) for o, f in zip(out, fe)]
+        return v, [o[0] for o in out], fe, dq
 
 
 def _error_of_range(wparams: FeFETParams, s_mean: np.ndarray, err_s: np.ndarray) -> float:
