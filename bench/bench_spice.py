@@ -273,18 +273,18 @@ def fidelity_matrix(args, weight, sparsity) -> int:
     from fefet_spice.spice import fidelity as fm
 
     entries = []
+    stored = []  # the reference decks of an earlier --json of this matrix (same cases and options)
+    if args.fm_reference:
+        import json
+
+        stored = [x for x in json.loads(Path(args.fm_reference).read_text())["fidelity_matrix"] if "full_g" in x]
     grid = itertools.product(args.fm_sizes, args.fm_widths, args.fm_r_lines, args.fm_init, args.fm_pruned)
     print("| size | pulse | R [ohm] | kept init | pruned | QS vs full | fast vs full | QS estimate | QS CPU [s] | full wall [s] | fast limits |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for m, tw, r, init, pruned in grid:
         case = fm.Case(m, tw, r, init, pruned)
-        ref_g = None
-        if args.fm_reference:  # the reference decks of an earlier --json of this matrix (same cases and options)
-            import json
-
-            old = [x for x in json.loads(Path(args.fm_reference).read_text())["fidelity_matrix"]
-                   if {k: x.get(k) for k in case.key()} == case.key() and "full_g" in x]
-            ref_g = np.array(old[0]["full_g"]) if old else None
+        old = [x for x in stored if {k: x.get(k) for k in case.key()} == case.key()]
+        ref_g = np.array(old[0]["full_g"]) if old else None
         try:
             e = fm.run_case(weight, sparsity, case, reference_g=ref_g)
         except Exception as exc:  # noqa: BLE001  one failed case is recorded, the matrix goes on

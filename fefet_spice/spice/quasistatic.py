@@ -236,9 +236,9 @@ class _Stepper:
             raise SimulatorError(f"quasi-static network: Newton did not converge in {qs.max_newton} "
                                  f"iterations (last change {change:.3g} V)")
         self.n_solves += 1
-        out = [b.advance(s, f0, v[fs.g] - 0.5 * (v[fs.d] + v[fs.s]), GAUSS, (0.5 * h, 0.5 * h),
-                         qs.switching_feedback) for b, fs, s, f0 in zip(self.bins, self.sets, states, fe0)]
         fe = [v[fs.g] - 0.5 * (v[fs.d] + v[fs.s]) for fs in self.sets]
+        out = [b.advance(s, f0, f1, GAUSS, (0.5 * h, 0.5 * h), qs.switching_feedback)
+               for b, s, f0, f1 in zip(self.bins, states, fe0, fe)]
         dq = [o[1] if o[1] is not None else np.zeros(len(f)) for o, f in zip(out, fe)]
         return v, [o[0] for o in out], fe, dq
 
