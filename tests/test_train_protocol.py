@@ -186,6 +186,10 @@ def test_device_sweep_luts_and_table(tmp_path, lut):
     assert all(0 <= r["final_accuracy"] <= 1 and r["accuracy_update_off"] is not None for r in res.table)
     files = res.save(tmp_path / "s.json", tmp_path / "s.png", tmp_path / "s.csv")
     assert len(files) == 3 and (tmp_path / "s.csv").read_text().startswith("lut,levels,nonlinearity")
+    # the figure's title names the data file, not the folders of the machine that made it
+    from fefet_spice.api.sweep import _short_dataset
+    assert _short_dataset("emnist-npz:/home/x/shared/data/e.npz") == "emnist-npz:e.npz"
+    assert _short_dataset("digits") == "digits"
 
 
 def test_cli_device_sweep_writes_table_and_refuses_foreign_folder(tmp_path, capsys):

@@ -57,7 +57,7 @@ class SweepResult:
             ax.set_xlabel(label)
             ax.grid(alpha=0.3)
         axes[0].set_ylabel(f"final accuracy ({self.rule}) [%]; x: update off")
-        fig.suptitle(f"Device sweep, protocol {self.protocol}, {self.dataset}")
+        fig.suptitle(f"Device sweep, protocol {self.protocol}, {_short_dataset(self.dataset)}")
         fig.tight_layout()
         return fig
 
@@ -68,6 +68,12 @@ class SweepResult:
         if csv_path:
             self.files.append(write_text(csv_path, self.csv()))
         return self.files
+
+
+def _short_dataset(spec: str) -> str:
+    """A dataset spec for a figure title: the file name without the folders of this machine."""
+    kind, sep, path = str(spec).partition(":")
+    return f"{kind}:{Path(path).name}" if sep and path else str(spec)
 
 
 def device_sweep(luts: dict, dataset, *, rule: str = "vau", schedule=None, seeds=(0, 1, 2), n_train: int = 50,
