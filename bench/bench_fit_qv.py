@@ -48,6 +48,7 @@ VARIANTS = {  # name -> (structural fields of the base, parameters freed (+) or 
     "imprint_groups_4_reversible": ({"beta": 1.0, "imp_n": 4}, {"imp_sigma", "q_rev"}),
     "bivariate_grid_16x8_beta_free": ({"n_domains": 128, "ea_cond": 8}, {"beta"}),
     "down_spread": ({"beta": 1.0}, {"ea_sigma_dn"}),
+    "lognormal": ({"beta": 1.0, "ea_dist": "lognormal"}, set()),  # no activations near 0 V
 }
 
 
