@@ -1,0 +1,118 @@
+"""Tiki-Taka: gradient updates into a fast array A, periodic transfer of A's rows into the weight array C.
+
+Gokmen & Haensch 2020 (DOI 10.3389/fnins.2020.00103): every layer has a second crossbar A beside its
+weight array C. The on-chip update (the rule of :mod:`.rules` with its digital registers, every pulse
+through the LUT with its noise) goes into A, not C. Every ``tt_every`` updates of a layer, the next
+``tt_rows`` fraction of A's rows (cyclic) is read: one forward pass per row with a one-hot input on
+that row's input line (our layers are (M fan-in rows, N output columns), so a one-hot input reads the
+N weights of one row, as the paper's one-hot read of a column of its (out, in) matrix), with read noise.
+A pulse-quantized fraction of what was read, ``round(tt_lr * a / pulse_C)`` pulses per weight (clipped to
+``max_pulses``), is fired into the same row of C through the LUT (one row-parallel write per row: the
+row line selected, each column line carries its count), and the read row of A decays:
+``-round(tt_decay * a / pulse_A)`` pulses per weight through the LUT (0: no decay, the paper's
+original form, which relies on a device whose pulses drift A to a symmetry point at zero; a
+sign-magnitude FeFET pair has none, so the decay is done explicitly; 1: the read row is reset). The
+network's weights are ``C + tt_gamma * A`` (``tt_gamma`` 0: C alone, as aihwkit's TransferCompound
+default); A's pairs span ``tt_range`` x C's weight range (a smaller range: finer A pulses).
+
+Pruned cells: A shares C's sparsity mask. A pair pruned in C is reset to G_min in A too (pulses counted
+with the pruning resets), regrown pairs restart at G_min in both; pruned cells of either array never
+receive a pulse (:class:`.device.DeviceLayer`). Counting: every pulse on A (updates, decay) and on C
+(transfer) is an update pulse; every row write is an operation; ``reads`` counts the one-hot row reads
+and ``weights_read`` the weights they returned (:attr:`TikiTaka.stats`). Pure numpy, seeded through
+the caller's Generator.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .device import DeviceLayer
+from .rules import update_layer
+
+DECAY_CLIP = 4
+"""A's decay counts are clipped to this many times ``max_pulses`` [-]."""
+
+
+class TikiTaka:
+    """The A arrays of one network, their update counters and row pointers, and the transfer counts."""
+
+    def __init__(self, layers: list, lut, sch):
+        if not all(isinstance(l, DeviceLayer) for l in layers):
+            raise ValueError("Tiki-Taka needs device layers (an update rule other than float)")
+        self.sch = sch
+        self.a = []
+        for c in layers:
+            a = DeviceLayer(lut, c.mask.shape, sch.tt_range * c.w_max, sch.levels, sch.read_noise, sch.write_noise)
+            a.mask = c.mask.copy()
+            self.a.append(a)
+        self.count = [0] * len(layers)
+        self.row = [0] * len(layers)
+        self.stats = {"a_update_pulses": 0, "transfer_pulses": 0, "decay_pulses": 0, "a_reset_pulses": 0,
+                      "transfers": 0, "reads": 0, "weights_read": 0, "row_writes": 0}
+
+    def weights(self, layers: list, rng: np.random.Generator) -> list[np.ndarray]:
+        """The network's weights as a MAC sees them: C read, plus ``tt_gamma`` x A read."""
+        if self.sch.tt_gamma == 0:
+            return [c.read(rng) for c in layers]
+        return [c.read(rng) + self.sch.tt_gamma * a.read(rng) for c, a in zip(layers, self.a)]
+
+    def sync_masks(self, layers: list, rng: np.random.Generator) -> int:
+        """After pruning / regrowth in C: prune (reset to G_min) or regrow the same pairs of A. Returns
+        the reset pulses fired on A."""
+        pulses = 0
+        for c, a in zip(layers, self.a):
+            a.mask &= c.mask                          # pruned: masked off (never read, never pulsed)
+            back = c.mask & ~a.mask
+            if back.any():                            # regrown: A's pair reset to G_min, then unmasked
+                a.mask |= back
+                pulses += a.prune(back, rng, reset_pulses=self.sch.reset_pulses)
+                a.regrow(back)
+        self.stats["a_reset_pulses"] += pulses
+        return pulses
+
+    def update(self, i: int, c: DeviceLayer, want: np.ndarray, rule: str, rng: np.random.Generator,
+               acc=None, **kw) -> dict:
+        """One update of layer ``i``: ``want`` [weight units] into A with ``rule`` (and A's registers
+        ``acc``), then, every ``tt_every`` updates, a transfer of A's next rows into C. Returns the
+        rule's statistics with the transfer's pulses and row writes added."""
+        a = self.a[i]
+        st = update_layer(a, want, rule, rng, **kw, acc=acc)
+        self.stats["a_update_pulses"] += st["pulses"]
+        self.count[i] += 1
+        if self.count[i] % self.sch.tt_every == 0:
+            pulses, writes = self.transfer(i, c, rng)
+            st["pulses"] += pulses
+            st["operations"] += writes
+        return st
+
+    def transfer(self, i: int, c: DeviceLayer, rng: np.random.Generator) -> tuple[int, int]:
+        """Read A's next rows of layer ``i`` (one-hot reads), fire the quantized fraction into C's rows,
+        decay A's rows. Returns (pulses fired on C and A, row writes)."""
+        a, sch = self.a[i], self.sch
+        m = a.mask.shape[0]
+        k = min(m, max(1, math.ceil(sch.tt_rows * m)))
+        rows = (self.row[i] + np.arange(k)) % m
+        self.row[i] = int((self.row[i] + k) % m)
+        read = a.read(rng)[rows]                      # what the k one-hot forward passes return
+        self.stats["reads"] += k
+        self.stats["weights_read"] += int(a.mask[rows].sum())
+        self.stats["transfers"] += 1
+        n_c = np.zeros(a.mask.shape, dtype=np.int64)
+        n_c[rows] = np.clip(np.rint(sch.tt_lr * read / c.pulse_w), -sch.max_pulses, sch.max_pulses)
+        pc = c.apply(n_c, rng)
+        pa = 0
+        if sch.tt_decay > 0:
+            n_a = np.zeros(a.mask.shape, dtype=np.int64)
+            want = np.zeros(a.mask.shape)
+            want[rows] = -sch.tt_decay * read
+            n_a = a.cell_counts(want, DECAY_CLIP * sch.max_pulses)
+            pa = a.apply(n_a, rng)
+        self.stats["transfer_pulses"] += pc
+        self.stats["decay_pulses"] += pa
+        writes = int(np.count_nonzero(np.where(c.mask, n_c, 0)[rows].any(axis=1)))
+        if sch.tt_decay > 0:
+            writes += int(np.count_nonzero(np.where(a.mask, n_a, 0)[rows].any(axis=1)))
+        self.stats["row_writes"] += writes
+        return pc + pa, writes
