@@ -31,8 +31,20 @@ import numpy as np
 from .device import DeviceLayer
 from .rules import update_layer
 
-DECAY_CLIP = 4
-"""A's decay counts are clipped to this many times ``max_pulses`` [-]."""
+def _depression_counts(layer: DeviceLayer, g: np.ndarray, keep: np.ndarray, clip: int) -> np.ndarray:
+    """Depression pulses (>= 0, <= ``clip``) whose mean LUT path takes each cell at ``g`` [S] closest to
+    ``g_min + keep (g - g_min)`` (the cell rule's count, :meth:`.DeviceLayer.cell_counts`)."""
+    lut = layer.lut
+    target = lut.g_min + keep * (g - lut.g_min)
+    best, err, gk = np.zeros(g.shape, dtype=np.int64), np.abs(g - target), g.copy()
+    for k in range(1, clip + 1):
+        gk = np.clip(gk + np.interp(gk, lut.g_grid, lut.dg_mean[layer.down]), lut.g_min, lut.g_max)
+        e = np.abs(gk - target)
+        better = e < err - 1e-18
+        best[better], err[better] = k, e[better]
+        if not better.any() and np.all(gk <= target):
+            break
+    return best
 
 
 class TikiTaka:
@@ -50,7 +62,7 @@ class TikiTaka:
         self.count = [0] * len(layers)
         self.row = [0] * len(layers)
         self.stats = {"a_update_pulses": 0, "transfer_pulses": 0, "decay_pulses": 0, "a_reset_pulses": 0,
-                      "transfers": 0, "reads": 0, "weights_read": 0, "row_writes": 0}
+                      "transfers": 0, "reads": 0, "weights_read": 0, "cell_reads": 0, "row_writes": 0}
 
     def weights(self, layers: list, rng: np.random.Generator) -> list[np.ndarray]:
         """The network's weights as a MAC sees them: C read, plus ``tt_gamma`` x A read."""
@@ -103,16 +115,22 @@ class TikiTaka:
         n_c[rows] = np.clip(np.rint(sch.tt_lr * read / c.pulse_w), -sch.max_pulses, sch.max_pulses)
         pc = c.apply(n_c, rng)
         pa = 0
-        if sch.tt_decay > 0:
-            n_a = np.zeros(a.mask.shape, dtype=np.int64)
-            want = np.zeros(a.mask.shape)
-            want[rows] = -sch.tt_decay * read
-            n_a = a.cell_counts(want, DECAY_CLIP * sch.max_pulses)
-            pa = a.apply(n_a, rng)
+        if sch.tt_decay > 0:                          # decay: both cells of the read pairs towards G_min
+            sel = np.zeros(a.mask.shape, dtype=bool)
+            sel[rows] = True
+            sel &= a.mask
+            moved = n_c[sel] * c.pulse_w / sch.tt_lr       # what C received, in A's weight units / tt_lr
+            r = read[sel[rows]]
+            keep = np.clip(1 - sch.tt_decay * np.divide(moved, r, out=np.zeros_like(r), where=r != 0), 0, 1)
+            counts = np.zeros((2,) + a.mask.shape, dtype=np.int64)
+            for side, g in enumerate((a.gp, a.gn)):
+                counts[side][sel] = -_depression_counts(a, g[sel], keep, sch.reset_pulses)
+            self.stats["cell_reads"] += 2 * int(sel.sum())
+            pa = a._fire(counts, rng)
         self.stats["transfer_pulses"] += pc
         self.stats["decay_pulses"] += pa
         writes = int(np.count_nonzero(np.where(c.mask, n_c, 0)[rows].any(axis=1)))
-        if sch.tt_decay > 0:
-            writes += int(np.count_nonzero(np.where(a.mask, n_a, 0)[rows].any(axis=1)))
+        if pa:
+            writes += int(np.count_nonzero(counts[:, rows].any(axis=(0, 2))))
         self.stats["row_writes"] += writes
         return pc + pa, writes
