@@ -169,7 +169,7 @@ class Schedule:
     tt_lr: float = 1.0
     """Tiki-Taka: fraction of the read A values fired into C (rounded to C's pulses) [-]."""
     tt_decay: float = 1.0
-    """Tiki-Taka: fraction of the read A values removed from A after a transfer (1: reset; 0: none) [-]."""
+    """Tiki-Taka: fraction of what moved into C (/ tt_lr) removed from A's read pairs (0: no decay) [-]."""
     tt_gamma: float = 0.0
     """Tiki-Taka: the network's weights are C + tt_gamma x A [-]."""
     tt_range: float = 1.0

@@ -8,19 +8,25 @@ that row's input line (our layers are (M fan-in rows, N output columns), so a on
 N weights of one row, as the paper's one-hot read of a column of its (out, in) matrix), with read noise.
 A pulse-quantized fraction of what was read, ``round(tt_lr * a / pulse_C)`` pulses per weight (clipped to
 ``max_pulses``), is fired into the same row of C through the LUT (one row-parallel write per row: the
-row line selected, each column line carries its count), and the read row of A decays:
-``-round(tt_decay * a / pulse_A)`` pulses per weight through the LUT (0: no decay, the paper's
-original form, which relies on a device whose pulses drift A to a symmetry point at zero; a
-sign-magnitude FeFET pair has none, so the decay is done explicitly; 1: the read row is reset). The
-network's weights are ``C + tt_gamma * A`` (``tt_gamma`` 0: C alone, as aihwkit's TransferCompound
-default); A's pairs span ``tt_range`` x C's weight range (a smaller range: finer A pulses).
+row line selected, each column line carries its count).
 
-Pruned cells: A shares C's sparsity mask. A pair pruned in C is reset to G_min in A too (pulses counted
-with the pruning resets), regrown pairs restart at G_min in both; pruned cells of either array never
-receive a pulse (:class:`.device.DeviceLayer`). Counting: every pulse on A (updates, decay) and on C
-(transfer) is an update pulse; every row write is an operation; ``reads`` counts the one-hot row reads
-and ``weights_read`` the weights they returned (:attr:`TikiTaka.stats`). Pure numpy, seeded through
-the caller's Generator.
+Decay of A. The paper's A needs no reset: its device drifts to a symmetry point at zero under pulses.
+A sign-magnitude FeFET pair has none (zero is both cells at G_min, where potentiation is strong and
+depression weak), so A decays explicitly: after a transfer, both cells of every read pair that moved C
+are depressed towards G_min so that the pair keeps ``1 - tt_decay * moved / a`` of its value (``moved``
+= what C received / ``tt_lr``, in A's units; clipped to [0, 1]): a value below half a C pulse stays in A
+and keeps accumulating. The depression counts follow the LUT's mean path from each cell's state (as the
+``cell`` rule's counts; the two cells' conductances are counted as ``cell_reads``), clipped to
+``reset_pulses``. ``tt_decay`` 0: no decay (A integrates for ever). The network's weights are
+``C + tt_gamma * A`` (``tt_gamma`` 0: C alone, the default of aihwkit's ``TransferCompound``); A's pairs
+span ``tt_range`` x C's weight range.
+
+Pruned cells: A shares C's sparsity mask (a pair pruned in C is masked off in A too: never read, never
+pulsed); a pair regrown in C is reset to G_min in A (``reset_pulses`` per cell, counted with the
+pruning resets) before its bit goes on again. Counting: every pulse on A (updates, decay) and on C
+(transfer) is an update pulse; every row write is an operation; :attr:`TikiTaka.stats` holds the
+breakdown, ``reads`` (one-hot row reads) and ``weights_read``. Pure numpy, seeded through the caller's
+Generator.
 """
 from __future__ import annotations
 

@@ -12,7 +12,9 @@ desired update of about ``lr`` nominal pulses per step (or ``lr`` x ``step_unit`
 epoch's step, :meth:`Schedule.onchip_lr`;
 second moment per weight or, ``adam_mode="layer"``, one per layer over the active weights), and the
 update rule (:mod:`.rules`) turns that into pulses through the LUT, with the sub-pulse part kept in
-digital registers (``accumulate``, :mod:`.accumulate`). Adam's first moment keeps running on pruned
+digital registers (``accumulate``, :mod:`.accumulate`); with ``tiki_taka`` the update goes into a second
+array A per layer and rows of A are transferred into the weight array (:mod:`.tikitaka`).
+Adam's first moment keeps running on pruned
 weights (their gradient exists; the update rules never touch them): it is the gradient momentum that
 ranks the regrowth candidates (and, with ``adam_reset="none"``, starts the regrown weights' updates).
 With ``adam_reset="events"`` (paper default) both moments and the bias correction restart right after
