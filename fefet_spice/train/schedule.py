@@ -159,6 +159,21 @@ class Schedule:
     and their whole pulses fire in the same N + 1 steps) or ``weight`` (one register per weight, M x N:
     the fitted update accumulates per cell and a cell fires when its register crosses one pulse, a
     cell-by-cell write) [-]."""
+    tiki_taka: bool = False
+    """Tiki-Taka (:mod:`.tikitaka`): the update goes into a second array A per layer; every ``tt_every``
+    updates a ``tt_rows`` fraction of A's rows is read and ``tt_lr`` of it fired into C (the weights) [-]."""
+    tt_every: int = 1
+    """Tiki-Taka: updates of a layer between two transfers from A into C [-]."""
+    tt_rows: float = 0.2
+    """Tiki-Taka: fraction of A's rows read and transferred per transfer (cyclic; at least one) [fraction]."""
+    tt_lr: float = 1.0
+    """Tiki-Taka: fraction of the read A values fired into C (rounded to C's pulses) [-]."""
+    tt_decay: float = 1.0
+    """Tiki-Taka: fraction of what moved into C (/ tt_lr) removed from A's read pairs (0: no decay) [-]."""
+    tt_gamma: float = 0.0
+    """Tiki-Taka: the network's weights are C + tt_gamma x A [-]."""
+    tt_range: float = 1.0
+    """Tiki-Taka: A's pair range as a multiple of C's weight range [-]."""
     vau_feedback: bool = False
     """VAU error feedback: the part of the desired update the operators missed is added to the next
     desired update (a digital residual per weight, beside Adam's moments), clipped to ±max_pulses [-]."""
@@ -308,6 +323,8 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "transfer_range": (0, 1_000, True), "reset_pulses": (1, 100_000, False),
     "pretrain_passes": (1, 1_000, False), "lr_final": (0, 1_000, False), "transfer_clip": (0, 1, True),
     "augment_shift": (0, 16, False), "feedback_clip": (0, 10_000, True), "step_unit": (0, 1, False),
+    "tt_every": (1, 100_000, False), "tt_rows": (0, 1, True), "tt_lr": (0, 100, True), "tt_decay": (0, 1, False),
+    "tt_gamma": (0, 100, False), "tt_range": (0, 100, True),
 }
 
 

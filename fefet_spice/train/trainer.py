@@ -12,7 +12,9 @@ desired update of about ``lr`` nominal pulses per step (or ``lr`` x ``step_unit`
 epoch's step, :meth:`Schedule.onchip_lr`;
 second moment per weight or, ``adam_mode="layer"``, one per layer over the active weights), and the
 update rule (:mod:`.rules`) turns that into pulses through the LUT, with the sub-pulse part kept in
-digital registers (``accumulate``, :mod:`.accumulate`). Adam's first moment keeps running on pruned
+digital registers (``accumulate``, :mod:`.accumulate`); with ``tiki_taka`` the update goes into a second
+array A per layer and rows of A are transferred into the weight array (:mod:`.tikitaka`).
+Adam's first moment keeps running on pruned
 weights (their gradient exists; the update rules never touch them): it is the gradient momentum that
 ranks the regrowth candidates (and, with ``adam_reset="none"``, starts the regrown weights' updates).
 With ``adam_reset="events"`` (paper default) both moments and the bias correction restart right after
@@ -50,6 +52,7 @@ from .pruning import prune_layer, regrow_layer
 from .accumulate import LineRegisters, WeightRegisters
 from .rules import RULES, update_layer
 from .schedule import Schedule
+from .tikitaka import TikiTaka
 
 EPS = 1e-8
 
@@ -176,6 +179,8 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True)
         raise ValueError("recording array operations needs a vau rule without write-and-verify or weight registers")
     if sch.accumulate != "none" and rule == "vau" and not sch.vau_split:
         raise ValueError("digital accumulation (accumulate) needs the polarity-split vau (vau_split)")
+    if sch.tiki_taka and (rule == "float" or recorder is not None):
+        raise ValueError("tiki_taka needs a device rule (not float) and no recorder")
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     if sch.protocol == "scratch":
@@ -225,9 +230,13 @@ def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, updat
     skipped (no pulses; pruning, over-pruning and regrowth still run, regrowth ranked by the momentum
     of the gradients of the epochs just before it) and only the event and final accuracies are read."""
     layers, transfer = build_layers(w_pre, lut, rule, sch, rng)
+    tt = TikiTaka(layers, lut, sch) if update and sch.tiki_taka else None
+
+    def net():
+        return tt.weights(layers, rng) if tt else [l.read(rng) for l in layers]
 
     def evaluate():
-        return msnet.accuracy([l.read(rng) for l in layers], data.x_test, data.y_test)
+        return msnet.accuracy(net(), data.x_test, data.y_test)
 
     after_transfer = evaluate()
     if recorder is not None:
@@ -245,6 +254,8 @@ def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, updat
     for epoch in range(sch.first_onchip_epoch, sch.epochs + 1):
         before_masks = [l.mask.copy() for l in layers]
         notes, event_pulses, ev = _run_events(layers, sch, epoch, m, rng, recorder, evaluate)
+        if tt and notes:                              # A follows C's pruning and regrowth
+            event_pulses += tt.sync_masks(layers, rng)
         if notes and sch.adam_reset == "events":      # moments and bias correction restart
             m, v, t = [np.zeros(l.mask.shape) for l in layers], [np.zeros(l.mask.shape) for l in layers], 0
         elif notes and sch.adam_reset == "regrown":
@@ -263,7 +274,7 @@ def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, updat
                 idx = np.take(order, range(step * sch.onchip_batch, (step + 1) * sch.onchip_batch), mode="wrap")
                 x, y = x[idx], y[idx]
             x = shift_images(x, sch.augment_shift, rng) if sch.onchip_augment else x
-            loss, grads, _ = msnet.loss_and_grads([l.read(rng) for l in layers], x, y)
+            loss, grads, _ = msnet.loss_and_grads(net(), x, y)
             losses.append(loss)
             t += 1
             for i, (layer, g) in enumerate(zip(layers, grads)):
@@ -277,7 +288,8 @@ def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, updat
                 if feedback:
                     want = want + np.where(layer.mask, resid[i], 0.0)
                 ops = [] if recorder is not None else None
-                st = update_layer(layer, want, rule, rng, **kw, record=ops, acc=regs[i])
+                st = (tt.update(i, layer, want, rule, rng, acc=regs[i], **kw) if tt else
+                      update_layer(layer, want, rule, rng, **kw, record=ops, acc=regs[i]))
                 if recorder is not None:
                     recorder.append({"kind": "update", "epoch": epoch, "step": t, "layer": i, "ops": ops})
                 if feedback:
@@ -295,7 +307,7 @@ def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, updat
         if not update:
             continue
         sp, per = _sparsity(layers)
-        test_w = [l.read(rng) for l in layers]
+        test_w = net()
         rec = {"epoch": epoch, "phase": "onchip", "loss": float(np.mean(losses)),
                "accuracy": msnet.accuracy(test_w, data.x_test, data.y_test),
                "train_accuracy": msnet.accuracy(test_w, data.x_train, data.y_train),
@@ -312,6 +324,8 @@ def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, updat
     out = {"accuracy_after_transfer": after_transfer, "accuracy_pruning_events": events_acc,
            "update_pulses": int(update_pulses), "prune_reset_pulses": int(reset_pulses), "epochs_fired": int(fired),
            "transfer": transfer, "registers": sum(r.size for r in regs if r is not None)}
+    if tt:
+        out["tiki_taka"] = dict(tt.stats)
     if update:
         out["records"] = records
     else:
