@@ -28,6 +28,18 @@ def test_quasistatic_and_fast_path_against_the_tightened_deck(weight, sparsity, 
     assert out["full_ladder"]["attempts"] >= 1 and out["full_ladder"]["halted"] == out["full_ladder"]["failed"] == 0
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("width, r_line", [(1e-9, 0.0), (1e-3, 200.0)])
+def test_quasistatic_holds_at_the_ends_of_the_pulse_width_range(weight, sparsity, width, r_line):
+    """1 ns (+9 / -8 V: edges as long as the pulse) and 1 ms (+-3.2 V; pruned mid-range cells leak)."""
+    out = fm.run_case(weight, sparsity, fm.Case(4, width, r_line, "random", "mid"))
+    assert out["full_max_kept_change_of_range"] > 0.01 and out["full_max_pruned_change_of_range"] > 0.003
+    assert out["qs_vs_full_max_kept_diff_of_range"] < 0.005
+    assert out["qs_vs_full_max_pruned_diff_of_range"] < 0.005
+    assert out["qs_error_estimate_of_range"] < 0.005
+    assert out["fast_limits"]  # 1 ns: shorter than it represents; both: pruned cells away from G_min
+
+
 def test_fidelity_cases_are_deterministic_and_warn_for_the_fast_path(weight):
     a, b = fm.build(fm.Case(4, 10e-9, 200.0, "random", "mid")), fm.build(fm.Case(4, 10e-9, 200.0, "random", "mid"))
     assert np.array_equal(a[0].weight, b[0].weight) and np.array_equal(a[2], b[2])

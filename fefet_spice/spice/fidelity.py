@@ -3,7 +3,9 @@ run by the reference deck, the quasi-static network mode and the numpy fast path
 
 The reference is the full ngspice deck tightened (gear, reltol 1e-4, 20 steps per shortest segment).
 Pulse amplitudes per width are the ones that write a comparable part of the range (shorter pulses need
-higher drive): 1 us +-3.6 V, 100 ns +-4.2 V, 10 ns +5.5/-4.7 V. The gap after each pulse equals its width.
+higher drive): 1 us +-3.6 V, 100 ns +-4.2 V, 10 ns +5.5/-4.7 V (the matrix); 1 ns +9/-8 V and 1 ms +-3.2 V
+check the ends of the pulse-width range (about 14 % and 6 % of the range at most on a 4x4 case). The gap
+after each pulse equals its width.
 Differences are the largest kept-cell conductance difference as a fraction of G_max - G_min.
 """
 from __future__ import annotations
@@ -17,12 +19,17 @@ from ..params import FeFETParams
 from .array import ArrayConfig, ArrayState, initial_state, weight_conductance
 from .deck import SolverOptions
 
-AMPLITUDES = {1e-6: (3.6, -3.6), 100e-9: (4.2, -4.2), 10e-9: (5.5, -4.7)}
+AMPLITUDES = {1e-3: (3.2, -3.2), 1e-6: (3.6, -3.6), 100e-9: (4.2, -4.2), 10e-9: (5.5, -4.7), 1e-9: (9.0, -8.0)}
 """Pulse width [s] -> (up, down) amplitude [V] of the matrix."""
 STATES = {"g_min": -1.0, "mid": 0.0}
 """Named initial weight states (mean polarization s) ; 'random' draws s uniformly in [-1, 1] per cell."""
 REFERENCE = SolverOptions(method="gear", reltol=1e-4, max_steps_per_segment=20.0)
 """The tightened reference deck."""
+REFERENCE_BY_WIDTH = {1e-3: SolverOptions(method="gear", reltol=1e-4, max_steps_per_segment=0.01)}
+"""Pulse width [s] -> reference deck where :data:`REFERENCE` does not fit: its largest step is 1/20 of the
+shortest segment (the 100 ns lead-in), which at 1 ms pulses means two million steps; there the largest step
+is 10 us (1/100 of the pulse; the edges stay breakpoints). 1 us gave the same conductances within 2e-8 of
+the range on the 4x4 case."""
 CONFIG = ArrayConfig(bins_weight=8, bins_sparsity=1)
 
 
@@ -71,8 +78,9 @@ def span(weight: FeFETParams) -> float:
 
 
 def run_case(weight: FeFETParams, sparsity: FeFETParams, case: Case, full: bool = True,
-             reference: SolverOptions = REFERENCE, backend: str = "subprocess", reference_g=None) -> dict:
-    """One case: quasi-static mode, fast path (None where it refuses) and, if ``full``, the reference deck.
+             reference: SolverOptions | None = None, backend: str = "subprocess", reference_g=None) -> dict:
+    """One case: quasi-static mode, fast path (None where it refuses) and, if ``full``, the reference deck
+    (``reference``, default :data:`REFERENCE` or the pulse width's entry of :data:`REFERENCE_BY_WIDTH`).
     ``reference_g``: the reference deck's final weight conductances [S] (M, M) of an earlier run of this case
     and ``reference`` (the deck is then not run; ``full_wall_s`` is None, ``reference_g`` is returned as
     ``full_g``). Returns the case keys, the differences (fractions of range) and the CPU-independent counters."""
@@ -82,6 +90,8 @@ def run_case(weight: FeFETParams, sparsity: FeFETParams, case: Case, full: bool 
     from .array import run_array
     from .quasistatic import run_array_quasistatic
 
+    if reference is None:
+        reference = REFERENCE_BY_WIDTH.get(case.pulse_width_s, REFERENCE)
     state, sched, mask, cfg = build(case)
     sp_ = span(weight)
     g0 = weight_conductance(weight, state)
