@@ -299,6 +299,7 @@ def fidelity_matrix(args, weight, sparsity) -> int:
             from fefet_spice.io.atomic import write_json
 
             write_json(args.json, {"schema": "fefet-bench-spice-fidelity/1", "reference": vars(fm.REFERENCE),
+                                   "reference_by_width": {str(k): vars(v) for k, v in fm.REFERENCE_BY_WIDTH.items()},
                                    "bins_weight": fm.CONFIG.bins_weight, "amplitudes": {str(k): v for k, v in fm.AMPLITUDES.items()},
                                    "fidelity_matrix": entries})
     return 0
