@@ -37,6 +37,7 @@ import numpy as np
 from .device import DeviceLayer
 from .rules import update_layer
 
+
 def _depression_counts(layer: DeviceLayer, g: np.ndarray, keep: np.ndarray, clip: int) -> np.ndarray:
     """Depression pulses (>= 0, <= ``clip``) whose mean LUT path takes each cell at ``g`` [S] closest to
     ``g_min + keep (g - g_min)`` (the cell rule's count, :meth:`.DeviceLayer.cell_counts`)."""
