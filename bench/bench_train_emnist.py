@@ -156,37 +156,55 @@ def wall_time(lut, repeats: int = 3, sch: Schedule | None = None) -> dict:
             "cpu_times_s": times, "target_s": 30.0, "includes_update_off_run": True}
 
 
-def _arg(name: str, default=None, many: bool = False):
-    vals = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == name]
-    return vals if many else (vals[-1] if vals else default)
+def parse_args(argv=None):
+    """The command line (an unknown or misspelt option is an error, never a silent run on the test split)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--protocol", default="paper", help="training protocol (paper, software-pruned, scratch)")
+    ap.add_argument("--validation", action="store_true",
+                    help="evaluate on held-out training images (model selection); the test split is not read")
+    ap.add_argument("--n-train", type=int, default=50, help="training images per class")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a schedule field (JSON value); repeatable")
+    ap.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2,3,4; --quick: 0,1)")
+    ap.add_argument("--rules", default="vau,float,cell", help="comma-separated update rules")
+    ap.add_argument("--references", action="store_true", help="add RBF-SVM and logistic-regression references")
+    ap.add_argument("--quick", action="store_true", help="two seeds and one timing repeat")
+    ap.add_argument("--json", default=None, help="also write the result to this file")
+    ap.add_argument("--npz", default=str(NPZ), help="the EMNIST letters file when ../shared is not beside the checkout")
+    return ap.parse_args(argv)
 
 
-def schedule_from_args() -> Schedule:
+def schedule_from_args(args) -> Schedule:
     """The protocol's default schedule with every ``--set KEY=VALUE`` (JSON value) applied."""
     over = {}
-    for item in _arg("--set", many=True):
-        key, _, val = item.partition("=")
+    for item in args.set:
+        key, sep, val = item.partition("=")
+        if not sep:
+            sys.exit(f"--set {item!r}: expected KEY=VALUE")
         over[key] = json.loads(val)
-    base = for_protocol(_arg("--protocol", "paper")).to_dict()
+    base = for_protocol(args.protocol).to_dict()
     return from_dict({**base, **over}, "--set")
 
 
 if __name__ == "__main__":
-    NPZ = Path(_arg("--npz", str(NPZ)))         # the shared EMNIST letters elsewhere than ../shared
+    args = parse_args()
+    NPZ = Path(args.npz)                        # the shared EMNIST letters elsewhere than ../shared
     if not NPZ.is_file():
         sys.exit(f"{NPZ} is absent: this benchmark needs the shared EMNIST letters")
-    quick, validation = "--quick" in sys.argv, "--validation" in sys.argv
-    seeds = tuple(int(v) for v in _arg("--seeds", "0,1" if quick else "0,1,2,3,4").split(","))
-    rules = _arg("--rules", "vau,float,cell").split(",")
-    sch = schedule_from_args()
+    quick, validation = args.quick, args.validation
+    seeds = tuple(int(v) for v in (args.seeds or ("0,1" if quick else "0,1,2,3,4")).split(","))
+    rules = args.rules.split(",")
+    sch = schedule_from_args(args)
     lut = load_lut(LUT)
-    n_train = int(_arg("--n-train", 50))
+    n_train = args.n_train
     out = {"dataset": f"emnist-npz:{NPZ.name}", "lut": "luts/weight_ref", "seeds": list(seeds),
            "protocol": sch.protocol, "schedule": sch.to_dict(),
-           "cases": [case(lut, n_train, seeds, validation, sch, rules, "--references" in sys.argv)]}
+           "cases": [case(lut, n_train, seeds, validation, sch, rules, args.references)]}
     if not validation:
         out["wall_time"] = wall_time(lut, 1 if quick else 3, sch)
     text = json.dumps(out, indent=1)
-    if "--json" in sys.argv:
-        Path(sys.argv[sys.argv.index("--json") + 1]).write_text(text + "\n")
+    if args.json:
+        Path(args.json).write_text(text + "\n")
     print(text)
