@@ -4,7 +4,7 @@ run by the reference deck, the quasi-static network mode and the numpy fast path
 The reference is the full ngspice deck tightened (gear, reltol 1e-4, 20 steps per shortest segment).
 Pulse amplitudes per width are the ones that write a comparable part of the range (shorter pulses need
 higher drive): 1 us +-3.6 V, 100 ns +-4.2 V, 10 ns +5.5/-4.7 V (the matrix); 1 ns +9/-8 V and 1 ms +-3.2 V
-check the ends of the pulse-width range (about 14 % and 6 % of the range at most on a 4x4 case). The gap
+check the ends of the pulse-width range (they move kept cells by up to 17 % and 6 % of the range at 4x4). The gap
 after each pulse equals its width.
 Differences are the largest kept-cell conductance difference as a fraction of G_max - G_min.
 """
