@@ -17,6 +17,14 @@ class SimulatorError(FefetError, RuntimeError):
     """ngspice is missing, or a run failed or did not converge."""
 
 
+class WallClockLimit(SimulatorError):
+    """An ngspice run stopped at its wall-clock limit (``--sim-timeout`` / ``$FEFET_SPICE_SIM_TIMEOUT``)."""
+
+    def __init__(self, timeout: float, how: str = "stopped"):
+        super().__init__(f"ngspice run exceeded the wall-clock limit of {timeout:g} s ({how}; "
+                         "--sim-timeout or $FEFET_SPICE_SIM_TIMEOUT sets it)")
+
+
 class LimitError(ParamError):
     """A size, count or duration beyond what fefet-spice will attempt (checked before any work)."""
 

@@ -84,14 +84,16 @@ def test_absurd_operating_point_in_a_parameter_file(tmp_path, weight, field, val
 
 
 def test_shared_ngspice_has_a_wall_clock_limit_and_survives_it():
-    from fefet_spice.errors import SimulatorError
+    from fefet_spice.errors import SimulatorError, WallClockLimit
     from fefet_spice.spice import runner
 
     long_deck = "long\nV1 a 0 SIN(0 1 1e6)\nR1 a b 1k\nC1 b 0 1n\n.tran 1e-9 1e-2 0 1e-9\n.end\n"
     t0 = time.monotonic()
-    with pytest.raises(SimulatorError, match="wall-clock limit"):
+    with pytest.raises(WallClockLimit, match="wall-clock limit"):  # the type the run ladder moves on from
         runner.run(long_deck, backend="shared", timeout=0.5)
     assert time.monotonic() - t0 < 3.0
+    with pytest.raises(WallClockLimit, match="wall-clock limit of 0.5 s"):
+        runner.run(long_deck, backend="subprocess", timeout=0.5)
     small = "small\nV1 a 0 1\nR1 a b 1k\nC1 b 0 1n\n.tran 1e-8 1e-6\n.end\n"
     assert len(runner.run(small, backend="shared")["time"]) > 10
     with pytest.raises(SimulatorError, match="steps"):  # refused before ngspice starts

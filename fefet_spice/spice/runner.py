@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SimulatorError
+from ..errors import SimulatorError, WallClockLimit
 
 LIBNGSPICE_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/libngspice.so.0", "/usr/lib/libngspice.so.0",
                          "/usr/local/lib/libngspice.so.0", "/usr/lib/aarch64-linux-gnu/libngspice.so.0")
@@ -216,8 +216,7 @@ def run_subprocess(deck: str, timeout: float | None = None, budget: float | None
             proc = subprocess.run([exe, "-b", "-r", str(raw), str(cir)], capture_output=True, text=True,
                                   timeout=timeout, cwd=tmp, preexec_fn=_die_with_parent)
         except subprocess.TimeoutExpired:
-            raise SimulatorError(f"ngspice run exceeded the wall-clock limit of {timeout:g} s (stopped; "
-                                 "--sim-timeout or $FEFET_SPICE_SIM_TIMEOUT sets it)") from None
+            raise WallClockLimit(timeout) from None
         text = proc.stdout + "\n" + proc.stderr
         _check_output(text, "run")
         if proc.returncode != 0 or not raw.exists():
@@ -311,8 +310,7 @@ def _wait_shared(ng, timeout: float) -> None:
             if watch is not None:
                 watch.check()
             if time.monotonic() - t0 > timeout:
-                raise SimulatorError(f"ngspice run exceeded the wall-clock limit of {timeout:g} s (halted; "
-                                     "--sim-timeout or $FEFET_SPICE_SIM_TIMEOUT sets it)")
+                raise WallClockLimit(timeout, "halted")
     except BaseException:
         _halt_shared(ng)
         raise

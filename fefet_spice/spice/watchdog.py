@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import SimulatorError
+from ..errors import SimulatorError, WallClockLimit
 
 GRACE_FRACTION = 0.05
 """Part of the CPU budget a run may use before it is judged [-] (parsing, set-up, first steps)."""
@@ -157,7 +157,7 @@ def control_deck(deck: str, raw: str) -> str | None:
 def watch_subprocess(exe: str, cir: Path, cwd: str, t_stop: float, budget: float, timeout: float,
                      preexec=None) -> tuple[str, int]:
     """Run ``ngspice -b cir`` under the watchdog; (stdout + stderr, return code). Raises
-    :class:`SlowProgress` or the wall-clock :class:`SimulatorError` after killing ngspice."""
+    :class:`SlowProgress` or :class:`~fefet_spice.errors.WallClockLimit` after killing ngspice."""
     proc = subprocess.Popen([exe, "-b", str(cir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
                             preexec_fn=preexec)
     dog = Watchdog(t_stop, budget)
@@ -198,8 +198,7 @@ def watch_subprocess(exe: str, cir: Path, cwd: str, t_stop: float, budget: float
             if why:
                 raise dog.stop(last[0], why)
             if time.monotonic() - t0 > timeout:
-                raise SimulatorError(f"ngspice run exceeded the wall-clock limit of {timeout:g} s (stopped; "
-                                     "--sim-timeout or $FEFET_SPICE_SIM_TIMEOUT sets it)")
+                raise WallClockLimit(timeout)
     except BaseException:
         proc.kill()
         proc.wait()
@@ -268,13 +267,15 @@ def run_ladder(make_deck, attempts: list, describe, budget_total: float, shares,
         except SlowProgress as exc:
             LADDER_COUNTS["halted"] += 1
             tried.append(f"{describe(att)} (halted: {str(exc).split(': ', 1)[1]})")
+        except WallClockLimit:
+            LADDER_COUNTS["failed"] += 1
+            tried.append(f"{describe(att)} (wall-clock limit)")
         except SimulatorError as exc:
             text = str(exc).lower()
-            if "timestep too small" not in text and "wall-clock limit" not in text and "did not converge" not in text:
+            if "timestep too small" not in text and "did not converge" not in text:
                 raise
             LADDER_COUNTS["failed"] += 1
-            why = "wall-clock limit" if "wall-clock" in text else "no convergence"
-            tried.append(f"{describe(att)} ({why})")
+            tried.append(f"{describe(att)} (no convergence)")
     LADDER_COUNTS["gave_up"] += 1
     raise SimulatorError(f"ngspice gave up on {what} {title!r} at its last attempt, " + tried[-1] +
                          ("; before it " + "; ".join(tried[:-1]) if tried[:-1] else "") +
