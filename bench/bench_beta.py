@@ -3,12 +3,13 @@
 The same 12 activation quantiles in both (``n_domains = n_bins = 12``), no variation, on the weight preset
 with beta replaced: 20 + 20 identical pulses (conductance after each, error as a fraction of the range)
 and a +/-6 V DC double sweep (log-current error in decades, where the current is above 10x the floor).
-Run: ``.venv/bin/python bench/bench_beta.py [beta ...]`` (prints JSON; default betas 1, 1.5, 3, 0.6).
+Run: ``.venv/bin/python bench/bench_beta.py [beta ...]`` (prints JSON; default betas 1, 1.5, 3, 0.6;
+each beta within the parameter bounds, 0.2 to 5).
 """
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 from dataclasses import replace
 
@@ -17,13 +18,19 @@ import numpy as np
 from fefet_spice import presets
 from fefet_spice import waveforms as wf
 from fefet_spice.model import simulate
+from fefet_spice.params import ParamError
 from fefet_spice.spice.bench import run_device
 
 
-def run(beta: float) -> dict:
+def device(beta: float):
+    """The weight preset with ``beta``, 12 domains and no variation (ParamError when beta is out of bounds)."""
     w0 = presets.get("weight")
-    p = replace(w0, ferro=replace(w0.ferro, beta=beta, n_domains=12), sigma_ea_d2d=0.0, sigma_vt_d2d=0.0,
-                sigma_c2c=0.0, read_noise=0.0)
+    return replace(w0, ferro=replace(w0.ferro, beta=beta, n_domains=12), sigma_ea_d2d=0.0, sigma_vt_d2d=0.0,
+                   sigma_c2c=0.0, read_noise=0.0)
+
+
+def run(beta: float) -> dict:
+    p = device(beta)
     vd = p.op.v_read_d
     pulses = wf.potentiation_depression(p, 20, 20)
     ref = simulate(p, pulses, vd=vd).g_after_pulse[0]
@@ -43,6 +50,25 @@ def run(beta: float) -> dict:
             "ngspice_s": {"pulses": round(t_pulses, 2), "dc_loop": round(t_dc, 2)}}
 
 
+def parse_args(argv=None):
+    """The command line (an unknown or misspelt option, or a beta out of bounds, is an error before any run)."""
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("betas", nargs="*", type=float, metavar="beta",
+                    help="KAI stretch exponents to compare (default: 1 1.5 3 0.6)")
+    args = ap.parse_args(argv)
+    args.betas = args.betas or [1.0, 1.5, 3.0, 0.6]
+    for b in args.betas:
+        try:
+            device(b)
+        except ParamError as exc:
+            ap.error(f"argument beta: {b!r}: {exc}")
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    print(json.dumps([run(b) for b in args.betas], indent=1))
+
+
 if __name__ == "__main__":
-    betas = [float(b) for b in sys.argv[1:]] or [1.0, 1.5, 3.0, 0.6]
-    print(json.dumps([run(b) for b in betas], indent=1))
+    main()
