@@ -1,14 +1,15 @@
 """Wall time of the full staged fit of one device (read files, six lmfit stages, no figures).
 
 Target (issue 4): under 60 s on 2 cores. Run: ``.venv/bin/python bench/bench_fit.py [--device sparsity]
-[--repeats N]`` (prints JSON, median of repeats). Data: the committed reference set ``measurements/``.
+[--repeats N]`` (prints JSON, median of repeats; defaults: weight, 3). Data: the committed reference set
+``measurements/``.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -41,7 +42,29 @@ def run(device: str = "weight", repeats: int = 3) -> dict:
             "nfev": {s.name: s.metrics["nfev"] for s in out.stages}}
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def parse_args(argv=None):
+    """The command line (an unknown or misspelt option is an error, never a silent run with the defaults)."""
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--device", default="weight", choices=presets.names(),
+                    help="preset whose committed measurements/<device> set is fitted (default: weight)")
+    ap.add_argument("--repeats", type=_positive_int, default=3, help="fits to time; the median is reported (default: 3)")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    print(json.dumps(run(args.device, args.repeats), indent=1))
+
+
 if __name__ == "__main__":
-    dev = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "weight"
-    reps = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 3
-    print(json.dumps(run(dev, reps), indent=1))
+    main()
