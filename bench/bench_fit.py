@@ -57,7 +57,8 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--device", default="weight", choices=presets.names(),
                     help="preset whose committed measurements/<device> set is fitted (default: weight)")
-    ap.add_argument("--repeats", type=_positive_int, default=3, help="fits to time; the median is reported (default: 3)")
+    ap.add_argument("--repeats", type=_positive_int, default=3,
+                    help="fits to time; the median is reported (default: 3)")
     return ap.parse_args(argv)
 
 

@@ -12,10 +12,11 @@ registers), ``vau_lines`` (line registers, N + 1 steps), ``vau_none`` (no accumu
 rounded on its own), ``cell`` (weight registers, the precise per-cell count), ``float``, and
 ``vau_software_pruned`` (the software-pruned protocol, labelled as software pruning).
 Run: ``nice .venv/bin/python bench/bench_onchip_contribution.py [--n-train 50] [--seeds 0,1,2]
-[--configs vau,vau_none] [--json F]``.
+[--configs vau,vau_none] [--json F]`` (default: every configuration).
 """
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import os
@@ -53,9 +54,6 @@ def _pretrain(ds, sch, rng, on_epoch=None):
     return copy.deepcopy(out)
 
 
-trainer.pretrain = _pretrain
-
-
 def run(ds, lut, seed: int, name: str) -> dict:
     rule, protocol, over = CONFIGS[name]
     res = trainer.train(ds, lut, rule, for_protocol(protocol, **over), seed=seed)
@@ -64,14 +62,62 @@ def run(ds, lut, seed: int, name: str) -> dict:
             "before_overprune": ev[0]["before"] if ev else None, "events": res["accuracy_pruning_events"]}
 
 
-def _arg(name, default):
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
-if __name__ == "__main__":
-    n_train = int(_arg("--n-train", 50))
-    seeds = [int(s) for s in _arg("--seeds", "0,1,2").split(",")]
-    names = _arg("--configs", ",".join(CONFIGS)).split(",")
+def _seed_list(text: str) -> list[int]:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected at least one seed")
+    try:
+        seeds = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if any(s < 0 for s in seeds):
+        raise argparse.ArgumentTypeError(f"seeds must be >= 0, got {text!r}")
+    return seeds
+
+
+def _config_list(text: str) -> list[str]:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected at least one configuration of {', '.join(CONFIGS)}")
+    names = text.split(",")
+    bad = [n for n in names if n not in CONFIGS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown configuration(s) {', '.join(map(repr, bad))}; "
+                                         f"choose from {', '.join(CONFIGS)}")
+    if len(set(names)) < len(names):
+        raise argparse.ArgumentTypeError(f"a configuration is named twice in {text!r}")
+    return names
+
+
+def parse_args(argv=None):
+    """The command line (an unknown or misspelt option is an error, never a silent run with the defaults)."""
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--n-train", type=_positive_int, default=50, help="training images per class (default: 50)")
+    ap.add_argument("--seeds", type=_seed_list, default=[0, 1, 2],
+                    help="comma-separated seeds, each its own split (default: 0,1,2)")
+    ap.add_argument("--configs", type=_config_list, default=list(CONFIGS),
+                    help=f"comma-separated configurations (default: all: {','.join(CONFIGS)})")
+    ap.add_argument("--json", default=None, help="also write the result to this file (after every seed)")
+    args = ap.parse_args(argv)
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        ap.error(f"argument --json: the folder of {args.json!r} does not exist")
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if not NPZ.is_file():
+        sys.exit(f"{NPZ} is absent: this benchmark needs the shared EMNIST letters")
+    trainer.pretrain = _pretrain    # pretraining shared by the configurations of a seed (see the docstring)
+    n_train, seeds, names = args.n_train, args.seeds, args.configs
     lut = load_lut(ROOT / "luts" / "weight_ref")
     out = {"n_train": n_train, "validation": True, "seeds": seeds, "runs": {n: [] for n in names}}
     for s in seeds:
@@ -84,11 +130,15 @@ if __name__ == "__main__":
             print(f"n_train {n_train} seed {s} {n}: final {r['final_accuracy']:.3f} update off "
                   f"{r['accuracy_update_off']:.3f} contribution {r['onchip_contribution']:+.3f} update pulses "
                   f"{r['update_pulses']} epochs fired {r['epochs_fired']}", file=sys.stderr, flush=True)
-        if "--json" in sys.argv:
-            Path(_arg("--json", "")).write_text(json.dumps(out, indent=1) + "\n")
+        if args.json:
+            Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
     out["summary"] = {n: {k: (float(np.mean([r[k] for r in rows if r[k] is not None])) if any(
         r[k] is not None for r in rows) else None) for k in (*KEYS, "before_overprune")}
         for n, rows in out["runs"].items()}
-    if "--json" in sys.argv:
-        Path(_arg("--json", "")).write_text(json.dumps(out, indent=1) + "\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out["summary"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
