@@ -5,10 +5,12 @@ weight-preset LUT (numpy-model characterization) and the full schedule (10 + 47 
 74.2 %, over-pruning, regrowth), for seeds 0..4: final test accuracy of float, cell, vau, vau-const,
 manhattan, rank1, plus vau and cell with write-and-verify. Then the wall time of one full vau run on
 one core (median of 3). Schedule: the defaults before issue 12
-(``schedule.PAPER_AS_FIRST_REPRODUCED``; ``bench/bench_train_emnist.py`` measures the current ones). Run: ``.venv/bin/python bench/bench_train.py [--quick] [--json F]``.
+(``schedule.PAPER_AS_FIRST_REPRODUCED``; ``bench/bench_train_emnist.py`` measures the current ones).
+Run: ``.venv/bin/python bench/bench_train.py [--quick] [--json F]`` (``--quick``: seeds 0 and 1, one timing run).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -68,13 +70,29 @@ def wall_time(dataset: str, repeats: int = 3) -> dict:
             "times_s": times, "target_s": 20.0}
 
 
-if __name__ == "__main__":
-    quick = "--quick" in sys.argv
+def parse_args(argv=None):
+    """The command line (an unknown or misspelt option is an error, never a silent full run)."""
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="seeds 0 and 1 (default 0..4) and one timing run (default 3)")
+    ap.add_argument("--json", default=None, help="also write the result to this file")
+    args = ap.parse_args(argv)
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        ap.error(f"argument --json: the folder of {args.json!r} does not exist")
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    quick = args.quick
     dataset = f"npz:{NPZ}" if NPZ.is_file() else "digits"
     seeds = (0, 1) if quick else (0, 1, 2, 3, 4)
     out = {"dataset": dataset, "lut": "preset weight (numpy-model LUT)",
            "accuracy": accuracy_table(seeds, dataset), "wall_time": wall_time(dataset, 1 if quick else 3)}
     text = json.dumps(out, indent=1)
-    if "--json" in sys.argv:
-        Path(sys.argv[sys.argv.index("--json") + 1]).write_text(text + "\n")
+    if args.json:
+        Path(args.json).write_text(text + "\n")
     print(text)
+
+
+if __name__ == "__main__":
+    main()
