@@ -6,10 +6,11 @@ training run's array updates. ``--all`` adds the
 ngspice array benchmark (8x8 and 16x16; 32x32 takes about 6 minutes more), the 64-device ngspice
 characterization (pool vs Dask vs serial, about 5 minutes), the programming-scheme arrays (4x4 to
 16x16, about 5-10 minutes) and MSNet on the shared EMNIST letters (5 seeds, 50 and 130 per class, about
-10 minutes).
+10 minutes). Run: ``.venv/bin/python bench/run_all.py [--all]`` (or ``make bench`` for the quick set).
 """
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import time
@@ -23,8 +24,16 @@ LONG = [["bench_spice.py", "--sizes", "8", "16", "--mac-sizes", "8"],
         ["bench_schemes.py", "--sizes", "4", "8", "16"], ["bench_train_emnist.py"]]
 
 
-def main(argv: list[str]) -> int:
-    runs = QUICK + (LONG if "--all" in argv else [])
+def parse_args(argv=None):
+    """The command line (an unknown or misspelt option is an error, never a silent run of the quick set)."""
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--all", action="store_true",
+                    help="add the long benchmarks (ngspice arrays and characterization, schemes, EMNIST)")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    runs = QUICK + (LONG if parse_args(argv).all else [])
     for args in runs:
         cmd = [sys.executable, str(HERE / args[0]), *args[1:]]
         print(f"$ {' '.join(cmd)}", flush=True)
@@ -38,4 +47,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
