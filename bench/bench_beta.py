@@ -16,10 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from fefet_spice import presets
-from fefet_spice import waveforms as wf
-from fefet_spice.model import simulate
 from fefet_spice.params import ParamError
-from fefet_spice.spice.bench import run_device
 
 
 def device(beta: float):
@@ -30,6 +27,11 @@ def device(beta: float):
 
 
 def run(beta: float) -> dict:
+    # imported here (before any timing): --help and a misspelt option answer without loading ngspice/scipy
+    from fefet_spice import waveforms as wf
+    from fefet_spice.model import simulate
+    from fefet_spice.spice.bench import run_device
+
     p = device(beta)
     vd = p.op.v_read_d
     pulses = wf.potentiation_depression(p, 20, 20)

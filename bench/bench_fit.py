@@ -16,13 +16,15 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from fefet_spice import presets  # noqa: E402
-from fefet_spice.fit.extract import fit_device  # noqa: E402
-from fefet_spice.readers import read_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(device: str = "weight", repeats: int = 3) -> dict:
+    # imported here (before any timing): --help and a misspelt option answer without loading lmfit/scipy
+    from fefet_spice.fit.extract import fit_device
+    from fefet_spice.readers import read_dir
+
     times, stage_times = [], []
     for _ in range(repeats):
         marks = {}
