@@ -111,7 +111,8 @@ def _vau_split(layer, d, ridge, max_pulses, conflict, rng, stochastic, record=No
     approx = combine_sides(*cont, plus, minus)
     err = (*vau.fit_errors(d, layer.mask, approx), vau.fit_error_dense(d, layer.mask, approx))
     if isinstance(acc, WeightRegisters):
-        counts = acc.add_and_fire(approx, layer.mask)
+        counts = (acc.add_and_fire_device(layer, approx, max_pulses) if acc.device_aware
+                  else acc.add_and_fire(approx, layer.mask))
         return layer.apply(counts, rng), counts.astype(float), tuple(_nan_to_none(e) for e in err), \
             int(np.count_nonzero(counts))
     (rp, cp), (rm, cm) = ops
@@ -184,10 +185,7 @@ def update_layer(layer, delta_w: np.ndarray, rule: str, rng: np.random.Generator
         intended = vau.compose(rr, cc) * layer.pulse_w
     else:
         if rule == "cell" and acc is not None:        # per-weight register: the desired update accumulates
-            want = acc.a + np.where(mask, d, 0.0)
-            counts = layer.cell_counts(want * layer.pulse_w, max_pulses)
-            done = layer.expected_change(counts) / layer.pulse_w   # what the chosen count does on average
-            acc.a = np.where(mask, np.clip(want - done, -acc.clip, acc.clip), 0.0)
+            counts = acc.add_and_fire_device(layer, d, max_pulses)
             intended = counts * layer.pulse_w
             ops = int(np.count_nonzero(counts))
         elif rule == "cell":

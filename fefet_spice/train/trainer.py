@@ -175,7 +175,7 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True)
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(RULES)}")
     sch = sch or Schedule()
-    if recorder is not None and (rule not in ("vau", "vau-const") or sch.verify or sch.accumulate == "weight"):
+    if recorder is not None and (rule not in ("vau", "vau-const") or sch.verify or sch.accumulate.startswith("weight")):
         raise ValueError("recording array operations needs a vau rule without write-and-verify or weight registers")
     if sch.accumulate != "none" and rule == "vau" and not sch.vau_split:
         raise ValueError("digital accumulation (accumulate) needs the polarity-split vau (vau_split)")
@@ -214,10 +214,12 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True)
 
 def _registers(layers, rule, sch) -> list:
     """One set of :mod:`.accumulate` registers per layer (or None per layer)."""
-    if rule not in ("vau", "cell") or sch.accumulate == "none" or (rule == "cell" and sch.accumulate != "weight"):
+    if rule not in ("vau", "cell") or sch.accumulate == "none" or (rule == "cell" and sch.accumulate == "lines"):
         return [None] * len(layers)
-    cls = LineRegisters if sch.accumulate == "lines" else WeightRegisters
-    return [cls(l.mask.shape, sch.max_pulses) for l in layers]
+    if sch.accumulate == "lines":
+        return [LineRegisters(l.mask.shape, sch.max_pulses) for l in layers]
+    return [WeightRegisters(l.mask.shape, sch.max_pulses, device_aware=sch.accumulate == "weight" or rule == "cell")
+            for l in layers]
 
 
 REGROW_WINDOW = 2
