@@ -3,7 +3,8 @@
     nice .venv/bin/python bench/bench_replay.py [--record F.npz] [--save-record F.npz] [--epochs 57]
         [--modes fast cosim quasistatic] [--spice-max-updates 2] [--r-line 50] [--json F]
 
-1. Record: train MSNet with ``vau`` (default schedule, seed 0; EMNIST letters a e p r s from
+1. Record: train MSNet with ``vau`` (default schedule but ``accumulate="lines"``: the default per-weight
+   registers write cell by cell, which the recorder refuses; seed 0; EMNIST letters a e p r s from
    ``../shared/data`` if present, else scikit-learn's digits; LUT ``luts/weight_ref``) with the trainer's
    recorder on, or read a record written by an earlier run (``--record``).
 2. Replay (:mod:`fefet_spice.array.replay`) on conv1 25x8, conv2 64x16 + 36x16, fc 32x10 (pairs side by

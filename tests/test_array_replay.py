@@ -28,10 +28,14 @@ def lut():
 
 @pytest.fixture(scope="module")
 def run(lut):
-    """A short digits run (pretraining, programming, pruning at epoch 11, 3 on-chip epochs), recorded."""
+    """A short digits run (pretraining, programming, pruning at epochs 11 and 12, 3 on-chip epochs),
+    recorded. The second pruning comes after updates, so Adam's step count (the entries' ``step``)
+    restarts there (``adam_reset="events"``) and repeats: the record must count updates in order."""
     from fefet_spice.train import Schedule, data, trainer
 
-    sch = replace(Schedule(), epochs=13, pretrain_passes=1, write_noise=False, accumulate="lines")
+    sch = replace(Schedule(), epochs=13, pretrain_passes=1, write_noise=False, accumulate="lines",
+                  prune_epochs=(11, 12, 23, 26))
+    assert sch.adam_reset == "events"
     ds = data.load("digits", seed=0)
     entries: list = []
     res = trainer.train(ds, lut, "vau", sch, seed=2, recorder=entries)
@@ -44,7 +48,7 @@ def test_recorder_off_and_on_give_the_same_training(run):
     strip = [{k: v for k, v in e.items() if k != "wall_time_s"} for e in (res, plain)]
     assert strip[0] == strip[1]
     kinds = [e["kind"] for e in entries]
-    assert kinds[0] == "transfer" and kinds[-1] == "final" and kinds.count("prune") == 1
+    assert kinds[0] == "transfer" and kinds[-1] == "final" and kinds.count("prune") == 2
     assert kinds.count("update") == 3 * 3 * res["schedule"]["steps_per_epoch"]
 
 
@@ -76,7 +80,8 @@ def test_record_is_complete_and_survives_npz(run, lut, tmp_path):
     path = array_record.save(tmp_path / "run.npz", rec.pack(entries))
     record = array_record.load(path)
     assert record.n_updates == 15 and [record.shape(l) for l in range(3)] == list(msnet.SHAPES)
-    assert record["event_kind"].tolist() == [0] and record["event_at"].tolist() == [0]
+    assert record["event_kind"].tolist() == [0, 0] and record["event_at"].tolist() == [0, 5]
+    assert record["update_epoch"].tolist() == [11] * 5 + [12] * 5 + [13] * 5
     for l, g in enumerate(_lut_replay(record, lut)):
         assert np.allclose(g[0], record[f"l{l}_gfp"], rtol=0, atol=1e-15)
         assert np.allclose(g[1], record[f"l{l}_gfn"], rtol=0, atol=1e-15)
@@ -108,6 +113,29 @@ def _toy_record(g_min, g_max, m=3, n=2):
                {"kind": "prune", "epoch": 12, "mask": [after]},
                {"kind": "final", "gp": [gp], "gn": [gn], "mask": [after]}]
     return rec.TrainRecord(rec.pack(entries)), plus, minus
+
+
+def test_pack_counts_updates_in_order_not_by_step():
+    """Two updates with the same ``step`` (Adam's count restarts at an event) are two updates; a layer
+    missing from an update or a fire out of order is an error."""
+    m, n = 2, 2
+    g = [np.full((m, n), 1e-6)]
+    sides = (np.ones((m, n), bool), np.zeros((m, n), bool))
+    ops = [("col", np.array([1, 0]), np.array([0, 0]), *sides), ("row", np.array([0, 2]), np.array([0, 0]), *sides)]
+
+    def entries(updates):
+        return [{"kind": "transfer", "gp": g * 2, "gn": g * 2, "mask": [np.ones((m, n), bool)] * 2, "g_min": 0.0,
+                 "g_max": 1.0, "scale": [1.0, 1.0], "reset_pulses": 64}, *updates,
+                {"kind": "final", "gp": g * 2, "gn": g * 2, "mask": [np.ones((m, n), bool)] * 2}]
+
+    ups = [{"kind": "update", "epoch": ep, "step": 1, "layer": l, "ops": ops} for ep in (11, 12) for l in (0, 1)]
+    out = rec.pack(entries(ups[:2] + [{"kind": "prune", "epoch": 12, "mask": [np.ones((m, n), bool)] * 2}] + ups[2:]))
+    assert out["update_epoch"].tolist() == [11, 12] and out["event_at"].tolist() == [1]
+    assert out["l1_row_p"].tolist() == [[0, 2], [0, 2]]
+    with pytest.raises(ValueError, match="one entry per layer"):
+        rec.pack(entries(ups[:3]))
+    with pytest.raises(ValueError, match="column fire then one row fire"):
+        rec.pack(entries([ups[0], {**ups[1], "ops": ops[::-1]}]))
 
 
 def test_fast_replay_equals_the_array_fast_path(weight, sparsity, lut):

@@ -32,20 +32,25 @@ EVENTS = ("prune", "regrow")
 
 
 def _updates(entries: list, n_layers: int) -> dict:
-    """Stack the update entries, checking each is one column fire then one row fire."""
+    """Stack the update entries, checking each update is one entry per layer (layers in order) and each
+    entry one column fire then one row fire. Updates are counted in order: an entry's ``step`` is
+    Adam's step count, which restarts at every event with ``adam_reset="events"``, so it is no index."""
     ups = [e for e in entries if e["kind"] == "update"]
+    if [e["layer"] for e in ups] != list(range(n_layers)) * (len(ups) // n_layers) or len(ups) % n_layers:
+        raise ValueError(f"every update must hold one entry per layer, layers 0..{n_layers - 1} in order")
     out: dict[str, np.ndarray] = {}
-    steps = sorted({e["step"] for e in ups})
     for layer in range(n_layers):
-        mine = [e for e in ups if e["layer"] == layer]
-        if [e["step"] for e in mine] != steps or any([op[0] for op in e["ops"]] != ["col", "row"] for e in mine):
+        mine = ups[layer::n_layers]
+        if any([op[0] for op in e["ops"]] != ["col", "row"] for e in mine):
             raise ValueError(f"layer {layer}: every update must be one column fire then one row fire")
         for k, step in ((0, "col"), (1, "row")):
             out[f"l{layer}_{step}_p"] = np.array([e["ops"][k][1] for e in mine], dtype=np.int64)
             out[f"l{layer}_{step}_m"] = np.array([e["ops"][k][2] for e in mine], dtype=np.int64)
             out[f"l{layer}_{step}_sides"] = np.array([np.stack(e["ops"][k][3:5]) for e in mine], dtype=bool)
-    epoch_of = {e["step"]: e["epoch"] for e in ups}
-    out["update_epoch"] = np.array([epoch_of[s] for s in steps], dtype=np.int64)
+    epochs = [[e["epoch"] for e in ups[i:i + n_layers]] for i in range(0, len(ups), n_layers)]
+    if any(len(set(ep)) != 1 for ep in epochs):
+        raise ValueError("the layers' entries of one update must share its epoch")
+    out["update_epoch"] = np.array([ep[0] for ep in epochs], dtype=np.int64)
     return out
 
 
