@@ -6,7 +6,7 @@ work, and a result that still comes out meaningless fails with a sentence instea
 * :func:`check_result` — the trainer's record: every metric finite, counts non-negative, and not at
   chance level (the inputs left nothing to learn).
 
-Schedule fields are bounded where a schedule is made (``fefet_spice.train.schedule.RANGES``).
+Schedule fields are bounded where a schedule is made (``fefet_spice.train.schedule_checks.RANGES``).
 """
 from __future__ import annotations
 
