@@ -182,6 +182,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     wparams = nominal(resolve_params(str(ROOT / args.params) if "/" in args.params else args.params))
     sparams = nominal(resolve_params(str(ROOT / args.sparsity) if "/" in args.sparsity else args.sparsity))
+    for opt, prm in (("--params", wparams), ("--sparsity", sparams)):
+        if "quasistatic" in args.modes and prm.ferro.beta != 1.0:   # refuse before the training run, not after it
+            ap.error(f"{opt}: {prm.name} has beta = {prm.ferro.beta:g}; the quasi-static mode runs beta = 1 kinetics "
+                     "only (e.g. --sparsity sparsity, the preset, for the binary sparsity FeFET)")
     record = make_record(args)
     print(f"record: {record.n_updates} updates, {len(record['event_kind'])} pruning/regrowth events",
           file=sys.stderr, flush=True)
