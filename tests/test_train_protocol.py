@@ -28,7 +28,7 @@ def _small(protocol="paper", **over):
 def test_protocol_defaults_and_checks():
     sch = schedule.Schedule()
     assert sch.protocol == "paper" and sch.prune_aware_passes == 0
-    assert (sch.overprune_epoch, sch.regrow_epoch) == (29, 38) and sch.accumulate == "weight"
+    assert (sch.overprune_epoch, sch.regrow_epoch) == (29, 38) and sch.accumulate == "weight-device"
     soft = schedule.for_protocol("software-pruned")
     assert soft.prune_aware_passes == 40 and soft.overprune_epoch == 0 and soft.regrow_epoch == 0
     scratch = schedule.for_protocol("scratch")

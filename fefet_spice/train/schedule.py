@@ -156,14 +156,15 @@ class Schedule:
     """Clip of a pulse count per operator or per cell per update [pulses]."""
     ridge: float = 1e-3
     """Ridge λ of the masked VAU fit [pulses²]."""
-    accumulate: str = "weight"
+    accumulate: str = "weight-device"
     """Digital accumulation of sub-pulse updates (mixed precision; :mod:`.accumulate`): ``none`` (each
     update's operators rounded on their own: updates below half a pulse never fire), ``lines`` (one
     register per row and column line of each array, M + N per array: the fitted operators accumulate
-    and their whole pulses fire in the same N + 1 steps), ``weight`` (one register per weight, M x N:
-    the fitted update accumulates per cell and a cell fires the count whose mean LUT change at its own
-    state is closest to the register, a cell-by-cell write; selected on held-out training images) or
-    ``weight-nominal`` (the previous default: a cell fires when its register crosses one nominal pulse) [-]."""
+    and their whole pulses fire in the same N + 1 steps), ``weight-device`` (the default; one register per
+    weight, M x N: the fitted update accumulates per cell and a cell fires the count whose mean LUT change
+    at its own state is closest to the register, a cell-by-cell write; selected on held-out training
+    images) or ``weight`` (the previous default, same registers: a cell fires when its register crosses
+    one nominal pulse) [-]."""
     tiki_taka: bool = False
     """Tiki-Taka (:mod:`.tikitaka`): the update goes into a second array A per layer; every ``tt_every``
     updates a ``tt_rows`` fraction of A's rows is read and ``tt_lr`` of it fired into C (the weights) [-]."""
@@ -279,7 +280,7 @@ class Schedule:
         return {"schema": SCHEMA, **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}}
 
 
-ACCUMULATE = ("none", "lines", "weight", "weight-nominal")
+ACCUMULATE = ("none", "lines", "weight", "weight-device")
 
 PROTOCOLS: dict[str, dict] = {
     "paper": {},
@@ -288,7 +289,7 @@ PROTOCOLS: dict[str, dict] = {
                         "adam_reset": "none", "onchip_augment": False},
     "scratch": {"protocol": "scratch", "lr": 1.0, "lr_final": 0.1, "lr_restart": False, "onchip_batch": 50,
                 "steps_per_epoch": 10, "adam_reset": "none", "onchip_augment": False,
-                "accumulate": "weight-nominal"},
+                "accumulate": "weight"},
 }
 """Schedule fields each protocol changes from the defaults (``paper``): ``software-pruned`` is the
 previous default (pruning-aware software fine-tuning, no over-pruning/regrowth, 0.3 -> 0.1 pulse step,

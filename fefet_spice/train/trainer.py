@@ -218,7 +218,7 @@ def _registers(layers, rule, sch) -> list:
         return [None] * len(layers)
     if sch.accumulate == "lines":
         return [LineRegisters(l.mask.shape, sch.max_pulses) for l in layers]
-    return [WeightRegisters(l.mask.shape, sch.max_pulses, device_aware=sch.accumulate == "weight" or rule == "cell")
+    return [WeightRegisters(l.mask.shape, sch.max_pulses, device_aware=sch.accumulate == "weight-device" or rule == "cell")
             for l in layers]
 
 
