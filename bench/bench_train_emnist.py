@@ -173,7 +173,20 @@ def parse_args(argv=None):
     ap.add_argument("--quick", action="store_true", help="two seeds and one timing repeat")
     ap.add_argument("--json", default=None, help="also write the result to this file")
     ap.add_argument("--npz", default=str(NPZ), help="the EMNIST letters file when ../shared is not beside the checkout")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    try:
+        seeds = [int(v) for v in (args.seeds or ("0,1" if args.quick else "0,1,2,3,4")).split(",")]
+    except ValueError:
+        ap.error(f"--seeds: expected comma-separated whole numbers, got {args.seeds!r}")
+    if any(v < 0 for v in seeds) or len(set(seeds)) != len(seeds):
+        ap.error(f"--seeds: expected distinct seeds >= 0, got {args.seeds!r}")
+    args.seed_list = tuple(seeds)
+    unknown = [r for r in args.rules.split(",") if r not in trainer.RULES]
+    if unknown or not args.rules:
+        ap.error(f"--rules: unknown rule(s) {', '.join(unknown) or repr(args.rules)}; choose from {', '.join(trainer.RULES)}")
+    if args.n_train < 1:
+        ap.error(f"--n-train: expected a positive number of images per class, got {args.n_train}")
+    return args
 
 
 def schedule_from_args(args) -> Schedule:
@@ -183,7 +196,10 @@ def schedule_from_args(args) -> Schedule:
         key, sep, val = item.partition("=")
         if not sep:
             sys.exit(f"--set {item!r}: expected KEY=VALUE")
-        over[key] = json.loads(val)
+        try:
+            over[key] = json.loads(val)
+        except json.JSONDecodeError:
+            sys.exit(f"--set {item!r}: the value must be JSON (a string needs quotes: {key}='\"{val}\"')")
     base = for_protocol(args.protocol).to_dict()
     return from_dict({**base, **over}, "--set")
 
@@ -194,7 +210,7 @@ if __name__ == "__main__":
     if not NPZ.is_file():
         sys.exit(f"{NPZ} is absent: this benchmark needs the shared EMNIST letters")
     quick, validation = args.quick, args.validation
-    seeds = tuple(int(v) for v in (args.seeds or ("0,1" if quick else "0,1,2,3,4")).split(","))
+    seeds = args.seed_list
     rules = args.rules.split(",")
     sch = schedule_from_args(args)
     lut = load_lut(LUT)
