@@ -183,7 +183,8 @@ def parse_args(argv=None):
     args.seed_list = tuple(seeds)
     unknown = [r for r in args.rules.split(",") if r not in trainer.RULES]
     if unknown or not args.rules:
-        ap.error(f"--rules: unknown rule(s) {', '.join(unknown) or repr(args.rules)}; choose from {', '.join(trainer.RULES)}")
+        ap.error(f"--rules: unknown rule(s) {', '.join(unknown) or repr(args.rules)}; "
+                 f"choose from {', '.join(trainer.RULES)}")
     if args.n_train < 1:
         ap.error(f"--n-train: expected a positive number of images per class, got {args.n_train}")
     return args

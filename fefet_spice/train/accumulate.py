@@ -12,18 +12,19 @@ when it crosses one, so the array follows the *sum* of the small updates. Two re
   fire in the usual N + 1 steps; the rest stays. The per-cell sum ``r_i + c_j`` of what stays is the
   rounding residual, so a cell receives, over time, the sum of its fitted updates to within one pulse
   per line. Cost per update: M + N additions and roundings per array, no per-weight memory, no index.
-* :class:`WeightRegisters` (``accumulate="weight-device"``, the default, or ``"weight"``): one register per weight (M x N; MSNet: 1,060
-  numbers, as many as the weights, i.e. a digital copy of the update at register precision beside the
-  array). The weight-direction fitted update ``S ⊙ (r 1ᵀ + 1 cᵀ)`` accumulates per cell; a cell whose
-  register is closer to a pulse's mean change *at the cell's own state* (the LUT's state-dependent mean
-  step, as the ``cell`` rule chooses its count) than to no pulse fires that count, one cell-by-cell write
-  each (counted as one operation per firing cell, as the array cannot apply an arbitrary per-cell
-  pattern in N + 1 steps), and the register keeps what the chosen count does not do on average. Cost
-  per update: M x N additions and comparisons against the LUT, plus a write per firing cell.
-  ``accumulate="weight"`` (the previous default; its meaning is unchanged) fires whenever the register reaches one
-  *nominal* pulse and subtracts a nominal pulse per fire: on a nonlinear device a pulse does less (near
-  the top of the range) or more than that, and the difference is lost, so the weights random-walk at
-  the end of training (validation accuracy swings 3-5 points from epoch to epoch at the final step).
+* :class:`WeightRegisters` (``accumulate="weight-device"``, the default, or ``"weight"``): one register
+  per weight (M x N; MSNet: 1,060 numbers, as many as the weights, i.e. a digital copy of the update at
+  register precision beside the array). The weight-direction fitted update ``S ⊙ (r 1ᵀ + 1 cᵀ)``
+  accumulates per cell; a cell whose register is closer to a pulse's mean change *at the cell's own
+  state* (the LUT's state-dependent mean step, as the ``cell`` rule chooses its count) than to no pulse
+  fires that count, one cell-by-cell write each (counted as one operation per firing cell, as the array
+  cannot apply an arbitrary per-cell pattern in N + 1 steps), and the register keeps what the chosen
+  count does not do on average. Cost per update: M x N additions and comparisons against the LUT, plus
+  a write per firing cell. ``accumulate="weight"`` (the previous default; its meaning is unchanged)
+  fires whenever the register reaches one *nominal* pulse and subtracts a nominal pulse per fire: on a
+  nonlinear device a pulse does less (near the top of the range) or more than that, and the difference
+  is lost, so the weights random-walk at the end of training (validation accuracy swings 3-5 points
+  from epoch to epoch at the final step).
 
 Pruned cells: their registers are cleared (weight registers) or their lines are fitted only over
 active cells (line registers); pruned cells never receive a pulse either way (:class:`.device.DeviceLayer`).
@@ -83,10 +84,11 @@ class WeightRegisters:
         return fire
 
     def add_and_fire_device(self, layer, fitted: np.ndarray, max_pulses: int) -> np.ndarray:
-        """Device-aware firing (``accumulate="weight-device"``): add ``fitted`` [nominal pulses] on ``layer``'s active cells;
-        per cell, the count (<= ``max_pulses``) whose mean LUT path from the cell's present state lands
-        closest to the register (:meth:`.device.DeviceLayer.cell_counts`); the register keeps what that
-        count does not do on average. Pruned cells' registers are cleared. Returns the counts to fire."""
+        """Device-aware firing (``accumulate="weight-device"``): add ``fitted`` [nominal pulses] on
+        ``layer``'s active cells; per cell, the count (<= ``max_pulses``) whose mean LUT path from the
+        cell's present state lands closest to the register (:meth:`.device.DeviceLayer.cell_counts`); the
+        register keeps what that count does not do on average. Pruned cells' registers are cleared.
+        Returns the counts to fire."""
         mask = layer.mask
         want = np.where(mask, self.a + fitted, 0.0)
         counts = layer.cell_counts(want * layer.pulse_w, max_pulses)

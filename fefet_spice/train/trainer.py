@@ -218,8 +218,8 @@ def _registers(layers, rule, sch) -> list:
         return [None] * len(layers)
     if sch.accumulate == "lines":
         return [LineRegisters(l.mask.shape, sch.max_pulses) for l in layers]
-    return [WeightRegisters(l.mask.shape, sch.max_pulses, device_aware=sch.accumulate == "weight-device" or rule == "cell")
-            for l in layers]
+    device = sch.accumulate == "weight-device" or rule == "cell"        # cell always picks its count by the LUT
+    return [WeightRegisters(l.mask.shape, sch.max_pulses, device_aware=device) for l in layers]
 
 
 REGROW_WINDOW = 2
