@@ -95,7 +95,7 @@ def stat(v):
     return {"mean": float(a.mean()), "std": float(a.std()), "per_seed": a.tolist()}
 
 
-def case(lut, n_train: int, seeds, validation: bool, sch: Schedule, rules, refs: bool = False) -> dict:
+def case(lut, n_train: int, seeds, validation: bool, sch: Schedule, rules, refs: bool = False, array=None) -> dict:
     runs = {r: [] for r in rules}
     references_ = []
     for s in seeds:
@@ -103,7 +103,7 @@ def case(lut, n_train: int, seeds, validation: bool, sch: Schedule, rules, refs:
         if refs:
             references_.append(references(ds))
         for rule in rules:
-            res = trainer.train(ds, lut, rule, sch, seed=s)
+            res = trainer.train(ds, lut, rule, sch, seed=s, array_params=array)
             row = {k: res[k] for k in KEYS}
             row.update(before_overprune=_before_overprune(res), events=res["accuracy_pruning_events"],
                        fit_error_by_sparsity=fit_by_sparsity(res) if rule == "vau" else None)
@@ -172,6 +172,9 @@ def parse_args(argv=None):
     ap.add_argument("--references", action="store_true", help="add RBF-SVM and logistic-regression references")
     ap.add_argument("--quick", action="store_true", help="two seeds and one timing repeat")
     ap.add_argument("--json", default=None, help="also write the result to this file")
+    ap.add_argument("--array-params", default=None, metavar="FILE",
+                    help="a weight FeFET (fit or parameter file) whose compact model is the cells instead of the "
+                         "LUT (array in the training loop; the LUT still chooses the pulse counts)")
     ap.add_argument("--npz", default=str(NPZ), help="the EMNIST letters file when ../shared is not beside the checkout")
     args = ap.parse_args(argv)
     try:
@@ -216,9 +219,14 @@ if __name__ == "__main__":
     sch = schedule_from_args(args)
     lut = load_lut(LUT)
     n_train = args.n_train
+    array = None
+    if args.array_params:
+        from fefet_spice.io.params_file import resolve_params
+        array = resolve_params(args.array_params)
     out = {"dataset": f"emnist-npz:{NPZ.name}", "lut": "luts/weight_ref", "seeds": list(seeds),
            "protocol": sch.protocol, "schedule": sch.to_dict(),
-           "cases": [case(lut, n_train, seeds, validation, sch, rules, args.references)]}
+           "device_model": f"array:{args.array_params}" if args.array_params else "lut",
+           "cases": [case(lut, n_train, seeds, validation, sch, rules, args.references, array)]}
     if not validation:
         out["wall_time"] = wall_time(lut, 1 if quick else 3, sch)
     text = json.dumps(out, indent=1)

@@ -100,7 +100,8 @@ class TrainResult:
 
 
 def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
-          on_epoch: Callable[[dict], None] | None = None, lut_name: str = "", update_off: bool = True) -> TrainResult:
+          on_epoch: Callable[[dict], None] | None = None, lut_name: str = "", update_off: bool = True,
+          array_params=None) -> TrainResult:
     """Train MSNet on ``dataset`` (a Dataset or a spec string) through ``lut`` with update ``rule``.
 
     The record holds what the array did: ``protocol``, ``accuracy_after_transfer``,
@@ -109,6 +110,8 @@ def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
     skips it), ``onchip_contribution`` (final minus update off, a fraction), ``onchip_recovery``
     (contribution over dense software minus update off; None when that is <= 0 or there is no dense
     software network), ``update_pulses`` (without pruning resets), ``prune_reset_pulses``, ``epochs_fired``.
+    ``array_params`` (a weight FeFET, ``FeFETParams``): its compact model is the cells instead of the LUT
+    (the array in the training loop; the LUT still chooses the pulse counts); ``device_model`` says which.
     """
     from ..train.trainer import train as run
 
@@ -118,7 +121,8 @@ def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
         dataset = load_dataset(dataset, seed=seed)
     schedule = schedule or make_schedule()
     check_inputs(dataset, lut, schedule, lut_name=lut_name)  # refused before work: a meaningless run
-    res = run(dataset, lut, rule, schedule, seed=seed, on_epoch=on_epoch, update_off=update_off)
+    res = run(dataset, lut, rule, schedule, seed=seed, on_epoch=on_epoch, update_off=update_off,
+              array_params=array_params)
     check_result(res, len(dataset.classes), lut_name, dataset.source)  # non-finite or chance: a sentence
     res.update({"dataset": dataset.source, "classes": list(dataset.classes), "lut": lut_name})
     return TrainResult(res, dataset.source)

@@ -32,6 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                       "defaults; default: the protocol's schedule")
     p.add_argument("--no-update-off", action="store_true",
                    help="skip the comparison run with the on-chip update switched off")
+    p.add_argument("--array-params", metavar="FILE",
+                   help="weight FeFET (fit or parameter file, or preset name) whose compact model is the cells "
+                        "instead of the LUT: the array in the training loop (the LUT still chooses the pulse counts)")
     p.add_argument("--epochs", type=int, help="last epoch (overrides the schedule)")
     p.add_argument("--verify", action="store_true", help="write-and-verify after every layer update")
     p.add_argument("--seed", type=int, default=0)
@@ -88,6 +91,11 @@ def run(args) -> int:
     ds = api.load_dataset(args.dataset, seed=args.seed, classes=_classes(args.classes, args.dataset),
                           n_train=args.n_train, n_test=args.n_test, validation=args.validation)
     lut, lut_name = _lut(args)
+    array = None
+    if args.array_params:
+        from ..io.params_file import resolve_params
+
+        array = resolve_params(args.array_params)
     total = sch.epochs
 
     def progress(rec):
@@ -95,12 +103,14 @@ def run(args) -> int:
             print(f"[train {rec['epoch']}/{total}] {_line(rec)}", file=sys.stderr, flush=True)
 
     result = api.train(ds, lut, args.update, sch, seed=args.seed, on_epoch=progress, lut_name=lut_name,
-                       update_off=not args.no_update_off)
+                       update_off=not args.no_update_off, array_params=array)
     res = result.record
     res.update({"n_train": args.n_train, "n_test": args.n_test, "validation": args.validation})
     off = res["accuracy_update_off"]
     soft = " (software pruning before transfer)" if res["protocol"] == "software-pruned" else ""
-    print(f"MSNet on {ds.source}, protocol {res['protocol']}{soft}, rule {args.update}, {lut_name}, seed {args.seed}: "
+    cells = f" (cells: the compact model {array.name}, the array in the loop)" if array is not None else ""
+    print(f"MSNet on {ds.source}, protocol {res['protocol']}{soft}, rule {args.update}, {lut_name}{cells}, "
+          f"seed {args.seed}: "
           f"final accuracy {100 * res['final_accuracy']:.1f} % at sparsity {100 * res['final_sparsity']:.1f} % "
           + (f"(dense software {100 * res['dense_software_accuracy']:.1f} %) "
              if res["dense_software_accuracy"] is not None else "(no software training) ")

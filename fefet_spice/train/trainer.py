@@ -57,14 +57,19 @@ from .tikitaka import TikiTaka
 EPS = 1e-8
 
 
-def build_layers(w_pre: list, lut, rule: str, sch: Schedule, rng: np.random.Generator) -> tuple[list, dict]:
+def build_layers(w_pre: list, lut, rule: str, sch: Schedule, rng: np.random.Generator,
+                 array_params=None) -> tuple[list, dict]:
     """Program the pretrained weights onto the array (5-bit targets, write-and-verify) or into float
-    layers. Returns the layers and the transfer statistics."""
+    layers; with ``array_params`` (a weight FeFET) the cells are that compact model, not the LUT
+    (:mod:`.array_layer`). Returns the layers and the transfer statistics."""
     stats = {"verify_reads": 0, "operations": 0, "pulses": 0}
+    if array_params is not None:                 # the compact model as the cells (imports the array glue)
+        from .array_layer import ArrayDeviceLayer
     layers = []
     for w in w_pre:
         w_max = float(np.quantile(np.abs(w), sch.transfer_clip)) * sch.transfer_range
-        dev = DeviceLayer(lut, w.shape, w_max, sch.levels, sch.read_noise, sch.write_noise)
+        dev = (DeviceLayer(lut, w.shape, w_max, sch.levels, sch.read_noise, sch.write_noise) if array_params is None
+               else ArrayDeviceLayer(lut, w.shape, w_max, array_params, sch.levels, sch.read_noise))
         if rule == "float":
             layers.append(FloatLayer(w, w_max, dev.pulse_w))
             continue
@@ -161,17 +166,19 @@ def one_thread():
 
 
 def train(data, lut, rule: str = "vau", sch: Schedule | None = None, seed: int = 0, on_epoch=None,
-          recorder: list | None = None, update_off: bool = True) -> dict:
+          recorder: list | None = None, update_off: bool = True, array_params=None) -> dict:
     """Pretrain (unless ``scratch``), transfer and train MSNet on-chip with ``rule`` (one BLAS thread);
     returns the history and summary. ``recorder``: a list receiving the array operations (module
     docstring; vau rules). ``update_off``: also run the same protocol with the on-chip update switched
     off (same pretraining, same transfer noise; pruning, over-pruning and regrowth still applied) for
-    ``accuracy_update_off`` and ``onchip_contribution``."""
+    ``accuracy_update_off`` and ``onchip_contribution``. ``array_params``: a weight FeFET
+    (``FeFETParams``) whose compact model replaces the LUT as the cells (the LUT still chooses the pulse
+    counts; :mod:`.array_layer`); the result's ``device_model`` says which."""
     with one_thread():
-        return _train(data, lut, rule, sch, seed, on_epoch, recorder, update_off)
+        return _train(data, lut, rule, sch, seed, on_epoch, recorder, update_off, array_params)
 
 
-def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True) -> dict:
+def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True, array_params=None) -> dict:
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(RULES)}")
     sch = sch or Schedule()
@@ -179,8 +186,8 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True)
         raise ValueError("recording array operations needs a vau rule without write-and-verify or weight registers")
     if sch.accumulate != "none" and rule == "vau" and not sch.vau_split:
         raise ValueError("digital accumulation (accumulate) needs the polarity-split vau (vau_split)")
-    if sch.tiki_taka and (rule == "float" or recorder is not None):
-        raise ValueError("tiki_taka needs a device rule (not float) and no recorder")
+    if sch.tiki_taka and (rule == "float" or recorder is not None or array_params is not None):
+        raise ValueError("tiki_taka needs a device rule (not float), no recorder and the LUT as the device")
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     if sch.protocol == "scratch":
@@ -189,11 +196,12 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True)
         w_pre, w_float, records = pretrain(data, sch, rng, on_epoch)
     dense = msnet.accuracy(w_float, data.x_test, data.y_test) if w_float is not None else None
     state = rng.bit_generator.state
-    main = onchip(data, lut, rule, sch, w_pre, rng, on_epoch, recorder)
+    main = onchip(data, lut, rule, sch, w_pre, rng, on_epoch, recorder, array_params=array_params)
     records += main.pop("records")
     last = records[-1]
     out = {"rule": rule, "seed": seed, "protocol": sch.protocol,
            "software_pruning": sch.protocol == "software-pruned", **main,
+           "device_model": "lut" if array_params is None or rule == "float" else f"array:{array_params.name}",
            "final_accuracy": last["accuracy"], "dense_software_accuracy": dense,
            "pretrained_accuracy": records[sch.pretrain_epochs - 1]["accuracy"] if w_float is not None else None,
            "final_sparsity": last["sparsity"], "final_layer_sparsity": last["layer_sparsity"],
@@ -203,7 +211,7 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True)
     if update_off:
         rng_off = np.random.default_rng(seed)
         rng_off.bit_generator.state = state
-        off = onchip(data, lut, rule, sch, w_pre, rng_off, update=False)
+        off = onchip(data, lut, rule, sch, w_pre, rng_off, update=False, array_params=array_params)
         out.update(accuracy_update_off=off["final_accuracy_off"], accuracy_pruning_events_update_off=
                    off["accuracy_pruning_events"], onchip_contribution=out["final_accuracy"] - off["final_accuracy_off"])
         den = None if dense is None else dense - off["final_accuracy_off"]
@@ -227,11 +235,12 @@ REGROW_WINDOW = 2
 this close before the regrowth epoch: with beta1 = 0.9 older steps weigh < 0.9^10 [epochs]."""
 
 
-def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, update: bool = True) -> dict:
+def onchip(data, lut, rule, sch, w_pre, rng, on_epoch=None, recorder=None, update: bool = True,
+           array_params=None) -> dict:
     """Transfer ``w_pre`` and run the on-chip epochs. With ``update`` False the on-chip update is
     skipped (no pulses; pruning, over-pruning and regrowth still run, regrowth ranked by the momentum
     of the gradients of the epochs just before it) and only the event and final accuracies are read."""
-    layers, transfer = build_layers(w_pre, lut, rule, sch, rng)
+    layers, transfer = build_layers(w_pre, lut, rule, sch, rng, array_params)
     tt = TikiTaka(layers, lut, sch) if update and sch.tiki_taka else None
 
     def net():

@@ -1,0 +1,58 @@
+"""The array in the training loop: cells are the compact model's fast path, not the LUT."""
+import numpy as np
+import pytest
+
+from fefet_spice import presets
+
+
+@pytest.fixture(scope="module")
+def lut():
+    from fefet_spice.characterize import lut_from_model
+
+    return lut_from_model(presets.get("weight"))
+
+
+def test_array_layer_fires_on_the_model_and_reads_it_back(lut):
+    from fefet_spice.train.array_layer import ArrayDeviceLayer
+    from fefet_spice.train.device import DeviceLayer
+
+    rng = np.random.default_rng(0)
+    layer = ArrayDeviceLayer(lut, (4, 3), 1.0, presets.get("weight"), read_noise=False)
+    twin = DeviceLayer(lut, (4, 3), 1.0, read_noise=False, write_noise=False)
+    assert np.allclose(layer.gp, lut.g_min) and np.allclose(layer.gn, lut.g_min)
+    n = np.array([[1, 2, 4], [8, 0, -3], [2, 2, 2], [0, 5, 1]])
+    assert layer.apply(n, rng) == twin.apply(n, rng) > 0
+    # what the network reads is the model's conductance, mapped onto the LUT range
+    g = layer.gmap.to_lut(layer.array.conductance()[:, 0]).reshape((2, 4, 3))
+    assert np.array_equal(layer.gp, g[0]) and np.array_equal(layer.gn, g[1])
+    w = layer.weights()
+    assert np.all(np.diff(w[0]) > 0)                       # more up pulses, larger weight
+    assert np.all(w[n > 0] > 0) and w[1, 2] < 0
+    # the model is not the LUT: same counts, different conductances (LUT drift is what it corrects)
+    assert not np.allclose(w, twin.weights())
+    assert np.max(np.abs(w - twin.weights())) < 0.5 * np.abs(w).max()
+    # pruning: reset pulses on the model take both cells to G_min and switch the pair off
+    sel = np.zeros((4, 3), dtype=bool)
+    sel[0, 2] = sel[3, 1] = True
+    assert layer.prune(sel, rng, reset_pulses=64) == 2 * 64 * 2
+    span = lut.g_max - lut.g_min
+    assert np.all(layer.gp[sel] - lut.g_min < 0.01 * span) and not layer.mask[sel].any()
+    before = layer.gp.copy()
+    layer.apply(np.full((4, 3), 3), rng)
+    assert np.array_equal(layer.gp[sel], before[sel])      # pruned pairs never move
+
+
+def test_training_with_the_array_in_the_loop(lut):
+    from fefet_spice.train import data, schedule, trainer
+
+    sch = schedule.for_protocol("paper", pretrain_epochs=4, pretrain_passes=2, epochs=12,
+                                prune_epochs=(5, 6, 7, 8), overprune_epoch=9, regrow_epoch=11)
+    ds = data.load("digits", seed=0)
+    res = trainer.train(ds, lut, "vau", sch, seed=0, array_params=presets.get("weight"))
+    assert res["device_model"] == f"array:{presets.get('weight').name}"
+    assert res["update_pulses"] > 0 and res["final_accuracy"] > 0.6
+    assert res["onchip_contribution"] > 0
+    assert trainer.train(ds, lut, "float", sch, seed=0, update_off=False)["device_model"] == "lut"
+    with pytest.raises(ValueError, match="LUT as the device"):
+        trainer.train(ds, lut, "vau", schedule.for_protocol("paper", tiki_taka=True), seed=0,
+                      array_params=presets.get("weight"))
