@@ -68,7 +68,8 @@ def build_layers(w_pre: list, lut, rule: str, sch: Schedule, rng: np.random.Gene
     layers = []
     for w in w_pre:
         w_max = float(np.quantile(np.abs(w), sch.transfer_clip)) * sch.transfer_range
-        dev = (DeviceLayer(lut, w.shape, w_max, sch.levels, sch.read_noise, sch.write_noise) if array_params is None
+        dev = (DeviceLayer(lut, w.shape, w_max, sch.levels, sch.read_noise, sch.write_noise)
+               if array_params is None or rule == "float"
                else ArrayDeviceLayer(lut, w.shape, w_max, array_params, sch.levels, sch.read_noise))
         if rule == "float":
             layers.append(FloatLayer(w, w_max, dev.pulse_w))
@@ -182,7 +183,8 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True,
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(RULES)}")
     sch = sch or Schedule()
-    if recorder is not None and (rule not in ("vau", "vau-const") or sch.verify or sch.accumulate.startswith("weight")):
+    if recorder is not None and (rule not in ("vau", "vau-const") or sch.verify
+                                 or sch.accumulate.startswith("weight")):
         raise ValueError("recording array operations needs a vau rule without write-and-verify or weight registers")
     if sch.accumulate != "none" and rule == "vau" and not sch.vau_split:
         raise ValueError("digital accumulation (accumulate) needs the polarity-split vau (vau_split)")
