@@ -148,8 +148,11 @@ def test_interrupted_characterize_stops_promptly_and_leaves_no_process(tmp_path,
     try:
         _, err = proc.communicate(timeout=10)
     except subprocess.TimeoutExpired:
+        alive = _group_alive(proc.pid)            # what was still running, for the report
         os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail("characterize did not stop within 10 s")
+        _, err = proc.communicate()               # close the pipes (no unclosed-file warning in a later test)
+        pytest.fail(f"characterize did not stop within 10 s (exit code {proc.returncode}); still running: "
+                    f"{alive}; stderr ends: {err[-400:]!r}")
     assert time.monotonic() - t0 < STOP_S
     if sig == signal.SIGKILL:  # no cleanup in the driver: the workers die with it (PR_SET_PDEATHSIG)
         assert proc.returncode == -signal.SIGKILL
