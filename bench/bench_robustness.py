@@ -50,7 +50,8 @@ def signal_once(sig: int) -> tuple[float, int, int]:
         cmd = [sys.executable, "-m", "fefet_spice.cli", "characterize", "--backend", "ngspice", "--n-devices", "100",
                "-o", str(tmp / "c"), "--cache", str(cache)]
         proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+                                stderr=subprocess.DEVNULL,   # SIGINT as on a terminal (a background job ignores it)
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 120
         while not list(cache.glob("job_*.npz")) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -123,6 +123,13 @@ def _group_alive(pgid: int) -> list[str]:
     return [ln for ln in ps.splitlines() if ln.split()[1][0] != "Z"]
 
 
+def _sigint_as_on_a_terminal():
+    """A job started in the background (``make test &``, some CI runners) inherits SIGINT ignored, and an
+    ignored signal stays ignored across exec, so Ctrl-C would never reach the command; a user's terminal
+    delivers it. Reset it for the command under test."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 STOP_S = 5.0
 """Longest stop accepted in the test [s]."""
 
@@ -135,7 +142,7 @@ def test_interrupted_characterize_stops_promptly_and_leaves_no_process(tmp_path,
     cmd = [sys.executable, "-m", "fefet_spice.cli", "characterize", "--backend", "ngspice", "--n-devices", "100",
            "--workers", "2", "-o", tmp_path / "c", "--cache", cache]
     proc = subprocess.Popen(list(map(str, cmd)), start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, preexec_fn=_sigint_as_on_a_terminal)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(cache.glob("job_*.npz")):
         time.sleep(0.2)
