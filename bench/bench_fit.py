@@ -15,6 +15,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from _cli import positive_int  # noqa: E402
+
 from fefet_spice import presets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,22 +46,12 @@ def run(device: str = "weight", repeats: int = 3) -> dict:
             "nfev": {s.name: s.metrics["nfev"] for s in out.stages}}
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def parse_args(argv=None):
     """The command line (an unknown or misspelt option is an error, never a silent run with the defaults)."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--device", default="weight", choices=presets.names(),
                     help="preset whose committed measurements/<device> set is fitted (default: weight)")
-    ap.add_argument("--repeats", type=_positive_int, default=3,
+    ap.add_argument("--repeats", type=positive_int, default=3,
                     help="fits to time; the median is reported (default: 3)")
     return ap.parse_args(argv)
 

@@ -27,6 +27,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from _cli import check_json_folder, positive_int, seed_list  # noqa: E402
 
 from fefet_spice.lut.native import load_lut  # noqa: E402
 from fefet_spice.train import data, trainer  # noqa: E402
@@ -62,28 +63,6 @@ def run(ds, lut, seed: int, name: str) -> dict:
             "before_overprune": ev[0]["before"] if ev else None, "events": res["accuracy_pruning_events"]}
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _seed_list(text: str) -> list[int]:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("expected at least one seed")
-    try:
-        seeds = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if any(s < 0 for s in seeds):
-        raise argparse.ArgumentTypeError(f"seeds must be >= 0, got {text!r}")
-    return seeds
-
-
 def _config_list(text: str) -> list[str]:
     if not text.strip():
         raise argparse.ArgumentTypeError(f"expected at least one configuration of {', '.join(CONFIGS)}")
@@ -100,15 +79,14 @@ def _config_list(text: str) -> list[str]:
 def parse_args(argv=None):
     """The command line (an unknown or misspelt option is an error, never a silent run with the defaults)."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--n-train", type=_positive_int, default=50, help="training images per class (default: 50)")
-    ap.add_argument("--seeds", type=_seed_list, default=[0, 1, 2],
+    ap.add_argument("--n-train", type=positive_int, default=50, help="training images per class (default: 50)")
+    ap.add_argument("--seeds", type=seed_list, default=[0, 1, 2],
                     help="comma-separated seeds, each its own split (default: 0,1,2)")
     ap.add_argument("--configs", type=_config_list, default=list(CONFIGS),
                     help=f"comma-separated configurations (default: all: {','.join(CONFIGS)})")
     ap.add_argument("--json", default=None, help="also write the result to this file (after every seed)")
     args = ap.parse_args(argv)
-    if args.json and not Path(args.json).resolve().parent.is_dir():
-        ap.error(f"argument --json: the folder of {args.json!r} does not exist")
+    check_json_folder(ap, args.json)
     return args
 
 

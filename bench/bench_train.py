@@ -23,6 +23,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from _cli import check_json_folder  # noqa: E402
 
 from fefet_spice import presets  # noqa: E402
 
@@ -83,8 +84,7 @@ def parse_args(argv=None):
     ap.add_argument("--quick", action="store_true", help="seeds 0 and 1 (default 0..4) and one timing run (default 3)")
     ap.add_argument("--json", default=None, help="also write the result to this file")
     args = ap.parse_args(argv)
-    if args.json and not Path(args.json).resolve().parent.is_dir():
-        ap.error(f"argument --json: the folder of {args.json!r} does not exist")
+    check_json_folder(ap, args.json)
     return args
 
 

@@ -36,6 +36,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from _cli import positive_int, seed_list  # noqa: E402
 
 from fefet_spice.lut.native import load_lut  # noqa: E402
 from fefet_spice.train import data, trainer  # noqa: E402
@@ -164,10 +165,10 @@ def parse_args(argv=None):
     ap.add_argument("--protocol", default="paper", help="training protocol (paper, software-pruned, scratch)")
     ap.add_argument("--validation", action="store_true",
                     help="evaluate on held-out training images (model selection); the test split is not read")
-    ap.add_argument("--n-train", type=int, default=50, help="training images per class")
+    ap.add_argument("--n-train", type=positive_int, default=50, help="training images per class")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a schedule field (JSON value); repeatable")
-    ap.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2,3,4; --quick: 0,1)")
+    ap.add_argument("--seeds", type=seed_list, default=None, help="comma-separated seeds (default 0,1,2,3,4; --quick: 0,1)")
     ap.add_argument("--rules", default="vau,float,cell", help="comma-separated update rules")
     ap.add_argument("--references", action="store_true", help="add RBF-SVM and logistic-regression references")
     ap.add_argument("--quick", action="store_true", help="two seeds and one timing repeat")
@@ -177,19 +178,14 @@ def parse_args(argv=None):
                          "LUT (array in the training loop; the LUT still chooses the pulse counts)")
     ap.add_argument("--npz", default=str(NPZ), help="the EMNIST letters file when ../shared is not beside the checkout")
     args = ap.parse_args(argv)
-    try:
-        seeds = [int(v) for v in (args.seeds or ("0,1" if args.quick else "0,1,2,3,4")).split(",")]
-    except ValueError:
-        ap.error(f"--seeds: expected comma-separated whole numbers, got {args.seeds!r}")
-    if any(v < 0 for v in seeds) or len(set(seeds)) != len(seeds):
-        ap.error(f"--seeds: expected distinct seeds >= 0, got {args.seeds!r}")
+    seeds = args.seeds or ([0, 1] if args.quick else [0, 1, 2, 3, 4])
+    if len(set(seeds)) != len(seeds):
+        ap.error(f"--seeds: expected distinct seeds, got {seeds}")
     args.seed_list = tuple(seeds)
     unknown = [r for r in args.rules.split(",") if r not in trainer.RULES]
     if unknown or not args.rules:
         ap.error(f"--rules: unknown rule(s) {', '.join(unknown) or repr(args.rules)}; "
                  f"choose from {', '.join(trainer.RULES)}")
-    if args.n_train < 1:
-        ap.error(f"--n-train: expected a positive number of images per class, got {args.n_train}")
     return args
 
 
