@@ -3,7 +3,7 @@
 :class:`ArrayDeviceLayer` keeps every cell of the G+ and G- arrays as a compact-model FeFET (the weight
 FeFET's parameters, nominal device, ``n_domains`` domains, the numpy fast path of
 :class:`fefet_spice.array.fast.FastArray`) and fires every write of the trainer — transfer
-(write-and-verify), on-chip updates and the pruning resets — as that many pulses of the device's own
+(write-and-verify), on-chip updates and the pruning resets, all through :meth:`_fire` — as that many pulses of the device's own
 programming pulse (``params.op``: amplitude, width, gap) through the fast path; the conductances the
 network reads are the model's, mapped onto the LUT's range by relative position
 (:class:`fefet_spice.array.replay.ConductanceMap`, as the whole-run replay does). The controller still
@@ -56,12 +56,3 @@ class ArrayDeviceLayer(DeviceLayer):
         self.array.apply(row_column_vau(counts.reshape(-1), np.zeros(1, dtype=np.int64), *self._pulse), warn=False)
         self._readback()
         return int(np.abs(counts).sum())
-
-    def prune(self, sel: np.ndarray, rng: np.random.Generator, reset_pulses: int = 64) -> int:
-        """Pruning: ``reset_pulses`` depression pulses on both cells of the selected pairs (fired on the
-        model), then the sparsity bit off. Returns the number of pulses fired."""
-        sel = sel & self.mask
-        counts = np.where(sel, -int(reset_pulses), 0)
-        self._fire(np.stack([counts, counts]), rng)
-        self.mask[sel] = False
-        return 2 * int(reset_pulses) * int(sel.sum())

@@ -170,12 +170,10 @@ class DeviceLayer:
         """Pruning: both cells of the selected pairs to G_min (depression pulses through the LUT), then
         the sparsity bit off. Returns the number of pulses fired."""
         sel = sel & self.mask
-        counts = np.where(sel, -reset_pulses, 0)
-        g = apply_pulses(self.lut, np.stack([self.gp, self.gn]), np.stack([counts, counts]), rng,
-                         noise=self.write_noise, up=self.up, down=self.down)
-        self.gp, self.gn = g[0], g[1]
+        counts = np.where(sel, -int(reset_pulses), 0)
+        self._fire(np.stack([counts, counts]), rng)       # the same pulses as any write (LUT, or the model)
         self.mask[sel] = False
-        return 2 * reset_pulses * int(sel.sum())
+        return 2 * int(reset_pulses) * int(sel.sum())
 
     def regrow(self, sel: np.ndarray) -> None:
         """Regrowth: sparsity bit on; the pair restarts from G_min where pruning left it."""

@@ -45,7 +45,7 @@ def _depression_counts(layer: DeviceLayer, g: np.ndarray, keep: np.ndarray, clip
     target = lut.g_min + keep * (g - lut.g_min)
     best, err, gk = np.zeros(g.shape, dtype=np.int64), np.abs(g - target), g.copy()
     for k in range(1, clip + 1):
-        gk = np.clip(gk + np.interp(gk, lut.g_grid, lut.dg_mean[layer.down]), lut.g_min, lut.g_max)
+        gk = layer._mean_step(gk, np.full(gk.shape, -1))
         e = np.abs(gk - target)
         better = e < err - 1e-18
         best[better], err[better] = k, e[better]
