@@ -124,6 +124,11 @@ def _exit_now(code: int) -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+    try:
+        err = os.dup(2)
+    except OSError:
+        err = None
+    _exit_watchdog(code, err)
     _kill_children()  # multiprocessing's exit handler joins live children without a time limit
     try:  # our sentence is out; what the exit handlers of interrupted pools may print is noise
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -132,6 +137,38 @@ def _exit_now(code: int) -> None:
         pass
     atexit._run_exitfuncs()
     os._exit(code)
+
+
+EXIT_CLEANUP_S = 5.0
+"""Longest the clean-up after Ctrl-C or SIGTERM may take [s] (it takes well under a second); after it the
+program says where the clean-up waited and leaves with the same exit code."""
+
+
+def _exit_watchdog(code: int, err_fd: int | None) -> None:
+    """Bound the exit handlers: a pool or resource tracker left in a state that one of multiprocessing's
+    untimed joins waits on must not keep an interrupted command alive."""
+    import faulthandler
+    import os
+    import threading
+    import time
+
+    def fire():
+        time.sleep(EXIT_CLEANUP_S)
+        if err_fd is not None:
+            try:
+                os.write(err_fd, f"fefet-spice: the clean-up did not finish within {EXIT_CLEANUP_S:g} s; "
+                                 "leaving without it. It waited here:\n".encode())
+                faulthandler.dump_traceback(file=err_fd, all_threads=True)
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+    threading.Thread(target=fire, name="fefet-exit-watchdog", daemon=True).start()
+    try:  # in case a C call holds the interpreter: faulthandler's own thread needs no lock (exit code 1)
+        faulthandler.dump_traceback_later(3 * EXIT_CLEANUP_S, exit=True,
+                                          file=err_fd if err_fd is not None else sys.__stderr__)
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
 
 
 def _kill_children() -> None:

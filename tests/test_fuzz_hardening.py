@@ -363,6 +363,17 @@ def _wait_for(pattern_dir: Path, pattern: str, proc, limit: float = 120.0) -> li
     return []
 
 
+def _finish(proc, timeout: float = 30.0) -> str:
+    """Wait for an interrupted command; if it does not stop, kill its group, close the pipes and fail."""
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        ps = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-g", str(proc.pid)], capture_output=True, text=True)
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()  # no unclosed pipe or live process for a later test to trip on
+        pytest.fail(f"did not stop within {timeout:g} s; still running:\n{ps.stdout}stderr ends: {err[-1500:]}")
+
+
 @pytest.mark.slow
 def test_ctrl_c_with_the_subprocess_backend_leaves_no_temporary_folder(tmp_path):
     tmp = tmp_path / "tmp"
@@ -374,7 +385,7 @@ def test_ctrl_c_with_the_subprocess_backend_leaves_no_temporary_folder(tmp_path)
                             cwd=ROOT, env=env, preexec_fn=_default_sigint)
     assert _wait_for(tmp, "fefet_ng_*", proc), "no ngspice run started"
     os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    err = _finish(proc)
     assert proc.returncode == 130 and "Traceback" not in err, err
     time.sleep(0.5)
     assert not list(tmp.glob("fefet_ng_*")) and not list(tmp.glob("fefet-char-*"))
@@ -394,10 +405,26 @@ def test_run_keeps_its_characterize_cache_in_the_output_folder(tmp_path):
     finally:  # even when the assertion below fails: no process or open pipe left behind
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        err = _finish(proc)
     assert hit, "the characterize stage did not keep its cache in the output folder"
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     assert proc.returncode == 130 or (proc.returncode == 0 and (out / "summary.json").is_file())
     if proc.returncode == 130:
         assert (out / ".cache" / "characterize" / "run.json").is_file()  # resumable
     assert not list(tmp.glob("fefet-char-*")) and not list(tmp.glob("fefet_ng_*"))
+
+
+def test_a_clean_up_that_hangs_after_ctrl_c_is_cut_short():
+    """The exit handlers after Ctrl-C run under a watchdog: one that waits forever (as an untimed join on a
+    broken pool can) still ends the command with its exit code, and says where it waited."""
+    from fefet_spice.cli import EXIT_CLEANUP_S
+
+    code = ("import atexit, threading, fefet_spice.cli as c\n"
+            "atexit.register(lambda: threading.Event().wait())\n"
+            "c._exit_now(130)\n")
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    took = time.monotonic() - t0
+    assert proc.returncode == 130, proc.stderr
+    assert EXIT_CLEANUP_S <= took < 3 * EXIT_CLEANUP_S
+    assert "did not finish within" in proc.stderr and "<lambda>" in proc.stderr, proc.stderr

@@ -176,7 +176,7 @@ def _reap_tracker_at_exit() -> None:
             util._exit_function()  # unregisters the pools' semaphores while the tracker still runs
             tracker = resource_tracker._resource_tracker
             tracker._send = lambda *a, **k: None  # exiting: a late release must neither fail nor restart it
-            tracker._stop()
+            _stop_tracker(tracker)
         except Exception:  # noqa: BLE001  private API: best effort only
             pass
 
@@ -188,6 +188,26 @@ def _reap_tracker_at_exit() -> None:
     current = os.environ.get("PYTHONWARNINGS", "")
     if quiet not in current:
         os.environ["PYTHONWARNINGS"] = f"{current},{quiet}" if current else quiet
+
+
+def _stop_tracker(tracker, wait_s: float = 1.0) -> None:
+    """Close our end of the resource tracker's pipe and reap it: it leaves at end of file, which a process
+    still holding the pipe delays, so after ``wait_s`` it is killed (``_stop`` would wait without limit)."""
+    import signal
+    import time
+
+    fd, pid = tracker._fd, tracker._pid
+    if fd is None or pid is None:
+        return
+    tracker._fd = tracker._pid = None
+    os.close(fd)
+    deadline = time.monotonic() + wait_s
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(0.01)
 
 
 def _client(scheduler):
