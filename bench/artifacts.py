@@ -91,6 +91,11 @@ ARTIFACTS: tuple[Artifact, ...] = (
                  "equations can shift a time step; the conductances stay within ~1e-9 of their range "
                  "with the same ngspice build. A different ngspice version (simulator_version) is reported "
                  "as a mismatch: regenerate then"),
+    Artifact("luts/weight_ref_traffic", ("characterize", "--params", "fits/weight_ref.json", "--sparsity",
+                                         "fits/sparsity_ref.json", "--variation", "weight", "--backend",
+                                         "ngspice", "--n-devices", "16", "--seed", "0", "--traffic", "512",
+                                         "-o", "{out}"),
+             rtol=1e-6, scale=1e-6, json_rtol=1e-6, json_atol=0.0, why="as luts/weight_ref"),
     Artifact("luts/weight_preset", ("characterize", "--preset", "weight", "-o", "{out}", "--n-devices", "64",
                                     "--seed", "0"),
              rtol=1e-7, scale=1e-7, json_rtol=1e-7, json_atol=0.0,

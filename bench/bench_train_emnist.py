@@ -176,6 +176,9 @@ def parse_args(argv=None):
     ap.add_argument("--array-params", default=None, metavar="FILE",
                     help="a weight FeFET (fit or parameter file) whose compact model is the cells instead of the "
                          "LUT (array in the training loop; the LUT still chooses the pulse counts)")
+    ap.add_argument("--lut", default=str(LUT.relative_to(ROOT)), metavar="FOLDER",
+                    help="native LUT folder (default luts/weight_ref; luts/weight_ref_traffic: steps under "
+                         "training traffic)")
     ap.add_argument("--npz", default=str(NPZ), help="the EMNIST letters file when ../shared is not beside the checkout")
     args = ap.parse_args(argv)
     seeds = args.seeds or ([0, 1] if args.quick else [0, 1, 2, 3, 4])
@@ -213,13 +216,13 @@ if __name__ == "__main__":
     seeds = args.seed_list
     rules = args.rules.split(",")
     sch = schedule_from_args(args)
-    lut = load_lut(LUT)
+    lut = load_lut(Path(args.lut) if Path(args.lut).exists() else ROOT / args.lut)  # (from the checkout too)
     n_train = args.n_train
     array = None
     if args.array_params:
         from fefet_spice.io.params_file import resolve_params
         array = resolve_params(args.array_params)
-    out = {"dataset": f"emnist-npz:{NPZ.name}", "lut": "luts/weight_ref", "seeds": list(seeds),
+    out = {"dataset": f"emnist-npz:{NPZ.name}", "lut": args.lut, "seeds": list(seeds),
            "protocol": sch.protocol, "schedule": sch.to_dict(),
            "device_model": f"array:{args.array_params}" if args.array_params else "lut",
            "cases": [case(lut, n_train, seeds, validation, sch, rules, args.references, array)]}

@@ -54,7 +54,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "rate": (1e-9, 1e12), "v_comp": (-100.0, 100.0), "dwell": (0.0, 1e6), "sim_timeout": (1e-3, 7 * 86400.0),
     "bins": (1, 4096), "area": (1e-20, 1.0), "holdout": (0.0, 0.9), "n_train": (1, 100_000),
     "n_test": (1, 100_000), "budget_levels": (1e-6, 1e6), "target": (1e-3, 1e6), "area_scale": (1e-3, 1e3),
-    "channel_scale": (1e-3, 1e3),
+    "channel_scale": (1e-3, 1e3), "traffic": (0, 100_000), "p_reverse": (0.0, 1.0),
 }
 WORK_LIMITS = {"simulate": 2e5, "characterize": 1e7}
 """Most device-pulses (--n-devices x --n-pulses) per command: memory and output size grow with it."""
@@ -79,8 +79,11 @@ def check_limits(command: str, args) -> None:
             raise LimitError(f"{flag} must be between {lo:g} and {hi:g}, got {value!r}")
     most = WORK_LIMITS.get(command)
     n_dev, n_pul = getattr(args, "n_devices", None), getattr(args, "n_pulses", None)
+    what = "--n-pulses"
+    if isinstance(n_pul, int) and getattr(args, "traffic", None):
+        n_pul, what = n_pul + args.traffic, "(--n-pulses + --traffic)"  # traffic pulses are device-pulses too
     if most and isinstance(n_dev, int) and isinstance(n_pul, int) and n_dev * n_pul > most:
-        raise LimitError(f"--n-devices x --n-pulses = {n_dev * n_pul} is more than the {most:g} device-pulses "
+        raise LimitError(f"--n-devices x {what} = {n_dev * n_pul} is more than the {most:g} device-pulses "
                          f"`fefet-spice {command}` runs at once; split the work")
 
 

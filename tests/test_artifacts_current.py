@@ -27,7 +27,8 @@ def _ngspice_version() -> str | None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["fits/weight_ref.json", "fits/sparsity_ref.json", "luts/weight_ref"])
+@pytest.mark.parametrize("name", ["fits/weight_ref.json", "fits/sparsity_ref.json", "luts/weight_ref",
+                                  "luts/weight_ref_traffic"])
 def test_committed_artifact_matches_its_command(name, artifacts):
     if name.startswith("luts/"):
         recorded = json.loads((ROOT / name / "lut.json").read_text())["provenance"]["simulator_version"]

@@ -43,7 +43,8 @@ class Characterization:
                 "disturb_ratio": m["disturb_ratio"], "provenance": m["provenance"],
                 "kinds": [{"polarity": k.polarity, "amplitude": k.amplitude, "width": k.width} for k in lut.kinds],
                 "mean_trajectory_S": {f"pair{j}": res.traj[:, j].mean(0) for j in range(res.traj.shape[1])},
-                "masked_mean_S": res.masked.mean(0), "disturb_mean_S": res.disturb.mean(0)}
+                "masked_mean_S": res.masked.mean(0), "disturb_mean_S": res.disturb.mean(0),
+                **({"dg_source": m["dg_source"]} if "dg_source" in m else {})}
 
     def warnings(self) -> list[str]:
         m, out = self.lut.meta, []
@@ -87,18 +88,29 @@ class Characterization:
             name = self.config.weight.name
             self.figures = [save_figure(plot_trajectories(self.result, f"{name}: conductance vs pulse number"),
                                         out / "g_vs_pulse.png"),
-                            save_figure(plot_dg_bands(self.lut, f"{name}: ΔG per pulse vs G"), out / "dg_vs_g.png")]
+                            save_figure(plot_dg_bands(self.lut, f"{name}: ΔG per pulse vs G{_traffic_note(self.lut)}"),
+                                        out / "dg_vs_g.png")]
         return self.files + self.figures
+
+
+def _traffic_note(lut) -> str:
+    src = lut.meta.get("dg_source") or {}
+    return (f" (under training traffic: {src['n_traffic']} random-sign pulses per device, reversal "
+            f"probability {src['p_reverse']:g})" if src.get("from") == "traffic" else "")
 
 
 def characterize(weight: FeFETParams, sparsity: FeFETParams, *, variation_from: FeFETParams | None = None,
                  backend: str = "numpy", n_devices: int = 64, n_pulses: int = 64, seed: int = 0, n_probe: int = 16,
                  pulses=(), topology: str = "B", v_comp: float | None = None, n_g: int = 64,
                  executor: str = "pool", workers: int = 2, scheduler=None, cache=None,
-                 progress: Callable[[int, int], None] | None = None, extra: dict | None = None) -> Characterization:
+                 progress: Callable[[int, int], None] | None = None, extra: dict | None = None,
+                 n_traffic: int = 0, p_reverse: float = 0.65) -> Characterization:
     """Monte Carlo conductance-update characterization (numpy model or ngspice) -> :class:`Characterization`.
 
-    ``cache``: per-job result folder for resuming (kept); None uses a temporary one, removed on success."""
+    ``cache``: per-job result folder for resuming (kept); None uses a temporary one, removed on success.
+    ``n_traffic`` > 0: that many random-sign pulses per device (each reversing the last with probability
+    ``p_reverse``, as on-chip training fires them) give the LUT's ΔG statistics instead of the monotone
+    sweeps (``CharConfig.n_traffic``); ``lut.meta["dg_source"]`` says so."""
 
     from ..characterize import CharConfig, characterize as run
 
@@ -106,7 +118,7 @@ def characterize(weight: FeFETParams, sparsity: FeFETParams, *, variation_from: 
         weight = with_variation_of(weight, variation_from)
     config = CharConfig(weight=weight, sparsity=sparsity, pulses=tuple(pulses), n_pulses=n_pulses,
                         n_devices=n_devices, seed=seed, n_probe=n_probe, backend=backend, topology=topology,
-                        v_comp=v_comp, extra=dict(extra or {}))
+                        v_comp=v_comp, extra=dict(extra or {}), n_traffic=n_traffic, p_reverse=p_reverse)
     from ..io import tempdirs
 
     tmp = None if cache is not None else tempdirs.make("fefet-char-")  # a killed run's folder: swept next time

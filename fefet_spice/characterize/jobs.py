@@ -27,6 +27,10 @@ MAX_VOLTAGE = 100.0
 MIN_WIDTH, MAX_WIDTH = 1e-12, 1.0
 """Pulse width bounds [s]: below a picosecond or above a second is not a write pulse."""
 TOPOLOGIES = ("A", "B")
+MAX_TRAFFIC = 100_000
+"""Most traffic pulses per device (``CharConfig.n_traffic``)."""
+TRAFFIC_SEGMENT = 64
+"""Sampled traffic pulses between two moves of the walk to a random point of the range."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,12 @@ class CharConfig:
     (the half-selected cell then sees half the drive)."""
     extra: dict = field(default_factory=dict)
     """Free-form notes carried to the provenance (e.g. the params file path)."""
+    n_traffic: int = 0
+    """Pulses of training-like traffic per device with the first pulse pair (:func:`traffic_plan`): the
+    LUT's ΔG statistics of that pair then come from them, not from the monotone sweeps. 0: none."""
+    p_reverse: float = 0.65
+    """Probability that a traffic pulse has the other sign than the one before it (on-chip training
+    reverses most firings: 65.5 % in a paper-protocol run, ``bench/replay_gap.py``)."""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -76,6 +86,10 @@ class CharConfig:
             if max(vu, -vd) > MAX_VOLTAGE or not MIN_WIDTH <= width <= MAX_WIDTH:
                 raise LimitError(f"pulses[{i}]: need |V| <= {MAX_VOLTAGE:g} V and {MIN_WIDTH:g} s <= width <= "
                                  f"{MAX_WIDTH:g} s, got {(vu, vd, width)}")
+        if not isinstance(self.n_traffic, int) or not 0 <= self.n_traffic <= MAX_TRAFFIC:
+            raise LimitError(f"n_traffic: an integer within 0..{MAX_TRAFFIC}, got {self.n_traffic!r}")
+        if not (isinstance(self.p_reverse, (int, float)) and 0.0 <= self.p_reverse <= 1.0):
+            raise ParamError(f"p_reverse: a probability within 0..1, got {self.p_reverse!r}")
         if self.v_comp is not None and not (np.isfinite(self.v_comp) and abs(self.v_comp) <= MAX_VOLTAGE):
             raise LimitError(f"v_comp: must be a finite voltage within +-{MAX_VOLTAGE:g} V, got {self.v_comp!r}")
         ups = [(vu, w) for vu, _, w in self.pulse_pairs]
@@ -99,6 +113,31 @@ class Job:
     config: CharConfig
 
 
+def traffic_plan(n_pulses: int, n_traffic: int, p_reverse: float, rng: np.random.Generator):
+    """Signs (+1 / -1, int8) of a traffic sequence from the reset state and which pulses are sampled.
+
+    A walk in pulse counts within ``0..n_pulses`` (the sweep's range): every :data:`TRAFFIC_SEGMENT`
+    sampled pulses it first moves monotonically to a random count (those pulses are not sampled: they
+    spread the samples over the range), then each sampled pulse reverses the sign of the pulse before it
+    with probability ``p_reverse`` (and always at an end of the range)."""
+    signs, sampled = [], []
+    c, last, done = 0, 1, 0
+    while done < n_traffic:
+        target = int(rng.integers(0, n_pulses + 1))
+        if target != c:
+            last = 1 if target > c else -1
+            signs += [last] * abs(target - c)
+            sampled += [False] * abs(target - c)
+            c = target
+        for _ in range(min(TRAFFIC_SEGMENT, n_traffic - done)):
+            s = -last if rng.random() < p_reverse else last
+            s = -s if not 0 <= c + s <= n_pulses else s
+            signs.append(s)
+            sampled.append(True)
+            c, last, done = c + s, s, done + 1
+    return np.array(signs, dtype=np.int8), np.array(sampled, dtype=bool)
+
+
 def make_jobs(config: CharConfig) -> list[Job]:
     """One job per device sample, with independent spawned seeds."""
     seeds = np.random.SeedSequence(config.seed).spawn(config.n_devices)
@@ -111,12 +150,26 @@ def result_ok(result: dict, config: CharConfig) -> bool:
         n_pairs, n, m = len(config.pulse_pairs), config.n_pulses, config.n_probe
         shapes = {"traj": (n_pairs, 2 * n + 1), "masked": (2 * m + 1,), "disturb": (2 * m + 1,)}
         n_energy = 0 if config.backend == "numpy" else n_pairs * (2 * n + 1)
-        if set(result) != {"traj", "masked", "disturb", "energy"} or np.shape(result["energy"]) != (n_energy,):
+        keys = {"traj", "masked", "disturb", "energy"} | (set(TRAFFIC_KEYS) if config.n_traffic else set())
+        if set(result) != keys or np.shape(result["energy"]) != (n_energy,):
+            return False
+        if config.n_traffic and not _traffic_ok(result, config.n_traffic):
             return False
         return all(np.asarray(result[k]).shape == shp and np.asarray(result[k]).dtype.kind == "f"
                    and np.all(np.isfinite(result[k])) for k, shp in shapes.items())
     except (TypeError, ValueError):
         return False
+
+
+TRAFFIC_KEYS = ("traffic", "traffic_sign", "traffic_sampled")
+"""A job's traffic result: G before the first and after every pulse [S], each pulse's sign, sampled."""
+
+
+def _traffic_ok(result: dict, n_traffic: int) -> bool:
+    g, sign, smp = (np.asarray(result[k]) for k in TRAFFIC_KEYS)
+    return (g.ndim == sign.ndim == smp.ndim == 1 and len(g) == len(sign) + 1 == len(smp) + 1
+            and g.dtype.kind == "f" and bool(np.all(np.isfinite(g))) and sign.dtype.kind == "i"
+            and bool(np.all(np.abs(sign) == 1)) and smp.dtype.kind == "b" and int(smp.sum()) == n_traffic)
 
 
 def run_job(job: Job) -> dict[str, np.ndarray]:
@@ -183,8 +236,14 @@ def _run_numpy(job: Job) -> dict[str, np.ndarray]:
     reset, branches = _branches(p, cfg.pulse_pairs, cfg.n_pulses)
     traj = np.array([_trajectory(p, wf.concat(*reset, up, dn), devices, rng) for up, dn in branches])
     job_p = replace(job, config=replace(cfg, weight=p))
-    return {"traj": traj, "masked": _probe(job_p, devices, rng, "masked"),
-            "disturb": _probe(job_p, devices, rng, "disturb"), "energy": np.zeros(0)}
+    out = {"traj": traj, "masked": _probe(job_p, devices, rng, "masked"),
+           "disturb": _probe(job_p, devices, rng, "disturb"), "energy": np.zeros(0)}
+    if cfg.n_traffic:
+        sign, smp = traffic_plan(cfg.n_pulses, cfg.n_traffic, cfg.p_reverse, rng)
+        vu, vd, w = cfg.pulse_pairs[0]
+        wave = wf.concat(*reset, wf.pulse_train(np.where(sign > 0, vu, vd), w, **_read_kw(p)))
+        out.update(traffic=_trajectory(p, wave, devices, rng), traffic_sign=sign, traffic_sampled=smp)
+    return out
 
 
 # --- ngspice backend -------------------------------------------------------------------------------
@@ -249,4 +308,9 @@ def _run_ngspice(job: Job) -> dict[str, np.ndarray]:
     probe = [0.0] + [vu] * m + [vd] * m
     masked, _ = call(probe, w, sparsity_on=False)
     disturb, _ = call(probe, w, half_selected=True)
-    return {"traj": np.array(traj), "masked": masked, "disturb": disturb, "energy": np.concatenate(energy)}
+    out = {"traj": np.array(traj), "masked": masked, "disturb": disturb, "energy": np.concatenate(energy)}
+    if cfg.n_traffic:
+        sign, smp = traffic_plan(n, cfg.n_traffic, cfg.p_reverse, rng)
+        g, _ = call([0.0] + list(np.where(sign > 0, vu, vd)), w)
+        out.update(traffic=g, traffic_sign=sign, traffic_sampled=smp)
+    return out

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..io.atomic import dumps
-from ..lut.core import PulseKind, SynapseLUT, branch_levels, from_trajectories
+from ..lut.core import PulseKind, SynapseLUT, branch_levels, from_trajectories, with_step_samples
 from ..params import to_dict
 from .jobs import CharConfig, cell_pulse_response, make_jobs, ngspice_version, result_ok, run_job
 from .runner import JobCache, fingerprint, run_jobs
@@ -50,7 +50,8 @@ def params_hash(config: CharConfig) -> str:
 
 def describe(config: CharConfig) -> dict:
     """JSON-ready description of the run (what the cache fingerprint covers)."""
-    d = {k: v for k, v in asdict(config).items() if k not in ("weight", "sparsity", "extra")}
+    skip = ("weight", "sparsity", "extra") + (() if config.n_traffic else ("n_traffic", "p_reverse"))
+    d = {k: v for k, v in asdict(config).items() if k not in skip}  # (no traffic: as before it existed)
     d.update(weight=to_dict(config.weight), sparsity=to_dict(config.sparsity), pulses=config.pulse_pairs)
     return d
 
@@ -117,5 +118,29 @@ def characterize(config: CharConfig, executor: str = "pool", workers: int = 2, s
         meta["energy_per_pulse_j"] = float(np.mean(energy))
     lut = from_trajectories(trajs, n_g=n_g, read_noise=config.weight.read_noise, quantile_levels=QUANTILES,
                             meta=meta)
+    if config.n_traffic:
+        lut = _from_traffic(lut, config, [results[i] for i in order])
     lut.meta["levels"] = branch_levels(lut)
     return Characterization(lut=lut, traj=traj, masked=masked, disturb=disturb, energy=energy)
+
+
+def _from_traffic(lut: SynapseLUT, config: CharConfig, results: list[dict]) -> SynapseLUT:
+    """The first pulse pair's ΔG statistics from the jobs' traffic (:func:`.jobs.traffic_plan`)."""
+    g0, dg, sign, rev = [], [], [], []
+    for r in results:
+        g, s, smp = (np.asarray(r[k]) for k in ("traffic", "traffic_sign", "traffic_sampled"))
+        g0.append(g[:-1][smp])
+        dg.append(np.diff(g)[smp])
+        sign.append(s[smp])
+        rev.append((s[1:] != s[:-1])[smp[1:]])
+    g0, dg, sign, rev = (np.concatenate(a) for a in (g0, dg, sign, rev))
+    vu, vd, w = config.pulse_pairs[0]
+    kinds = {PulseKind(+1, vu, w): sign > 0, PulseKind(-1, vd, w): sign < 0}
+    out, taken = with_step_samples(lut, {k: (g0[sel], dg[sel]) for k, sel in kinds.items()})
+    out.meta["dg_source"] = {
+        "from": "traffic", "n_traffic": config.n_traffic, "p_reverse": config.p_reverse,
+        "reversal_fraction": float(rev.mean()) if rev.size else None, "bins_from_traffic": taken,
+        "about": "mean, std and quantiles of ΔG of the first pulse pair from random-sign pulses as on-chip "
+                 "training fires them (each reverses the last with probability p_reverse); bins the traffic "
+                 "did not reach keep the monotone sweeps' values; trajectories and levels are the sweeps'"}
+    return out

@@ -36,6 +36,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-probe", type=int, default=16, help="pulses per polarity for masked/half-selected")
     p.add_argument("--pulse", type=_pulse, action="append", metavar="V_UP,V_DOWN,WIDTH",
                    help="pulse pair (repeatable); default: the device's operating point")
+    p.add_argument("--traffic", type=int, default=0, metavar="N",
+                   help="random-sign pulses per device (as on-chip training fires them) that give the LUT's "
+                        "dG statistics instead of the monotone sweeps (default 0: the sweeps)")
+    p.add_argument("--p-reverse", type=float, default=0.65, metavar="P",
+                   help="probability that a --traffic pulse reverses the sign of the last (default 0.65)")
     p.add_argument("--topology", choices=("A", "B"), default="B")
     p.add_argument("--v-comp", type=float, default=None, help="inhibit bias magnitude [V] (default V_up)")
     p.add_argument("--n-g", type=int, default=64, help="points of the uniform G grid")
@@ -65,6 +70,7 @@ def run(args) -> int:
                                 n_probe=args.n_probe, pulses=args.pulse or (), topology=args.topology,
                                 v_comp=args.v_comp, n_g=args.n_g, executor=executor, workers=args.workers,
                                 scheduler=args.scheduler, cache=cache, extra=extra,
+                                n_traffic=args.traffic, p_reverse=args.p_reverse,
                                 progress=lambda n, total: prog.advance())
     char.save(out, plots=not args.no_plots)
     if not args.cache:  # only the cache's own files go: a file of the user's in OUT/.cache stays
@@ -76,6 +82,11 @@ def run(args) -> int:
     print(f"characterized {weight.name}: G {lut.g_min * 1e6:.3f}..{lut.g_max * 1e6:.3f} uS, levels "
           f"up {lv['up']} / down {lv['down']}, masked_ratio {_fmt(lut.meta['masked_ratio'], '.3g')}, "
           f"disturb_ratio {_fmt(lut.meta['disturb_ratio'], '.3g')}")
+    src = lut.meta.get("dg_source")
+    if src:
+        print(f"dG statistics from {src['n_traffic']} traffic pulses per device (reversal fraction "
+              f"{src['reversal_fraction']:.3f}; bins {', '.join(f'{k} {v}' for k, v in src['bins_from_traffic'].items())} "
+              f"of {len(lut.g_grid)}; the rest from the sweeps)")
     for w in char.warnings():
         print(f"warning: {w}", file=sys.stderr)
     print(f"wrote {out}/lut.npz, lut.json, characterization.json" + ("" if args.no_plots else

@@ -7,7 +7,7 @@ trajectories. It is what the array trainer consumes and what the exporters trans
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -137,6 +137,27 @@ def from_trajectories(trajectories: dict[PulseKind, np.ndarray], n_g: int = 64, 
                       dg_mean=np.array([s[0] for s in stats]), dg_std=np.array([s[1] for s in stats]),
                       quantile_levels=qs, dg_quantiles=np.array([s[2] for s in stats]),
                       trajectories=padded, read_noise=float(read_noise), meta=dict(meta or {}))
+
+
+def with_step_samples(lut: SynapseLUT, samples: dict[PulseKind, tuple[np.ndarray, np.ndarray]],
+                      min_count: int = 8) -> tuple[SynapseLUT, dict]:
+    """``lut`` with the ΔG statistics of the given kinds taken from ``samples`` ``{kind: (G before [S],
+    ΔG [S])}`` (e.g. pulses of mixed sign, as training fires them) instead of from its monotone
+    trajectories, bin by bin on its grid; a bin with fewer than ``min_count`` samples keeps the
+    trajectories' values. Returns the new LUT and ``{kind label: bins taken from the samples}``."""
+    mean, std, quant = lut.dg_mean.copy(), lut.dg_std.copy(), lut.dg_quantiles.copy()
+    width = lut.g_grid[1] - lut.g_grid[0]
+    taken = {}
+    for kind, (g0, dg) in samples.items():
+        i = lut.kinds.index(kind)
+        g0, dg = np.asarray(g0, float).ravel(), np.asarray(dg, float).ravel()
+        idx = np.clip(np.rint((g0 - lut.g_grid[0]) / width).astype(int), 0, len(lut.g_grid) - 1)
+        count = np.bincount(idx, minlength=len(lut.g_grid))
+        m, sd, q = _bin_stats(g0, dg, lut.g_grid, lut.quantile_levels)
+        use = count >= min_count
+        mean[i, use], std[i, use], quant[i][:, use] = m[use], sd[use], q[:, use]
+        taken[kind.label] = int(use.sum())
+    return replace(lut, dg_mean=mean, dg_std=std, dg_quantiles=quant, meta=dict(lut.meta)), taken
 
 
 def neurosim_curve(p, a: float, g_min: float, g_max: float, p_max: float):
