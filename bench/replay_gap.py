@@ -97,7 +97,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rec = array_record.load(args.record)
     lut = load_lut(ROOT / args.lut)
-    wp, sp = (nominal(resolve_params(str(ROOT / p))) for p in (args.params, args.sparsity))
+    wp, sp = (nominal(resolve_params(str(ROOT / p) if (ROOT / p).exists() else p))  # a file or a preset
+              for p in (args.params, args.sparsity))
     g_min, span = rec.meta["g_min"], rec.meta["g_max"] - rec.meta["g_min"]
     up, dn = lut.kind_index(+1), lut.kind_index(-1)
     n_all = rec.n_updates
