@@ -142,7 +142,7 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-EXIT_CLEANUP_S = 5.0
+EXIT_CLEANUP_S = 3.0
 """Longest the clean-up after Ctrl-C or SIGTERM may take [s] (it takes well under a second); after it the
 program says where the clean-up waited and leaves with the same exit code."""
 

@@ -82,3 +82,13 @@ def test_a_traffic_result_is_checked_before_a_cache_takes_it():
 def test_bad_traffic_options_are_named(kw, err):
     with pytest.raises(err, match=next(iter(kw))):
         _config(**kw)
+
+
+def test_a_traffic_run_resumes_from_its_cache(tmp_path):
+    first = characterize(_config(n_devices=2, n_traffic=64), executor="serial", cache=tmp_path)
+    assert len(list(tmp_path.glob("job_*.npz"))) == 2
+    (tmp_path / "job_00001.npz").unlink()  # as if interrupted after the first job
+    again = characterize(_config(n_devices=2, n_traffic=64), executor="serial", cache=tmp_path)
+    assert np.array_equal(first.lut.dg_mean, again.lut.dg_mean) and first.lut.meta == again.lut.meta
+    with pytest.raises(Exception, match="another run"):  # other traffic: another fingerprint
+        characterize(_config(n_devices=2, n_traffic=65), executor="serial", cache=tmp_path)
