@@ -26,9 +26,13 @@ from fefet_spice.lut.native import load_lut
 LUT = Path(__file__).resolve().parents[1] / "luts" / "weight_ref"
 
 
-@pytest.fixture(scope="module")
-def lut():
-    return load_lut(LUT)
+@pytest.fixture(scope="module", params=["weight_ref", "weight_ref_traffic"])
+def lut(request):
+    return load_lut(LUT.parent / request.param)  # (the traffic LUT: the same format, other step tables)
+
+
+def _traffic(lut) -> bool:
+    return (lut.meta.get("dg_source") or {}).get("from") == "traffic"
 
 
 def crosssim_v20_load(inc: Path, dec: Path, gmin_rel: float = 0.0, gmax_rel: float = 1.0) -> dict:
@@ -101,8 +105,9 @@ def test_crosssim_v20_reads_and_follows_the_lut(lut, tmp_path):
     # CrossSim takes the nearest grid bin, we interpolate: they differ most where the step changes fastest
     # with G (the slow start of LTP, first ~10 pulses); the branch ends agree within 2 % of the range
     assert diff.max() < 0.04 * span and diff[64::64].max() < 0.02 * span
-    up = mean_branch(lut, +1) / t["gmax"]  # and the measured mean branch at its end
-    assert abs(means[64] - up[64]) < 0.02 * span
+    if not _traffic(lut):  # a traffic table's steps are not the monotone sweep's (docs/characterization.md)
+        up = mean_branch(lut, +1) / t["gmax"]  # and the measured mean branch at its end
+        assert abs(means[64] - up[64]) < 0.02 * span
 
 
 def test_crosssim_v20_default_range_is_not_the_full_lut(lut, tmp_path):
@@ -155,6 +160,12 @@ def test_aihwkit_v110_fields_and_update(lut, tmp_path):
         w = aihwkit_v110_pulse(kw, w, True, rng)
         traj.append(w.mean())
     g = lut.g_min + (np.array(traj) + 1) / 2 * (lut.g_max - lut.g_min)
-    up = mean_branch(lut, +1)
-    assert abs(g[64] - up[64]) < 0.02 * (lut.g_max - lut.g_min)
+    if _traffic(lut):  # the table, pulsed the same way by our own update (the sweep is not its mean)
+        ours = np.full(2000, lut.g_min)
+        for _ in range(64):
+            ours = apply_pulses(lut, ours, np.ones(2000, dtype=int), rng)
+        assert abs(g[64] - ours.mean()) < 0.02 * (lut.g_max - lut.g_min)
+    else:
+        up = mean_branch(lut, +1)
+        assert abs(g[64] - up[64]) < 0.02 * (lut.g_max - lut.g_min)
     assert math.isclose(data["read_noise_w"], 2 * lut.read_noise / (lut.g_max - lut.g_min))

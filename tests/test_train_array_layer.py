@@ -56,3 +56,16 @@ def test_training_with_the_array_in_the_loop(lut):
     with pytest.raises(ValueError, match="LUT as the device"):
         trainer.train(ds, lut, "vau", schedule.for_protocol("paper", tiki_taka=True), seed=0,
                       array_params=presets.get("weight"))
+
+
+@pytest.mark.parametrize("lut_dir, noted", [("luts/weight_ref", True), ("luts/weight_ref_traffic", False)])
+def test_train_cli_points_the_array_at_a_traffic_lut(lut_dir, noted, capsys):
+    from pathlib import Path
+
+    from fefet_spice.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    assert main(["train", "--lut", str(root / lut_dir), "--array-params", str(root / "fits/weight_ref.json"),
+                 "--dataset", "digits", "--epochs", "12", "--no-update-off", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert ("characterize --traffic" in err) is noted, err

@@ -96,6 +96,11 @@ def run(args) -> int:
         from ..io.params_file import resolve_params
 
         array = resolve_params(args.array_params)
+        if (lut.meta.get("dg_source") or {}).get("from") != "traffic":
+            print("note: this LUT's steps come from monotone sweeps; on-chip training mostly reverses a cell's "
+                  "direction, after which the device steps further. A LUT measured under training traffic "
+                  "(characterize --traffic, e.g. luts/weight_ref_traffic) chooses the counts for the array "
+                  "better (BENCHMARKS.md)", file=sys.stderr)
     total = sch.epochs
 
     def progress(rec):
