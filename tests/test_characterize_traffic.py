@@ -92,3 +92,10 @@ def test_a_traffic_run_resumes_from_its_cache(tmp_path):
     assert np.array_equal(first.lut.dg_mean, again.lut.dg_mean) and first.lut.meta == again.lut.meta
     with pytest.raises(Exception, match="another run"):  # other traffic: another fingerprint
         characterize(_config(n_devices=2, n_traffic=65), executor="serial", cache=tmp_path)
+
+
+def test_p_reverse_without_traffic_is_refused():
+    from fefet_spice import api
+
+    with pytest.raises(ParamError, match="needs n_traffic"):
+        api.characterize(presets.get("weight"), presets.get("sparsity"), n_devices=1, p_reverse=0.9)

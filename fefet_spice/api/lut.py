@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from ..errors import ParamError
 from ..params import FeFETParams
 from ._common import quantity
 
@@ -104,21 +105,24 @@ def characterize(weight: FeFETParams, sparsity: FeFETParams, *, variation_from: 
                  pulses=(), topology: str = "B", v_comp: float | None = None, n_g: int = 64,
                  executor: str = "pool", workers: int = 2, scheduler=None, cache=None,
                  progress: Callable[[int, int], None] | None = None, extra: dict | None = None,
-                 n_traffic: int = 0, p_reverse: float = 0.65) -> Characterization:
+                 n_traffic: int = 0, p_reverse: float | None = None) -> Characterization:
     """Monte Carlo conductance-update characterization (numpy model or ngspice) -> :class:`Characterization`.
 
     ``cache``: per-job result folder for resuming (kept); None uses a temporary one, removed on success.
     ``n_traffic`` > 0: that many random-sign pulses per device (each reversing the last with probability
-    ``p_reverse``, as on-chip training fires them) give the LUT's ΔG statistics instead of the monotone
-    sweeps (``CharConfig.n_traffic``); ``lut.meta["dg_source"]`` says so."""
+    ``p_reverse``, default 0.65, as on-chip training fires them) give the LUT's ΔG statistics of the first
+    pulse pair instead of the monotone sweeps (``CharConfig.n_traffic``); ``lut.meta["dg_source"]`` says so."""
 
     from ..characterize import CharConfig, characterize as run
 
+    if p_reverse is not None and not n_traffic:
+        raise ParamError("p_reverse (--p-reverse) shapes the traffic pulses: it needs n_traffic > 0 (--traffic N)")
     if variation_from is not None:
         weight = with_variation_of(weight, variation_from)
     config = CharConfig(weight=weight, sparsity=sparsity, pulses=tuple(pulses), n_pulses=n_pulses,
                         n_devices=n_devices, seed=seed, n_probe=n_probe, backend=backend, topology=topology,
-                        v_comp=v_comp, extra=dict(extra or {}), n_traffic=n_traffic, p_reverse=p_reverse)
+                        v_comp=v_comp, extra=dict(extra or {}), n_traffic=n_traffic,
+                        p_reverse=0.65 if p_reverse is None else p_reverse)
     from ..io import tempdirs
 
     tmp = None if cache is not None else tempdirs.make("fefet-char-")  # a killed run's folder: swept next time
@@ -152,7 +156,6 @@ def export_lut(lut, fmt: str, folder, *, source: str = "", nodes: int = 32, n_cd
     ``neurosim_source``: a MLP_NeuroSim_V3.0 / DNN_NeuroSim_V2.1 checkout; NeuroSim exports then include
     ``neurosim.patch`` for it (``patch -p1``).
     """
-    from ..errors import ParamError
     from ..io.atomic import write_json
     from ..lut.native import save_lut
 

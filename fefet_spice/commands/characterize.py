@@ -38,8 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="pulse pair (repeatable); default: the device's operating point")
     p.add_argument("--traffic", type=int, default=0, metavar="N",
                    help="random-sign pulses per device (as on-chip training fires them) that give the LUT's "
-                        "dG statistics instead of the monotone sweeps (default 0: the sweeps)")
-    p.add_argument("--p-reverse", type=float, default=0.65, metavar="P",
+                        "dG statistics of the first pulse pair instead of the monotone sweeps (default 0: the sweeps)")
+    p.add_argument("--p-reverse", type=float, default=None, metavar="P",
                    help="probability that a --traffic pulse reverses the sign of the last (default 0.65)")
     p.add_argument("--topology", choices=("A", "B"), default="B")
     p.add_argument("--v-comp", type=float, default=None, help="inhibit bias magnitude [V] (default V_up)")
