@@ -41,6 +41,10 @@ def test_step_samples_replace_the_bins_they_fill_and_keep_the_rest():
     assert np.array_equal(out.dg_mean[1 - i], lut.dg_mean[1 - i]) and out.meta is not lut.meta
     with pytest.raises(ValueError):
         with_step_samples(lut, {PulseKind(+1, 9.0, 1e-6): (g0, dg)})
+    same, none = with_step_samples(lut, {up: (np.zeros(0), np.zeros(0))})
+    assert none == {up.label: 0} and np.array_equal(same.dg_mean, lut.dg_mean)
+    one = characterize(_config(n_devices=1, n_traffic=1), executor="serial")  # one pulse: one sign only
+    assert sorted(one.lut.meta["dg_source"]["bins_from_traffic"].values()) == [0, 0]
 
 
 def _config(**kw):

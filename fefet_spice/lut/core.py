@@ -151,6 +151,9 @@ def with_step_samples(lut: SynapseLUT, samples: dict[PulseKind, tuple[np.ndarray
     for kind, (g0, dg) in samples.items():
         i = lut.kinds.index(kind)
         g0, dg = np.asarray(g0, float).ravel(), np.asarray(dg, float).ravel()
+        if g0.size == 0:  # (a kind the samples never fired: its sweep values stay)
+            taken[kind.label] = 0
+            continue
         idx = np.clip(np.rint((g0 - lut.g_grid[0]) / width).astype(int), 0, len(lut.g_grid) - 1)
         count = np.bincount(idx, minlength=len(lut.g_grid))
         m, sd, q = _bin_stats(g0, dg, lut.g_grid, lut.quantile_levels)
