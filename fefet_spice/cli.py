@@ -81,7 +81,9 @@ def check_limits(command: str, args) -> None:
     n_dev, n_pul = getattr(args, "n_devices", None), getattr(args, "n_pulses", None)
     what = "--n-pulses"
     if isinstance(n_pul, int) and getattr(args, "traffic", None):
-        n_pul, what = n_pul + args.traffic, "(--n-pulses + --traffic)"  # traffic pulses are device-pulses too
+        from .characterize.jobs import traffic_pulses_bound  # traffic pulses (with the walk's moves) count too
+
+        n_pul, what = n_pul + traffic_pulses_bound(n_pul, args.traffic), "(--n-pulses + the --traffic pulses)"
     if most and isinstance(n_dev, int) and isinstance(n_pul, int) and n_dev * n_pul > most:
         raise LimitError(f"--n-devices x {what} = {n_dev * n_pul} is more than the {most:g} device-pulses "
                          f"`fefet-spice {command}` runs at once; split the work")
@@ -142,9 +144,11 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-EXIT_CLEANUP_S = 3.0
-"""Longest the clean-up after Ctrl-C or SIGTERM may take [s] (it takes well under a second); after it the
-program says where the clean-up waited and leaves with the same exit code."""
+EXIT_CLEANUP_S = 4.0
+"""Longest the clean-up after Ctrl-C or SIGTERM may take [s] (it takes about 0.05 s; its own waits are
+bounded by 1 s per child, 1 s for the pool threads and 0.5 s for the resource tracker); after it the
+program says where the clean-up waited and leaves with the same exit code (exit code 1 if even that
+cannot run, at three times this)."""
 
 
 def _exit_watchdog(code: int, err_fd: int | None) -> None:

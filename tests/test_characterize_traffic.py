@@ -39,7 +39,7 @@ def test_step_samples_replace_the_bins_they_fill_and_keep_the_rest():
     keep = np.arange(16) != 3
     assert np.array_equal(out.dg_mean[i, keep], lut.dg_mean[i, keep])
     assert np.array_equal(out.dg_mean[1 - i], lut.dg_mean[1 - i]) and out.meta is not lut.meta
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no such pulse kind"):
         with_step_samples(lut, {PulseKind(+1, 9.0, 1e-6): (g0, dg)})
     same, none = with_step_samples(lut, {up: (np.zeros(0), np.zeros(0))})
     assert none == {up.label: 0} and np.array_equal(same.dg_mean, lut.dg_mean)
@@ -81,8 +81,9 @@ def test_a_traffic_result_is_checked_before_a_cache_takes_it():
 
 
 @pytest.mark.parametrize("kw, err", [({"n_traffic": -1}, LimitError), ({"n_traffic": 10**6}, LimitError),
-                                     ({"n_traffic": 2.5}, LimitError), ({"p_reverse": 1.5}, ParamError),
-                                     ({"p_reverse": float("nan")}, ParamError)])
+                                     ({"n_traffic": 2.5}, LimitError), ({"n_traffic": True}, LimitError),
+                                     ({"n_traffic": 90_000, "n_pulses": 1000}, LimitError),  # the moves
+                                     ({"p_reverse": 1.5}, ParamError), ({"p_reverse": float("nan")}, ParamError)])
 def test_bad_traffic_options_are_named(kw, err):
     with pytest.raises(err, match=next(iter(kw))):
         _config(**kw)
@@ -92,7 +93,10 @@ def test_a_traffic_run_resumes_from_its_cache(tmp_path):
     first = characterize(_config(n_devices=2, n_traffic=64), executor="serial", cache=tmp_path)
     assert len(list(tmp_path.glob("job_*.npz"))) == 2
     (tmp_path / "job_00001.npz").unlink()  # as if interrupted after the first job
-    again = characterize(_config(n_devices=2, n_traffic=64), executor="serial", cache=tmp_path)
+    ran = []
+    again = characterize(_config(n_devices=2, n_traffic=64), executor="serial", cache=tmp_path,
+                         progress=lambda n, total: ran.append(n))
+    assert ran == [2]  # only the missing job ran: the cached traffic result was taken
     assert np.array_equal(first.lut.dg_mean, again.lut.dg_mean) and first.lut.meta == again.lut.meta
     with pytest.raises(Exception, match="another run"):  # other traffic: another fingerprint
         characterize(_config(n_devices=2, n_traffic=65), executor="serial", cache=tmp_path)
@@ -103,3 +107,22 @@ def test_p_reverse_without_traffic_is_refused():
 
     with pytest.raises(ParamError, match="needs n_traffic"):
         api.characterize(presets.get("weight"), presets.get("sparsity"), n_devices=1, p_reverse=0.9)
+
+
+def test_numpy_integers_and_the_cli_with_a_single_traffic_pulse(tmp_path):
+    assert _config(n_traffic=np.int64(3)).n_traffic == 3
+    from fefet_spice.cli import main
+
+    # one traffic pulse on one device: no pulse has a predecessor, so no reversal fraction (seed 1)
+    out = tmp_path / "one"
+    assert main(["characterize", "--n-devices", "1", "--n-pulses", "1", "--n-probe", "1", "--seed", "1",
+                 "--traffic", "1", "--no-plots", "-o", str(out)]) == 0
+    assert (out / "lut.json").is_file()
+
+
+def test_the_cli_counts_the_traffic_moves_in_its_work_limit(tmp_path, capsys):
+    from fefet_spice.cli import main
+
+    assert main(["characterize", "--n-devices", "1000", "--n-pulses", "640", "--traffic", "6400",
+                 "-o", str(tmp_path / "x")]) == 2
+    assert "--traffic" in capsys.readouterr().err and not (tmp_path / "x").exists()

@@ -11,6 +11,7 @@ ready for a process pool or a Dask cluster.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -86,8 +87,13 @@ class CharConfig:
             if max(vu, -vd) > MAX_VOLTAGE or not MIN_WIDTH <= width <= MAX_WIDTH:
                 raise LimitError(f"pulses[{i}]: need |V| <= {MAX_VOLTAGE:g} V and {MIN_WIDTH:g} s <= width <= "
                                  f"{MAX_WIDTH:g} s, got {(vu, vd, width)}")
-        if not isinstance(self.n_traffic, int) or not 0 <= self.n_traffic <= MAX_TRAFFIC:
+        if (isinstance(self.n_traffic, bool) or not isinstance(self.n_traffic, numbers.Integral)
+                or not 0 <= self.n_traffic <= MAX_TRAFFIC):
             raise LimitError(f"n_traffic: an integer within 0..{MAX_TRAFFIC}, got {self.n_traffic!r}")
+        if traffic_pulses_bound(self.n_pulses, int(self.n_traffic)) > 2 * MAX_TRAFFIC:
+            raise LimitError(f"n_traffic: with n_pulses {self.n_pulses} the traffic's moves over the range make up "
+                             f"to {traffic_pulses_bound(self.n_pulses, int(self.n_traffic))} pulses per device, more "
+                             f"than {2 * MAX_TRAFFIC}; fewer traffic pulses or a shorter sweep")
         if not (isinstance(self.p_reverse, (int, float)) and 0.0 <= self.p_reverse <= 1.0):
             raise ParamError(f"p_reverse: a probability within 0..1, got {self.p_reverse!r}")
         if self.v_comp is not None and not (np.isfinite(self.v_comp) and abs(self.v_comp) <= MAX_VOLTAGE):
@@ -111,6 +117,12 @@ class Job:
     index: int
     seed: np.random.SeedSequence
     config: CharConfig
+
+
+def traffic_pulses_bound(n_pulses: int, n_traffic: int) -> int:
+    """Most pulses a :func:`traffic_plan` can hold: the sampled ones plus, before each segment of
+    :data:`TRAFFIC_SEGMENT`, a move of at most ``n_pulses``."""
+    return n_traffic + -(-n_traffic // TRAFFIC_SEGMENT) * n_pulses
 
 
 def traffic_plan(n_pulses: int, n_traffic: int, p_reverse: float, rng: np.random.Generator):

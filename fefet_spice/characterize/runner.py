@@ -190,9 +190,11 @@ def _reap_tracker_at_exit() -> None:
         os.environ["PYTHONWARNINGS"] = f"{current},{quiet}" if current else quiet
 
 
-def _stop_tracker(tracker, wait_s: float = 1.0) -> None:
+def _stop_tracker(tracker, wait_s: float = 0.5) -> None:
     """Close our end of the resource tracker's pipe and reap it: it leaves at end of file, which a process
-    still holding the pipe delays, so after ``wait_s`` it is killed (``_stop`` would wait without limit)."""
+    still holding the pipe delays, so after ``wait_s`` it is killed (``_stop`` would wait without limit;
+    the tracker ignores SIGTERM). Killed, it cannot unlink a semaphore a dead worker leaked in /dev/shm:
+    the price of an exit that cannot hang, paid only when something else still holds the pipe."""
     import signal
     import time
 

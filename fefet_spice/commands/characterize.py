@@ -85,7 +85,7 @@ def run(args) -> int:
     src = lut.meta.get("dg_source")
     if src:
         print(f"dG statistics from {src['n_traffic']} traffic pulses per device (reversal fraction "
-              f"{src['reversal_fraction']:.3f}; bins {', '.join(f'{k} {v}' for k, v in src['bins_from_traffic'].items())} "
+              f"{_fmt(src['reversal_fraction'], '.3f')}; bins {', '.join(f'{k} {v}' for k, v in src['bins_from_traffic'].items())} "
               f"of {len(lut.g_grid)}; the rest from the sweeps)")
     for w in char.warnings():
         print(f"warning: {w}", file=sys.stderr)

@@ -149,6 +149,9 @@ def with_step_samples(lut: SynapseLUT, samples: dict[PulseKind, tuple[np.ndarray
     width = lut.g_grid[1] - lut.g_grid[0]
     taken = {}
     for kind, (g0, dg) in samples.items():
+        if kind not in lut.kinds:
+            raise ValueError(f"step samples for {kind.label}: the LUT has no such pulse kind "
+                             f"({', '.join(k.label for k in lut.kinds)})")
         i = lut.kinds.index(kind)
         g0, dg = np.asarray(g0, float).ravel(), np.asarray(dg, float).ravel()
         if g0.size == 0:  # (a kind the samples never fired: its sweep values stay)
