@@ -176,6 +176,8 @@ def parse_args(argv=None):
     ap.add_argument("--array-params", default=None, metavar="FILE",
                     help="a weight FeFET (fit or parameter file) whose compact model is the cells instead of the "
                          "LUT (array in the training loop; the LUT still chooses the pulse counts)")
+    ap.add_argument("--array-variation", default=None, metavar="PRESET_OR_FILE",
+                    help="with --array-params: every cell a device sample with this device's variation (e.g. weight)")
     ap.add_argument("--lut", default=str(LUT.relative_to(ROOT)), metavar="FOLDER",
                     help="native LUT folder (default luts/weight_ref; luts/weight_ref_traffic: steps under "
                          "training traffic)")
@@ -222,9 +224,14 @@ if __name__ == "__main__":
     if args.array_params:
         from fefet_spice.io.params_file import resolve_params
         array = resolve_params(args.array_params)
+        if args.array_variation:
+            from fefet_spice.api.lut import with_variation_of
+            array = with_variation_of(array, resolve_params(args.array_variation))
     out = {"dataset": f"emnist-npz:{NPZ.name}", "lut": args.lut, "seeds": list(seeds),
            "protocol": sch.protocol, "schedule": sch.to_dict(),
-           "device_model": f"array:{args.array_params}" if args.array_params else "lut",
+           "device_model": (f"array:{args.array_params}" + (f"+variation:{args.array_variation}"
+                                                             if args.array_variation else "")
+                            if args.array_params else "lut"),
            "cases": [case(lut, n_train, seeds, validation, sch, rules, args.references, array)]}
     if not validation:
         out["wall_time"] = wall_time(lut, 1 if quick else 3, sch)

@@ -17,7 +17,7 @@ def test_array_layer_fires_on_the_model_and_reads_it_back(lut):
     from fefet_spice.train.device import DeviceLayer
 
     rng = np.random.default_rng(0)
-    layer = ArrayDeviceLayer(lut, (4, 3), 1.0, presets.get("weight"), read_noise=False)
+    layer = ArrayDeviceLayer(lut, (4, 3), 1.0, presets.nominal(presets.get("weight")), read_noise=False)
     twin = DeviceLayer(lut, (4, 3), 1.0, read_noise=False, write_noise=False)
     assert np.allclose(layer.gp, lut.g_min) and np.allclose(layer.gn, lut.g_min)
     n = np.array([[1, 2, 4], [8, 0, -3], [2, 2, 2], [0, 5, 1]])
@@ -42,20 +42,46 @@ def test_array_layer_fires_on_the_model_and_reads_it_back(lut):
     assert np.array_equal(layer.gp[sel], before[sel])      # pruned pairs never move
 
 
+def test_array_cells_with_variation_are_device_samples_with_cycle_to_cycle_jitter(lut):
+    """A weight FeFET with variation: every cell its own device sample, every pulse jittered (seeded)."""
+    from fefet_spice.train.array_layer import ArrayDeviceLayer
+
+    varied = presets.get("weight")                    # sigma_vt_d2d 0.02 V, sigma_c2c 0.1
+    with pytest.raises(ValueError, match="needs rng"):
+        ArrayDeviceLayer(lut, (4, 3), 1.0, varied, read_noise=False)
+    n = np.full((4, 3), 3)
+
+    def fired(params, seed):
+        rng = np.random.default_rng(seed)
+        layer = ArrayDeviceLayer(lut, (4, 3), 1.0, params, read_noise=False, rng=rng)
+        g0 = layer.gp.copy()
+        layer.apply(n, rng)
+        return g0, layer.gp
+
+    g0, g = fired(varied, 1)
+    assert np.ptp(g0) > 0                              # device-to-device: the same state reads apart
+    steps = g - g0
+    assert np.ptp(steps) > 0.02 * np.abs(steps).mean()  # and the same 3 pulses move the cells apart
+    again = fired(varied, 1)
+    assert np.array_equal(again[1], g)                 # seeded
+    g0n, gn = fired(presets.nominal(varied), 1)
+    assert np.ptp(g0n) == 0 and np.ptp(gn - g0n) < 1e-12 * (lut.g_max - lut.g_min)
+
+
 def test_training_with_the_array_in_the_loop(lut):
     from fefet_spice.train import data, schedule, trainer
 
     sch = schedule.for_protocol("paper", pretrain_epochs=4, pretrain_passes=2, epochs=12,
                                 prune_epochs=(5, 6, 7, 8), overprune_epoch=9, regrow_epoch=11)
     ds = data.load("digits", seed=0)
-    res = trainer.train(ds, lut, "vau", sch, seed=0, array_params=presets.get("weight"))
+    res = trainer.train(ds, lut, "vau", sch, seed=0, array_params=presets.nominal(presets.get("weight")))
     assert res["device_model"] == f"array:{presets.get('weight').name}"
     assert res["update_pulses"] > 0 and res["final_accuracy"] > 0.6
     assert res["onchip_contribution"] > 0
     assert trainer.train(ds, lut, "float", sch, seed=0, update_off=False)["device_model"] == "lut"
     with pytest.raises(ValueError, match="LUT as the device"):
         trainer.train(ds, lut, "vau", schedule.for_protocol("paper", tiki_taka=True), seed=0,
-                      array_params=presets.get("weight"))
+                      array_params=presets.nominal(presets.get("weight")))
 
 
 @pytest.mark.parametrize("lut_dir, noted", [("luts/weight_ref", True), ("luts/weight_ref_traffic", False)])
@@ -69,3 +95,20 @@ def test_train_cli_points_the_array_at_a_traffic_lut(lut_dir, noted, capsys):
                  "--dataset", "digits", "--epochs", "12", "--no-update-off", "--quiet"]) == 0
     err = capsys.readouterr().err
     assert ("characterize --traffic" in err) is noted, err
+
+
+def test_train_cli_array_variation(capsys, tmp_path):
+    import json
+    from pathlib import Path
+
+    from fefet_spice.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "t.json"
+    assert main(["train", "--lut", str(root / "luts/weight_ref_traffic"), "--array-params",
+                 str(root / "fits/weight_ref.json"), "--array-variation", "weight", "--dataset", "digits",
+                 "--epochs", "12", "--no-update-off", "--quiet", "--json", str(out)]) == 0
+    assert "with the variation of weight" in capsys.readouterr().out
+    assert json.loads(out.read_text())["device_model"] == "array:weight_ref+variation"
+    assert main(["train", "--array-variation", "weight", "--dataset", "digits", "--epochs", "12"]) == 2
+    assert "needs --array-params" in capsys.readouterr().err

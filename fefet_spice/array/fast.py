@@ -114,10 +114,13 @@ class FastArray:
                        f"is above the {MAX_R_LINE_TOTAL:g} ohm per line the fast path represents (no IR drop modelled)")
         return out
 
-    def apply(self, sched: Schedule, r_line: float = 0.0, warn: bool = True) -> "FastArray":
+    def apply(self, sched: Schedule, r_line: float = 0.0, warn: bool = True,
+              rng: np.random.Generator | None = None) -> "FastArray":
         """Advance every cell through ``sched`` (exact for piecewise-constant drive). Cases outside the fast
         path's limits (:meth:`check`, lines of ``r_line`` per segment) are added to ``limits`` and, with
-        ``warn``, reported as a :class:`FastPathLimitWarning`."""
+        ``warn``, reported as a :class:`FastPathLimitWarning`. With ``rng`` and ``params.sigma_c2c`` > 0
+        every pulse of every cell gets the compact model's cycle-to-cycle jitter of its switching progress
+        (a factor exp(sigma N(0, 1)), as :func:`fefet_spice.model.simulate.simulate` draws it)."""
         reasons = self.check(sched, r_line)
         if reasons:
             self.limits += [r for r in reasons if r not in self.limits]
@@ -126,6 +129,7 @@ class FastArray:
                               FastPathLimitWarning, stacklevel=2)
         drives = self.drives(sched).reshape(len(sched.dt), -1)
         s = self.state.s
+        sigma = self.params.sigma_c2c if rng is not None else 0.0
         for k, dt in enumerate(sched.dt):
             d = drives[k]
             for level in np.unique(d):
@@ -133,11 +137,12 @@ class FastArray:
                     continue
                 idx = np.flatnonzero(d == level)
                 sub = DomainState(s[idx])
+                jitter = np.exp(sigma * rng.standard_normal((idx.size, 1))) if sigma > 0 else None
                 if self._per_cell:
                     dev = DeviceSample(self.devices.ea_up[idx], self.devices.ea_dn[idx], self.devices.vt_shift[idx])
-                    DomainEngine(self.params.ferro, dev).apply(sub, float(level), float(dt))
+                    DomainEngine(self.params.ferro, dev).apply(sub, float(level), float(dt), jitter)
                 else:
-                    self._engine.apply(sub, float(level), float(dt))
+                    self._engine.apply(sub, float(level), float(dt), jitter)
                 s[idx] = sub.s
         return self
 

@@ -35,6 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--array-params", metavar="FILE",
                    help="weight FeFET (fit or parameter file, or preset name) whose compact model is the cells "
                         "instead of the LUT: the array in the training loop (the LUT still chooses the pulse counts)")
+    p.add_argument("--array-variation", metavar="PRESET_OR_FILE",
+                   help="with --array-params: the device-to-device and cycle-to-cycle variation of this device "
+                        "(e.g. weight; a single-device fit has none): every cell its own device sample")
     p.add_argument("--epochs", type=int, help="last epoch (overrides the schedule)")
     p.add_argument("--verify", action="store_true", help="write-and-verify after every layer update")
     p.add_argument("--seed", type=int, default=0)
@@ -92,10 +95,18 @@ def run(args) -> int:
                           n_train=args.n_train, n_test=args.n_test, validation=args.validation)
     lut, lut_name = _lut(args)
     array = None
+    if args.array_variation and not args.array_params:
+        from ..errors import ParamError
+
+        raise ParamError("--array-variation needs --array-params (the device whose cells vary)")
     if args.array_params:
         from ..io.params_file import resolve_params
 
         array = resolve_params(args.array_params)
+        if args.array_variation:
+            from ..api.lut import with_variation_of
+
+            array = with_variation_of(array, resolve_params(args.array_variation))
         if (lut.meta.get("dg_source") or {}).get("from") != "traffic":
             print("note: this LUT's steps come from monotone sweeps; on-chip training mostly reverses a cell's "
                   "direction, after which the device steps further. A LUT measured under training traffic "
@@ -113,7 +124,8 @@ def run(args) -> int:
     res.update({"n_train": args.n_train, "n_test": args.n_test, "validation": args.validation})
     off = res["accuracy_update_off"]
     soft = " (software pruning before transfer)" if res["protocol"] == "software-pruned" else ""
-    cells = f" (cells: the compact model {array.name}, the array in the loop)" if array is not None else ""
+    varied = f" with the variation of {args.array_variation}" if args.array_variation else ""
+    cells = f" (cells: the compact model {array.name}{varied}, the array in the loop)" if array is not None else ""
     print(f"MSNet on {ds.source}, protocol {res['protocol']}{soft}, rule {args.update}, {lut_name}{cells}, "
           f"seed {args.seed}: "
           f"final accuracy {100 * res['final_accuracy']:.1f} % at sparsity {100 * res['final_sparsity']:.1f} % "

@@ -70,7 +70,7 @@ def build_layers(w_pre: list, lut, rule: str, sch: Schedule, rng: np.random.Gene
         w_max = float(np.quantile(np.abs(w), sch.transfer_clip)) * sch.transfer_range
         dev = (DeviceLayer(lut, w.shape, w_max, sch.levels, sch.read_noise, sch.write_noise)
                if array_params is None or rule == "float"
-               else ArrayDeviceLayer(lut, w.shape, w_max, array_params, sch.levels, sch.read_noise))
+               else ArrayDeviceLayer(lut, w.shape, w_max, array_params, sch.levels, sch.read_noise, rng=rng))
         if rule == "float":
             layers.append(FloatLayer(w, w_max, dev.pulse_w))
             continue
@@ -179,6 +179,14 @@ def train(data, lut, rule: str = "vau", sch: Schedule | None = None, seed: int =
         return _train(data, lut, rule, sch, seed, on_epoch, recorder, update_off, array_params)
 
 
+def _device_model(array_params, rule: str) -> str:
+    if array_params is None or rule == "float":
+        return "lut"
+    from .array_layer import has_variation
+
+    return f"array:{array_params.name}" + ("+variation" if has_variation(array_params) else "")
+
+
 def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True, array_params=None) -> dict:
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {', '.join(RULES)}")
@@ -203,7 +211,7 @@ def _train(data, lut, rule, sch, seed, on_epoch, recorder=None, update_off=True,
     last = records[-1]
     out = {"rule": rule, "seed": seed, "protocol": sch.protocol,
            "software_pruning": sch.protocol == "software-pruned", **main,
-           "device_model": "lut" if array_params is None or rule == "float" else f"array:{array_params.name}",
+           "device_model": _device_model(array_params, rule),
            "final_accuracy": last["accuracy"], "dense_software_accuracy": dense,
            "pretrained_accuracy": records[sch.pretrain_epochs - 1]["accuracy"] if w_float is not None else None,
            "final_sparsity": last["sparsity"], "final_layer_sparsity": last["layer_sparsity"],
