@@ -112,3 +112,6 @@ def test_train_cli_array_variation(capsys, tmp_path):
     assert json.loads(out.read_text())["device_model"] == "array:weight_ref+variation"
     assert main(["train", "--array-variation", "weight", "--dataset", "digits", "--epochs", "12"]) == 2
     assert "needs --array-params" in capsys.readouterr().err
+    assert main(["train", "--array-params", "weight", "--array-variation", str(root / "fits/weight_ref.json"),
+                 "--dataset", "digits", "--epochs", "12"]) == 2
+    assert "has no device-to-device" in capsys.readouterr().err

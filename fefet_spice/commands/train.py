@@ -105,8 +105,13 @@ def run(args) -> int:
         array = resolve_params(args.array_params)
         if args.array_variation:
             from ..api.lut import with_variation_of
+            from ..errors import ParamError
+            from ..train.array_layer import has_variation
 
             array = with_variation_of(array, resolve_params(args.array_variation))
+            if not has_variation(array):
+                raise ParamError(f"--array-variation {args.array_variation}: that device has no device-to-device "
+                                 "or cycle-to-cycle variation (sigma_ea_d2d, sigma_vt_d2d, sigma_c2c all 0)")
         if (lut.meta.get("dg_source") or {}).get("from") != "traffic":
             print("note: this LUT's steps come from monotone sweeps; on-chip training mostly reverses a cell's "
                   "direction, after which the device steps further. A LUT measured under training traffic "
