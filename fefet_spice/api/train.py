@@ -111,7 +111,9 @@ def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
     (contribution over dense software minus update off; None when that is <= 0 or there is no dense
     software network), ``update_pulses`` (without pruning resets), ``prune_reset_pulses``, ``epochs_fired``.
     ``array_params`` (a weight FeFET, ``FeFETParams``): its compact model is the cells instead of the LUT
-    (the array in the training loop; the LUT still chooses the pulse counts); ``device_model`` says which.
+    (the array in the training loop; the LUT still chooses the pulse counts); with variation in it
+    (``api.lut.with_variation_of(fit, presets.get("weight"))``) every cell is its own device sample and
+    every pulse gets the cycle-to-cycle jitter, seeded by ``seed``; ``device_model`` says which.
     """
     from ..train.trainer import train as run
 
