@@ -223,7 +223,8 @@ if __name__ == "__main__":
     array = None
     if args.array_params:
         from fefet_spice.io.params_file import resolve_params
-        array = resolve_params(args.array_params)
+        from fefet_spice.presets import nominal
+        array = nominal(resolve_params(args.array_params))
         if args.array_variation:
             from fefet_spice.api.lut import with_variation_of
             array = with_variation_of(array, resolve_params(args.array_variation))

@@ -102,7 +102,9 @@ def run(args) -> int:
     if args.array_params:
         from ..io.params_file import resolve_params
 
-        array = resolve_params(args.array_params)
+        from ..presets import nominal
+
+        array = nominal(resolve_params(args.array_params))  # variation only when asked for (below)
         if args.array_variation:
             from ..api.lut import with_variation_of
             from ..errors import ParamError

@@ -1,7 +1,7 @@
 """The array in the training loop: a device layer whose cells are the compact model, not the LUT.
 
 :class:`ArrayDeviceLayer` keeps every cell of the G+ and G- arrays as a compact-model FeFET (the weight
-FeFET's parameters, nominal device, ``n_domains`` domains, the numpy fast path of
+FeFET's parameters, ``n_domains`` domains, the numpy fast path of
 :class:`fefet_spice.array.fast.FastArray`) and fires every write of the trainer — transfer
 (write-and-verify), on-chip updates and the pruning resets, all through :meth:`_fire` — as that many pulses of the device's own
 programming pulse (``params.op``: amplitude, width, gap) through the fast path; the conductances the
@@ -23,9 +23,9 @@ trainer's generator; without, every cell is the nominal device. Pure numpy.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import replace
+
+import numpy as np
 
 from ..array.fast import FastArray
 from ..array.replay import ConductanceMap
