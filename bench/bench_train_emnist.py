@@ -222,12 +222,8 @@ if __name__ == "__main__":
     n_train = args.n_train
     array = None
     if args.array_params:
-        from fefet_spice.io.params_file import resolve_params
-        from fefet_spice.presets import nominal
-        array = nominal(resolve_params(args.array_params))
-        if args.array_variation:
-            from fefet_spice.api.lut import with_variation_of
-            array = with_variation_of(array, resolve_params(args.array_variation))
+        from fefet_spice.api.train import array_cells
+        array = array_cells(args.array_params, args.array_variation)
     out = {"dataset": f"emnist-npz:{NPZ.name}", "lut": args.lut, "seeds": list(seeds),
            "protocol": sch.protocol, "schedule": sch.to_dict(),
            "device_model": (f"array:{args.array_params}" + (f"+variation:{args.array_variation}"

@@ -20,7 +20,7 @@ import pytest
 
 from fefet_spice.lut import export_aihwkit as aih
 from fefet_spice.lut import export_crosssim as xs
-from fefet_spice.lut.core import apply_pulses, mean_branch
+from fefet_spice.lut.core import apply_pulses, mean_branch, traffic_source
 from fefet_spice.lut.native import load_lut
 
 LUT = Path(__file__).resolve().parents[1] / "luts" / "weight_ref"
@@ -29,10 +29,6 @@ LUT = Path(__file__).resolve().parents[1] / "luts" / "weight_ref"
 @pytest.fixture(scope="module", params=["weight_ref", "weight_ref_traffic"])
 def lut(request):
     return load_lut(LUT.parent / request.param)  # (the traffic LUT: the same format, other step tables)
-
-
-def _traffic(lut) -> bool:
-    return (lut.meta.get("dg_source") or {}).get("from") == "traffic"
 
 
 def crosssim_v20_load(inc: Path, dec: Path, gmin_rel: float = 0.0, gmax_rel: float = 1.0) -> dict:
@@ -105,7 +101,7 @@ def test_crosssim_v20_reads_and_follows_the_lut(lut, tmp_path):
     # CrossSim takes the nearest grid bin, we interpolate: they differ most where the step changes fastest
     # with G (the slow start of LTP, first ~10 pulses); the branch ends agree within 2 % of the range
     assert diff.max() < 0.04 * span and diff[64::64].max() < 0.02 * span
-    if not _traffic(lut):  # a traffic table's steps are not the monotone sweep's (docs/characterization.md)
+    if traffic_source(lut) is None:  # a traffic table's steps are not the monotone sweep's (docs/characterization.md)
         up = mean_branch(lut, +1) / t["gmax"]  # and the measured mean branch at its end
         assert abs(means[64] - up[64]) < 0.02 * span
 
@@ -160,7 +156,7 @@ def test_aihwkit_v110_fields_and_update(lut, tmp_path):
         w = aihwkit_v110_pulse(kw, w, True, rng)
         traj.append(w.mean())
     g = lut.g_min + (np.array(traj) + 1) / 2 * (lut.g_max - lut.g_min)
-    if _traffic(lut):  # the table, pulsed the same way by our own update (the sweep is not its mean)
+    if traffic_source(lut) is not None:  # the table, pulsed the same way by our own update (the sweep is not its mean)
         ours = np.full(2000, lut.g_min)
         for _ in range(64):
             ours = apply_pulses(lut, ours, np.ones(2000, dtype=int), rng)

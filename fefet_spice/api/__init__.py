@@ -16,9 +16,9 @@ from .lut import Characterization, Export, characterize, export_lut, with_variat
 from .schemes import SchemesResult, schemes
 from .spice import Energies, Netlists, energies, netlists
 from .sweep import SweepResult, device_sweep
-from .train import TrainResult, load_dataset, make_schedule, train
+from .train import TrainResult, array_cells, load_dataset, make_schedule, train
 
-__all__ = ["CapacitorFit", "CapacitorPrediction", "Characterization", "CostResult", "Energies", "Export", "FitResult",
+__all__ = ["CapacitorFit", "array_cells", "CapacitorPrediction", "Characterization", "CostResult", "Energies", "Export", "FitResult",
            "Netlists", "SchemesResult", "Simulation", "SweepResult", "TableFit", "TrainResult", "characterize", "cost",
            "device_energy", "device_sweep", "energies", "export_lut", "fit_capacitor", "predict_capacitor", "read_qv",
            "fit_device", "fit_table", "load_dataset", "make_schedule", "netlists", "read_measurements", "schemes", "simulate",

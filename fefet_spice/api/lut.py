@@ -95,9 +95,11 @@ class Characterization:
 
 
 def _traffic_note(lut) -> str:
-    src = lut.meta.get("dg_source") or {}
+    from ..lut.core import traffic_source
+
+    src = traffic_source(lut)
     return (f" (under training traffic: {src['n_traffic']} random-sign pulses per device, reversal "
-            f"probability {src['p_reverse']:g})" if src.get("from") == "traffic" else "")
+            f"probability {src['p_reverse']:g})" if src else "")
 
 
 def characterize(weight: FeFETParams, sparsity: FeFETParams, *, variation_from: FeFETParams | None = None,

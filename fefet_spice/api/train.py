@@ -99,6 +99,27 @@ class TrainResult:
         return self.files
 
 
+def array_cells(params, variation=None):
+    """The weight FeFET of the array-in-the-loop cells (``train(..., array_params=...)``): ``params`` (a
+    ``FeFETParams``, or a fit / parameter file or preset name) as the nominal device, with the device-to-
+    device and cycle-to-cycle variation of ``variation`` (same kinds) when given; a ``variation`` that has
+    none is refused (its run would be the nominal one under a variation label)."""
+    from ..errors import ParamError
+    from ..io.params_file import resolve_params
+    from ..presets import nominal
+    from ..train.array_layer import has_variation
+    from .lut import with_variation_of
+
+    cells = nominal(resolve_params(params) if isinstance(params, str) else params)
+    if variation is None:
+        return cells
+    varied = with_variation_of(cells, resolve_params(variation) if isinstance(variation, str) else variation)
+    if not has_variation(varied):
+        raise ParamError(f"--array-variation {variation}: that device has no device-to-device or cycle-to-cycle "
+                         "variation (sigma_ea_d2d, sigma_vt_d2d, sigma_c2c all 0)")
+    return varied
+
+
 def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
           on_epoch: Callable[[dict], None] | None = None, lut_name: str = "", update_off: bool = True,
           array_params=None) -> TrainResult:

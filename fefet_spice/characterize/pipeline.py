@@ -19,7 +19,7 @@ from .. import __version__
 from ..io.atomic import dumps
 from ..lut.core import PulseKind, SynapseLUT, branch_levels, from_trajectories, with_step_samples
 from ..params import to_dict
-from .jobs import CharConfig, cell_pulse_response, make_jobs, ngspice_version, result_ok, run_job
+from .jobs import TRAFFIC_KEYS, CharConfig, cell_pulse_response, make_jobs, ngspice_version, result_ok, run_job
 from .runner import JobCache, fingerprint, run_jobs
 
 QUANTILES = tuple(np.round(np.linspace(0.0, 1.0, 21), 12))
@@ -128,7 +128,7 @@ def _from_traffic(lut: SynapseLUT, config: CharConfig, results: list[dict]) -> S
     """The first pulse pair's ΔG statistics from the jobs' traffic (:func:`.jobs.traffic_plan`)."""
     g0, dg, sign, rev = [], [], [], []
     for r in results:
-        g, s, smp = (np.asarray(r[k]) for k in ("traffic", "traffic_sign", "traffic_sampled"))
+        g, s, smp = (np.asarray(r[k]) for k in TRAFFIC_KEYS)
         g0.append(g[:-1][smp])
         dg.append(np.diff(g)[smp])
         sign.append(s[smp])

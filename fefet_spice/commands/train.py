@@ -100,21 +100,10 @@ def run(args) -> int:
 
         raise ParamError("--array-variation needs --array-params (the device whose cells vary)")
     if args.array_params:
-        from ..io.params_file import resolve_params
+        from ..lut.core import traffic_source
 
-        from ..presets import nominal
-
-        array = nominal(resolve_params(args.array_params))  # variation only when asked for (below)
-        if args.array_variation:
-            from ..api.lut import with_variation_of
-            from ..errors import ParamError
-            from ..train.array_layer import has_variation
-
-            array = with_variation_of(array, resolve_params(args.array_variation))
-            if not has_variation(array):
-                raise ParamError(f"--array-variation {args.array_variation}: that device has no device-to-device "
-                                 "or cycle-to-cycle variation (sigma_ea_d2d, sigma_vt_d2d, sigma_c2c all 0)")
-        if (lut.meta.get("dg_source") or {}).get("from") != "traffic":
+        array = api.array_cells(args.array_params, args.array_variation)  # nominal unless --array-variation
+        if traffic_source(lut) is None:
             print("note: this LUT's steps come from monotone sweeps; on-chip training mostly reverses a cell's "
                   "direction, after which the device steps further. A LUT measured under training traffic "
                   "(characterize --traffic, e.g. luts/weight_ref_traffic) chooses the counts for the array "

@@ -139,6 +139,13 @@ def from_trajectories(trajectories: dict[PulseKind, np.ndarray], n_g: int = 64, 
                       trajectories=padded, read_noise=float(read_noise), meta=dict(meta or {}))
 
 
+def traffic_source(lut: SynapseLUT) -> dict | None:
+    """``lut.meta["dg_source"]`` when its ΔG statistics come from training-like traffic
+    (:func:`with_step_samples`, ``characterize --traffic``), else None (monotone sweeps)."""
+    src = lut.meta.get("dg_source") or {}
+    return src if src.get("from") == "traffic" else None
+
+
 def with_step_samples(lut: SynapseLUT, samples: dict[PulseKind, tuple[np.ndarray, np.ndarray]],
                       min_count: int = 8) -> tuple[SynapseLUT, dict]:
     """``lut`` with the ΔG statistics of the given kinds taken from ``samples`` ``{kind: (G before [S],
