@@ -292,6 +292,35 @@ def test_ctrl_c_during_start_up_is_one_line(delay):
     assert proc.returncode == 130 and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
 
 
+_SPAWN_INTERRUPTED = """
+import os, signal, sys, threading, time
+import multiprocessing.util as util
+from fefet_spice.characterize import runner
+threading.Thread(target=time.sleep, args=(60,), daemon=True).start()  # a thread that can take the signal
+spawn = util.spawnv_passfds
+def spawn_then_ctrl_c(*args):  # Ctrl-C after a worker's exec, before it has its start-up data
+    pid = spawn(*args)
+    if "spawn_main" in " ".join(map(str, args[1])):
+        os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.3)
+    return pid
+util.spawnv_passfds = spawn_then_ctrl_c
+try:
+    runner.run_jobs(abs, [1, -2, 3, -4], lambda job, result: None, workers=2)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_while_pool_workers_start_leaves_no_orphan_traceback():
+    """CI failure of stop 33: a Ctrl-C taken by another thread raised inside Process.start; the worker,
+    exec'd but never sent its start-up data, died with a traceback on the user's terminal."""
+    proc = subprocess.run([sys.executable, "-c", _SPAWN_INTERRUPTED], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 130, proc.stderr
+    assert "Traceback" not in proc.stderr and "EOFError" not in proc.stderr, proc.stderr
+
+
 def test_run_checks_for_ngspice_before_any_stage(tmp_path):
     env = {**os.environ, "PATH": _python_only_path(tmp_path), "NGSPICE_LIBRARY_PATH": str(tmp_path / "none.so")}
     t0 = time.monotonic()

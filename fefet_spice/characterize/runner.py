@@ -110,21 +110,40 @@ def worker_init(parent_pid: int) -> None:
         os._exit(1)
 
 
+DEFERRED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
 @contextmanager
-def _sigint_blocked():
-    """Block SIGINT in this thread while pool workers are spawned (a mask is inherited across exec), so
-    that Ctrl-C, which the terminal sends to the whole process group, reaches only the driver."""
+def _signals_deferred():
+    """Hold Ctrl-C, SIGTERM and SIGHUP while pool workers are spawned, and act on them afterwards.
+
+    Blocking SIGINT in this thread keeps it from the workers (a mask is inherited across exec; the terminal
+    sends Ctrl-C to the whole process group). The mask alone does not stop the interrupt here: another
+    thread of this process (BLAS, ngspice) takes the signal and Python still raises it in the main thread,
+    possibly inside ``Process.start`` between the exec and the write of the worker's start-up data, which
+    leaves an orphan that dies with a traceback on the user's terminal. So the Python handlers only note
+    the signal until every worker has started; then the one noted first is handed to its own handler."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    noted: list[int] = []
+    old = {}
+    for name in DEFERRED_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is not None and callable(signal.getsignal(sig)):
+            old[sig] = signal.signal(sig, lambda signum, frame: noted.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a Ctrl-C that came meanwhile is delivered now
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held by the mask arrives now: noted
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        if noted and noted[0] in old:
+            old[noted[0]](noted[0], None)  # raises (KeyboardInterrupt, Terminated) like an undeferred signal
 
 
 def kill_pool(pool) -> None:
@@ -246,15 +265,17 @@ def run_jobs(fn: Callable, jobs: Sequence, on_result: Callable, executor: str = 
         n = max(1, min(int(workers), MAX_POOL_WORKERS, os.cpu_count() or 1, len(jobs)))
         # spawn: safe even when the driver already runs threads (Dask clients, BLAS pools)
         _reap_tracker_at_exit()
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=worker_init, initargs=(os.getpid(),))
+        pool = None
         try:
-            with _sigint_blocked():  # workers are started here: they inherit the mask and never see Ctrl-C
+            with _signals_deferred():  # workers start here: they inherit the mask and never see Ctrl-C
+                pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=worker_init, initargs=(os.getpid(),))
                 futures = {pool.submit(fn, job): job for job in jobs}
             for fut in as_completed(futures):
                 on_result(futures[fut], fut.result())
         except BaseException:
-            kill_pool(pool)  # interrupted or failed: stop the workers now, not after their current job
+            if pool is not None:
+                kill_pool(pool)  # interrupted or failed: stop the workers now, not after their current job
             raise
         pool.shutdown(wait=True)
     else:
