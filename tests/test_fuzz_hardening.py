@@ -278,6 +278,7 @@ def _python_only_path(tmp_path) -> str:
 
 def _default_sigint():  # a background job inherits SIGINT ignored; a user's terminal does not
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # nor a mask blocking them
 
 
 @pytest.mark.parametrize("delay", [0.3, 0.5, 0.8, 1.5])  # (earlier, Python itself is still starting)

@@ -126,8 +126,10 @@ def _group_alive(pgid: int) -> list[str]:
 def _sigint_as_on_a_terminal():
     """A job started in the background (``make test &``, some CI runners) inherits SIGINT ignored, and an
     ignored signal stays ignored across exec, so Ctrl-C would never reach the command; a user's terminal
-    delivers it. Reset it for the command under test."""
+    delivers it. Reset it for the command under test, and unblock it and SIGTERM in case the test runner's
+    thread has them masked (a mask is inherited across exec too)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 STOP_S = 5.0
