@@ -13,7 +13,7 @@ import pkgutil
 import sys
 import traceback
 
-from . import __version__, commands
+from . import __version__, commands, interrupt
 
 
 def _command_modules():
@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     old = _install_signal_handlers()
+    interrupt.install()
     old_timeout = os.environ.get("FEFET_SPICE_SIM_TIMEOUT")
     marked: list = []
     try:
@@ -227,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["FEFET_SPICE_SIM_TIMEOUT"] = repr(args.sim_timeout)  # spawned workers inherit it
         marked = prepare_outputs(args.command, args)
         try:
-            return int(args._run(args) or 0)
+            code = int(args._run(args) or 0)
+            interrupt.check()  # a Ctrl-C a finalizer swallowed still ends the command as interrupted
+            return code
         finally:
             for folder in marked:
                 mark(folder, args.command)
@@ -261,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
 
         release_all()
         _restore_signal_handlers(old)
+        interrupt.uninstall()
         if old_timeout is None:
             os.environ.pop("FEFET_SPICE_SIM_TIMEOUT", None)
         else:

@@ -4,9 +4,13 @@ from __future__ import annotations
 import sys
 import time
 
+from . import interrupt
+
 
 class Progress:
-    """``with Progress(total, "label") as p: ... p.advance()`` prints at most every ``interval`` s."""
+    """``with Progress(total, "label") as p: ... p.advance()`` prints at most every ``interval`` s. Entering,
+    advancing and leaving are also the points where a Ctrl-C that a finalizer swallowed is raised again
+    (:mod:`.interrupt`)."""
 
     def __init__(self, total: int, label: str, stream=None, interval: float = 0.5, enabled: bool = True):
         self.total, self.label, self.done = max(int(total), 1), label, 0
@@ -15,14 +19,17 @@ class Progress:
         self.t0 = self._last = time.monotonic()
 
     def __enter__(self) -> "Progress":
+        interrupt.check()
         return self
 
     def __exit__(self, *exc) -> None:
         if not exc[0]:
+            interrupt.check()
             self.done = self.total
             self._print(final=True)
 
     def advance(self, n: int = 1, note: str = "") -> None:
+        interrupt.check()
         self.done += n
         now = time.monotonic()
         if now - self._last >= self.interval:

@@ -84,7 +84,7 @@ def _line(rec: dict) -> str:
 
 
 def run(args) -> int:
-    from .. import api
+    from .. import api, interrupt
     from ..io.atomic import check_figure_path
     from ._outputs import write_outputs
 
@@ -111,6 +111,7 @@ def run(args) -> int:
     total = sch.epochs
 
     def progress(rec):
+        interrupt.check()  # every epoch: a Ctrl-C a finalizer swallowed stops the training here
         if not args.quiet:
             print(f"[train {rec['epoch']}/{total}] {_line(rec)}", file=sys.stderr, flush=True)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import interrupt
 from ..errors import DataError, FefetError
 from ..io.outdir import OutputError
 from ..io.atomic import dumps, write_json
@@ -253,6 +254,7 @@ def run_stages(stages: list[Stage], out: Path, version: str, log=print, force: b
     t_start = time.monotonic()
     remaining = sum(s.estimate_s for s in stages)
     for i, stage in enumerate(stages, 1):
+        interrupt.check()  # between stages: a Ctrl-C a finalizer swallowed stops the job here
         key = stage_key(stage, keys, version)
         keys[stage.name] = key
         folder = out / stage.name
