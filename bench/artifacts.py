@@ -132,6 +132,19 @@ def run(art: Artifact, out: str) -> float:
     return time.monotonic() - t0
 
 
+def _clear_committed_file(art: Artifact) -> None:
+    """Before regenerating a single-file artefact (a fit): remove the committed file and its figures. fefet-spice
+    replaces a named output file only if its ledger says it wrote it, and a clone has no ledger (git holds
+    the old version)."""
+    from fefet_spice.io.outdir import FIT_FIGURES
+
+    path = ROOT / art.path
+    if path.suffix == ".json":
+        for f in (path, *(path.with_name(f"{path.stem}_{s}.png") for s in FIT_FIGURES)):
+            if f.is_file():
+                f.unlink()
+
+
 # ---------------------------------------------------------------- comparison
 
 def _close(x: float, ref: float, rtol: float, atol: float) -> bool:
@@ -298,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "regenerate":
         for a in arts:
             print(f"$ fefet-spice {' '.join(a.path if x == '{out}' else x for x in a.args)}", flush=True)
+            _clear_committed_file(a)
             print(f"    {run(a, a.path):.0f} s", flush=True)
         return 0
     bad = [k for k, v in check(arts, keep=args.keep).items() if v]

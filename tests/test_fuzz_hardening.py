@@ -267,6 +267,68 @@ def test_chance_level_result_fails_with_a_sentence():
             check_result(bad, 5)
 
 
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_a_named_output_file_is_replaced_only_if_fefet_spice_wrote_it(tmp_path, force):
+    mine = tmp_path / "cost.json"
+    mine.write_text('{"the user": "own"}')
+    rc, _, msg = cli("cost", "--network", "msnet", "--json", mine, *force)
+    assert rc == 2 and "cost.json" in msg and "not written by fefet-spice" in msg
+    assert mine.read_text() == '{"the user": "own"}'
+    ours = tmp_path / "ours.json"
+    assert cli("cost", "--network", "msnet", "--json", ours)[0] == 0
+    assert cli("cost", "--network", "msnet", "--json", ours, "--sparsity", "0.5")[0] == 0  # its own: replaced
+    assert json.loads(ours.read_text())
+    ours.write_text(ours.read_text() + " ")  # changed since: no longer replaced
+    assert cli("cost", "--network", "msnet", "--json", ours, *force)[0] == 2
+    assert ours.read_text().endswith(" ")
+
+
+def test_two_options_naming_the_same_file_are_refused(tmp_path):
+    rc, _, msg = cli("cost", "--network", "msnet", "--json", tmp_path / "same.png", "--plot", tmp_path / "same.png")
+    assert rc == 2 and "the same file" in msg and not list(tmp_path.iterdir())
+
+
+def test_fit_refuses_to_replace_a_users_figure_beside_its_output(tmp_path):
+    (tmp_path / "w_loops.png").write_bytes(b"the user's own figure")
+    rc, _, msg = cli("fit", ROOT / "measurements" / "weight", "--base", "weight", "-o", tmp_path / "w.json",
+                     "--force", limit_s=10)
+    assert rc == 2 and "w_loops.png" in msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w_loops.png"]
+
+
+def test_characterize_cache_force_keeps_a_users_job_file(tmp_path):
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "job_00000.npz").write_bytes(b"precious")
+    rc, _, msg = cli(*CHAR, "-o", tmp_path / "o", "--cache", tmp_path / "cache", "--force")
+    assert rc == 2 and "job_00000.npz" in msg
+    assert (tmp_path / "cache" / "job_00000.npz").read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("make_luts", [False, True])
+def test_device_sweep_force_never_replaces_a_users_file(tmp_path, make_luts):
+    folder = tmp_path / "o"
+    victim = folder / ("ideal/lut.json" if make_luts else "sweep.csv")
+    victim.parent.mkdir(parents=True)
+    victim.write_text("the user's own")
+    args = ["--make-luts", folder] if make_luts else [LUT, "--dataset", "digits", "--epochs", "11", "--seeds", "0",
+                                                      "--n-train", "10", "-o", folder]
+    rc, _, msg = cli("device-sweep", *args, "--force")
+    assert rc == 2 and victim.name in msg
+    assert victim.read_text() == "the user's own"
+
+
+def test_device_sweep_refuses_two_luts_with_one_name_and_a_negative_seed(tmp_path):
+    other = tmp_path / "b" / "weight_preset"
+    other.mkdir(parents=True)
+    for f in ("lut.json", "lut.npz"):
+        (other / f).write_bytes((LUT / f).read_bytes())
+    rc, _, msg = cli("device-sweep", LUT, other, "--dataset", "digits", "--seeds", "0", "-o", tmp_path / "o")
+    assert rc == 2 and "both are named 'weight_preset'" in msg
+    rc, _, msg = cli("device-sweep", LUT, "--dataset", "digits", "--seeds=-1", "-o", tmp_path / "o")
+    assert rc == 2 and "--seeds" in msg
+    assert not (tmp_path / "o").exists()
+
+
 # --- 4. no traceback, ngspice's chatter in a log file, the dependency check first ---------------------------
 
 def _python_only_path(tmp_path) -> str:

@@ -41,6 +41,24 @@ def add_arguments(p) -> None:
                    help="folder for sweep.json, sweep.csv and sweep.png (default out/device_sweep)")
 
 
+def _named(folders) -> dict:
+    """LUT folders by the name the sweep's rows use (the folder's name); one folder given twice counts once,
+    two different folders with the same name are refused (one row would silently replace the other)."""
+    from pathlib import Path
+
+    from ..errors import ParamError
+
+    named: dict = {}
+    for f in folders:
+        path = Path(f).parent if Path(f).name == "lut.json" else Path(f)
+        name = path.name or path.resolve().name
+        if name in named and named[name].resolve() != path.resolve():
+            raise ParamError(f"LUT folders {named[name]} and {path}: both are named {name!r}, and the sweep names its "
+                             "rows by folder name; rename or copy one of them")
+        named.setdefault(name, path)
+    return named
+
+
 def run(args) -> int:
     from pathlib import Path
 
@@ -50,10 +68,10 @@ def run(args) -> int:
     from ..lut.native import load_lut
     from ..train.data import default_dataset
 
-    from ..io.outdir import claim_dir, mark
+    from ..io.outdir import claim_dir, guard_outputs, mark
 
-    if args.make_luts:
-        claim_dir(args.make_luts, NAME, args.force, "--make-luts")
+    if args.make_luts:  # a file of the folder that fefet-spice did not write is never replaced, even with --force
+        guard_outputs(Path(args.make_luts), NAME, args, claim_dir(args.make_luts, NAME, args.force, "--make-luts"))
         for f in make_device_luts(args.make_luts, args.reference):
             print(f"wrote {f}")
         mark(args.make_luts, NAME)
@@ -64,12 +82,14 @@ def run(args) -> int:
         raise ParamError(f"--seeds {args.seeds}: comma-separated whole numbers, e.g. 0,1,2") from None
     if not seeds:
         raise ParamError("--seeds: give at least one seed")
+    if any(not 0 <= s < 2**32 for s in seeds):
+        raise ParamError(f"--seeds {args.seeds}: every seed must be a whole number from 0 to 2**32 - 1")
     if args.jobs < 1:
         raise ParamError(f"--jobs {args.jobs}: must be >= 1")
-    claim_dir(args.out, NAME, args.force)          # checked before any training
+    guard_outputs(Path(args.out), NAME, args, claim_dir(args.out, NAME, args.force))  # before any training
     folders = args.luts or ["luts/weight_ref", *sorted(str(p) for p in Path("luts/devices").glob("*")
                                                       if (p / "lut.json").is_file())]
-    luts = {Path(f).name if Path(f).name != "lut.json" else Path(f).parent.name: load_lut(f) for f in folders}
+    luts = {name: load_lut(f) for name, f in _named(folders).items()}
     sch = api.make_schedule(args.schedule, args.epochs, protocol=args.protocol)
 
     def progress(row):

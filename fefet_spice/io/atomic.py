@@ -28,6 +28,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     """Yield a temporary path beside ``path``; on success rename it over ``path``, else delete it."""
     from ..errors import DataError
 
+    from . import ledger
     from .manifest import check_write, note_written
 
     path = Path(path)
@@ -49,6 +50,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         except OSError as exc:
             raise DataError(f"{path}: cannot be written ({exc.strerror or exc})") from None
         note_written(path)
+        ledger.note_written(path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

@@ -68,7 +68,9 @@ def present_files(folder: Path, shallow: bool = False) -> set[str]:
         out.update(str(base / d) for d in dirs if (Path(root) / d).is_symlink())
         if shallow:
             break
-    return {str(Path(p)) for p in out} - {MARKER, LOCK}
+    from .ledger import LEDGER
+
+    return {str(Path(p)) for p in out} - {MARKER, LOCK, LEDGER}
 
 
 def _is_cache_file(rel: str) -> bool:

@@ -4,8 +4,9 @@ A command with an output folder (``-o``) writes ``.fefet-spice-output.json`` (:d
 of it. Later runs of the same command may write there again; any other non-empty folder — a user's
 folder, the checkout root, a folder of another command — is refused with one sentence unless
 ``--force`` is given, and even then nothing fefet-spice did not create is deleted. Output files
-(``--json``, ``--plot``, ``fit -o``) may replace an existing file only when it has the expected suffix
-and lies outside the package's own source folders. Every check runs before any work starts.
+(``--json``, ``--plot``, ``fit -o`` and its figures) may replace an existing file only when fefet-spice wrote
+it and nobody changed it since (:mod:`.ledger`), it has the expected suffix and it lies outside the
+package's own source folders. Every check runs before any work starts.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import FefetError
+from .ledger import LEDGER, refuse_foreign
 
 MARKER = ".fefet-spice-output.json"
 LOCK = ".fefet-spice.lock"
@@ -100,7 +102,7 @@ def claim_dir(path: str | os.PathLike, command: str, force: bool = False, option
     if not folder.is_dir():
         raise OutputError(f"{option} {folder}: exists and is not a folder")
     owner = marker_command(folder)
-    entries = [e for e in _entries(folder) if e not in (MARKER, LOCK)]
+    entries = [e for e in _entries(folder) if e not in (MARKER, LOCK, LEDGER)]
     if owner is not None and owner != command and not force:
         raise OutputError(f"{option} {folder}: this folder belongs to `fefet-spice {owner}`, not "
                           f"`fefet-spice {command}`; choose another folder{hint}")
@@ -139,10 +141,12 @@ def mark(folder: str | os.PathLike, command: str) -> None:
 
 def release_all() -> None:
     """Forget every claim and write guard of this process (the command has ended)."""
+    from . import ledger
     from .manifest import _GUARDS
 
     _GUARDS.clear()
     _CLAIMS.clear()
+    ledger.release_all()
 
 
 def planned_outputs(command: str, args) -> tuple[str, ...]:
@@ -162,6 +166,9 @@ def planned_outputs(command: str, args) -> tuple[str, ...]:
         return ("schemes.json", "schemes.txt", "schemes.png", "energy/*.json", "cost/*.json")
     if command == "run":
         return ("summary.json", "report.html")
+    if command == "device-sweep":
+        return ("ideal/*", "noisy/*", "nonlinear/*") if _get(args, "make_luts") else ("sweep.json", "sweep.csv",
+                                                                                      "sweep.png")
     return ("*",)
 
 
@@ -200,6 +207,7 @@ def claim_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] |
         if suffixes and target.suffix.lower() not in suffixes:
             raise OutputError(f"{option} {target}: would replace an existing file that is not a "
                               f"{'/'.join(suffixes)} file (even --force never replaces it)")
+    refuse_foreign(target, option)  # an existing file is replaced only if fefet-spice wrote it (ledger)
     parent = target.parent if str(target.parent) else Path(".")
     probe = parent
     while not probe.exists() and probe != probe.parent:
@@ -215,25 +223,45 @@ def _get(args, name):
     return getattr(args, name, None)
 
 
+FIT_FIGURES = ("channel", "loops", "kinetics", "qv", "one_pulse", "mw")
+"""The figures ``fit -o NAME.json`` writes beside it, as ``NAME_<stage>.png``."""
+
+
+def _named_files(command: str, args) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(option, path, suffixes) of every named output file of ``command``."""
+    named = [(opt, _get(args, dest), (".json",)) for opt, dest in (("--json", "json"), ("--energy", "energy"))
+             if _get(args, dest) and not (command == "cost" and dest == "energy")]  # cost --energy is an input
+    if _get(args, "plot"):
+        named.append(("--plot", args.plot, FIGURE_SUFFIXES))
+    if command == "fit" and _get(args, "out"):
+        out = Path(args.out)
+        named.append(("-o", str(out), (".json",)))
+        named += [("-o", str(out.with_name(f"{out.stem}_{f}.png")), (".png",)) for f in FIT_FIGURES]
+    return named
+
+
 def prepare_outputs(command: str, args) -> list[Path]:
     """Check every output path of ``command`` before it starts (the central ``-o`` rule); returns the
     output folders to :func:`mark` once the command has run."""
     force = bool(getattr(args, "force", False))
-    for opt, dest in (("--json", "json"), ("--energy", "energy")):
-        if command == "cost" and dest == "energy":
-            continue  # cost --energy is an input
-        if _get(args, dest):
-            claim_file(_get(args, dest), opt, (".json",), force)
-    if _get(args, "plot"):
-        claim_file(args.plot, "--plot", FIGURE_SUFFIXES, force)
+    seen: dict[str, str] = {}
+    for opt, path, suffixes in _named_files(command, args):
+        key = os.path.abspath(path)
+        if key in seen:
+            raise OutputError(f"{seen[key]} and {opt} name the same file {path}; give each its own name")
+        seen[key] = opt
+        claim_file(path, opt, suffixes, force)
     cache = _get(args, "cache") if command == "characterize" else None
     if cache and not (Path(cache) / "run.json").is_file():  # a cache of ours holds run.json
         claim_dir(cache, command, force, "--cache")
+        if Path(cache).is_dir():  # not a cache of ours: none of its files may be replaced, even with --force
+            from .manifest import check_clashes, present_files
+
+            check_clashes(Path(cache), present_files(Path(cache), shallow=True), ("job_*.npz", "run.json"),
+                          "--cache")
     out = _get(args, "out")
     if command == "fit":
-        if out:
-            claim_file(out, "-o", (".json",), force)
-        out = None
+        out = None  # a file, claimed above
     elif command == "export-lut":
         if out is None and _get(args, "lut"):
             src = Path(args.lut)
