@@ -43,8 +43,8 @@ def test_step_samples_replace_the_bins_they_fill_and_keep_the_rest():
         with_step_samples(lut, {PulseKind(+1, 9.0, 1e-6): (g0, dg)})
     same, none = with_step_samples(lut, {up: (np.zeros(0), np.zeros(0))})
     assert none == {up.label: 0} and np.array_equal(same.dg_mean, lut.dg_mean)
-    one = characterize(_config(n_devices=1, n_traffic=1), executor="serial")  # one pulse: one sign only
-    assert sorted(one.lut.meta["dg_source"]["bins_from_traffic"].values()) == [0, 0]
+    with pytest.raises(ParamError, match="reached no bin"):  # one pulse fills no bin: refused, not mislabelled
+        characterize(_config(n_devices=1, n_traffic=1), executor="serial")
 
 
 def _config(**kw):
@@ -90,16 +90,16 @@ def test_bad_traffic_options_are_named(kw, err):
 
 
 def test_a_traffic_run_resumes_from_its_cache(tmp_path):
-    first = characterize(_config(n_devices=2, n_traffic=64), executor="serial", cache=tmp_path)
+    first = characterize(_config(n_devices=2, n_traffic=400), executor="serial", cache=tmp_path)
     assert len(list(tmp_path.glob("job_*.npz"))) == 2
     (tmp_path / "job_00001.npz").unlink()  # as if interrupted after the first job
     ran = []
-    again = characterize(_config(n_devices=2, n_traffic=64), executor="serial", cache=tmp_path,
+    again = characterize(_config(n_devices=2, n_traffic=400), executor="serial", cache=tmp_path,
                          progress=lambda n, total: ran.append(n))
     assert ran == [2]  # only the missing job ran: the cached traffic result was taken
     assert np.array_equal(first.lut.dg_mean, again.lut.dg_mean) and first.lut.meta == again.lut.meta
     with pytest.raises(Exception, match="another run"):  # other traffic: another fingerprint
-        characterize(_config(n_devices=2, n_traffic=65), executor="serial", cache=tmp_path)
+        characterize(_config(n_devices=2, n_traffic=401), executor="serial", cache=tmp_path)
 
 
 def test_p_reverse_without_traffic_is_refused():
@@ -113,11 +113,12 @@ def test_numpy_integers_and_the_cli_with_a_single_traffic_pulse(tmp_path):
     assert _config(n_traffic=np.int64(3)).n_traffic == 3
     from fefet_spice.cli import main
 
-    # one traffic pulse on one device: no pulse has a predecessor, so no reversal fraction (seed 1)
+    # one traffic pulse on one device fills no bin: a table labelled traffic would be the sweeps', so the
+    # run fails loudly (before, it wrote such a LUT with exit 0) and writes no LUT
     out = tmp_path / "one"
     assert main(["characterize", "--n-devices", "1", "--n-pulses", "1", "--n-probe", "1", "--seed", "1",
-                 "--traffic", "1", "--no-plots", "-o", str(out)]) == 0
-    assert (out / "lut.json").is_file()
+                 "--traffic", "1", "--no-plots", "-o", str(out)]) == 2
+    assert not (out / "lut.json").exists()
 
 
 def test_the_cli_counts_the_traffic_moves_in_its_work_limit(tmp_path, capsys):

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import __version__
+from ..errors import ParamError
 from ..io.atomic import dumps
 from ..lut.core import PulseKind, SynapseLUT, branch_levels, from_trajectories, with_step_samples
 from ..params import to_dict
@@ -137,6 +138,12 @@ def _from_traffic(lut: SynapseLUT, config: CharConfig, results: list[dict]) -> S
     vu, vd, w = config.pulse_pairs[0]
     kinds = {PulseKind(+1, vu, w): sign > 0, PulseKind(-1, vd, w): sign < 0}
     out, taken = with_step_samples(lut, {k: (g0[sel], dg[sel]) for k, sel in kinds.items()})
+    if not any(taken.values()):  # the table would be the sweeps' under a traffic label: meaningless
+        per = int(np.ceil(16 * len(lut.g_grid) / max(config.n_devices, 1)))
+        raise ParamError(f"traffic (--traffic) {config.n_traffic}: the {dg.size} sampled pulses of {config.n_devices} "
+                         f"device(s) reached no bin of the ΔG table 8 times, so no step would come from the "
+                         f"traffic; give more traffic pulses (about {per} per device fill most bins) or "
+                         "leave --traffic out")
     out.meta["dg_source"] = {
         "from": "traffic", "n_traffic": config.n_traffic, "p_reverse": config.p_reverse,
         "reversal_fraction": float(rev.mean()) if rev.size else None, "bins_from_traffic": taken,
