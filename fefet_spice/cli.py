@@ -22,8 +22,15 @@ def _command_modules():
             yield importlib.import_module(f"{commands.__name__}.{info.name}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one sentence on stderr (not the whole usage block), exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fefet-spice", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="fefet-spice", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"fefet-spice {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

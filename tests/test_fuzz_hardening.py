@@ -579,3 +579,14 @@ def test_a_clean_up_that_hangs_after_ctrl_c_is_cut_short():
     assert proc.returncode == 130, proc.stderr
     assert EXIT_CLEANUP_S <= took < 3 * EXIT_CLEANUP_S
     assert "did not finish within" in proc.stderr and "<lambda>" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("argv", [["train", "--epochs", "3.5"], ["characterize", "--traffic", "nan"], ["trian"], []])
+def test_an_option_argparse_rejects_is_one_sentence(argv, capsys):
+    from fefet_spice.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.strip().splitlines()) == 1 and "usage:" not in err, err
+    assert "error:" in err and "--help" in err
