@@ -590,3 +590,13 @@ def test_an_option_argparse_rejects_is_one_sentence(argv, capsys):
     err = capsys.readouterr().err
     assert exc.value.code == 2 and len(err.strip().splitlines()) == 1 and "usage:" not in err, err
     assert "error:" in err and "--help" in err
+
+
+@pytest.mark.parametrize("spec, words", [("nosuchpreset", "neither a preset"), ("", "give a preset"),
+                                         ("no/such.json", "no such file")])
+def test_a_device_that_is_neither_preset_nor_file_is_named(spec, words):
+    from fefet_spice.errors import DataError
+    from fefet_spice.io.params_file import resolve_params
+
+    with pytest.raises(DataError, match=words):
+        resolve_params(spec)

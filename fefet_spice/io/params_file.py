@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ParamError
+from ..errors import DataError, ParamError
 from ..params import FeFETParams, from_dict, to_dict
 from .atomic import write_json
 from .jsonfile import read_json_object
@@ -36,4 +36,9 @@ def resolve_params(spec: str) -> FeFETParams:
 
     if spec in presets.PRESETS:
         return presets.get(spec)
+    if not str(spec).strip():
+        raise DataError(f"{spec!r}: give a preset ({', '.join(sorted(presets.PRESETS))}) or a parameter / fit file")
+    if not os.path.lexists(spec) and not any(c in str(spec) for c in "/\\.") :
+        raise DataError(f"{spec}: neither a preset ({', '.join(sorted(presets.PRESETS))}) nor an existing parameter "
+                        "or fit file")
     return load_params(spec)
