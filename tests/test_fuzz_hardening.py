@@ -595,8 +595,8 @@ def test_an_option_argparse_rejects_is_one_sentence(argv, capsys):
 @pytest.mark.parametrize("spec, words", [("nosuchpreset", "neither a preset"), ("", "give a preset"),
                                          ("no/such.json", "no such file")])
 def test_a_device_that_is_neither_preset_nor_file_is_named(spec, words):
-    from fefet_spice.errors import DataError
+    from fefet_spice.errors import FefetError
     from fefet_spice.io.params_file import resolve_params
 
-    with pytest.raises(DataError, match=words):
+    with pytest.raises(FefetError, match=words):
         resolve_params(spec)
