@@ -224,7 +224,7 @@ def _get(args, name):
 
 
 FIT_FIGURES = ("channel", "loops", "kinetics", "qv", "one_pulse", "mw")
-"""The figures ``fit -o NAME.json`` writes beside it, as ``NAME_<stage>.png``."""
+"""Every figure ``fit -o NAME.json`` may write beside it, as ``NAME_<stage>.png`` (by the kind of fit)."""
 
 
 def _named_files(command: str, args) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -236,7 +236,10 @@ def _named_files(command: str, args) -> list[tuple[str, str, tuple[str, ...]]]:
     if command == "fit" and _get(args, "out"):
         out = Path(args.out)
         named.append(("-o", str(out), (".json",)))
-        named += [("-o", str(out.with_name(f"{out.stem}_{f}.png")), (".png",)) for f in FIT_FIGURES]
+        figures = () if _get(args, "no_plots") else (
+            ("qv",) if _get(args, "qv") else ("one_pulse",) if _get(args, "one_pulse") else
+            ("mw",) if _get(args, "mw_table") else ("channel", "loops", "kinetics"))
+        named += [("-o", str(out.with_name(f"{out.stem}_{f}.png")), (".png",)) for f in figures]
     return named
 
 
