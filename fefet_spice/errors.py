@@ -42,7 +42,10 @@ def shown(text: object, limit: int = SHOWN_CHARS) -> str:
     escaped), with '…' when it was cut. Every message that quotes a field, a cell or a line of an input
     file goes through this, so a 50 MB line or a binary file cannot flood the terminal."""
     text = str(text)
-    return repr(text[:limit]) + "…" if len(text) > limit else repr(text)
+    head = text[:limit]
+    while len(repr(head)) > limit + 2:  # escapes (\x00) take up to 10 characters each
+        head = head[:min(len(head) - 1, len(head) * limit // len(repr(head)))]
+    return repr(head) + ("…" if len(head) < len(text) else "")
 
 
 def shown_list(items, limit: int = 8, chars: int = 30) -> str:
