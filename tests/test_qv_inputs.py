@@ -110,7 +110,7 @@ def test_run_qv_checks_the_predicted_files_too(tmp_path, capsys):
     ("zero V", lambda v: 0 * v, "voltage does not vary (every sample is 0 V)"),
     ("constant V", lambda v: 0 * v + 1.0, "voltage does not vary (every sample is 1 V)"),
     ("tiny V", lambda v: 1e-6 * v, "spans only 5.99e-06 V"),
-    ("V in mV read as V", lambda v: 1e-2 * v, "too little for a Q-V loop"),
+    ("V 100x too small", lambda v: 1e-2 * v, "too little for a Q-V loop"),
 ])
 def test_fit_qv_refuses_a_trace_whose_voltage_does_not_sweep(tmp_path, capsys, what, v, phrase):
     tr = _trace(200)
