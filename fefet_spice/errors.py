@@ -29,10 +29,53 @@ class LimitError(ParamError):
     """A size, count or duration beyond what fefet-spice will attempt (checked before any work)."""
 
 
+SHOWN_CHARS = 60
+"""Most characters of an input's field or line that a message quotes (:func:`shown`)."""
+MESSAGE_CHARS = 1000
+"""Most characters of one line of a message :func:`describe` passes on (a backstop behind :func:`shown`)."""
+MESSAGE_LINES = 200
+"""Most lines of a message :func:`describe` passes on (``--verbose`` shows them all)."""
+
+
+def shown(text: object, limit: int = SHOWN_CHARS) -> str:
+    """``text`` quoted for a message: ``repr()`` of at most ``limit`` characters (control bytes and NULs
+    escaped), with '…' when it was cut. Every message that quotes a field, a cell or a line of an input
+    file goes through this, so a 50 MB line or a binary file cannot flood the terminal."""
+    text = str(text)
+    head = text[:limit]
+    while len(repr(head)) > limit + 2:  # escapes (\x00) take up to 10 characters each
+        head = head[:min(len(head) - 1, len(head) * limit // len(repr(head)))]
+    return repr(head) + ("…" if len(head) < len(text) else "")
+
+
+def shown_list(items, limit: int = 8, chars: int = 30) -> str:
+    """Comma-separated :func:`shown` of at most ``limit`` items (of ``chars`` characters each), '…' for more."""
+    items = list(items)
+    out = ", ".join(shown(x, chars) for x in items[:limit])
+    return out + (f", … ({len(items)} in all)" if len(items) > limit else "")
+
+
+def _bounded(text: str) -> str:
+    """``text`` with every line cut at :data:`MESSAGE_CHARS` characters ('…'), at most :data:`MESSAGE_LINES`
+    lines, control characters escaped."""
+    lines = text.split("\n")
+    out = []
+    for line in lines[:MESSAGE_LINES]:
+        cut = len(line) > MESSAGE_CHARS
+        line = line[:MESSAGE_CHARS]
+        if not line.isprintable():
+            line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+            cut, line = cut or len(line) > MESSAGE_CHARS, line[:MESSAGE_CHARS]
+        out.append(line + ("…" if cut else ""))
+    if len(lines) > MESSAGE_LINES:
+        out.append(f"… ({len(lines) - MESSAGE_LINES} more lines)")
+    return "\n".join(out)
+
+
 def describe(exc: BaseException) -> tuple[str, int]:
     """One sentence for ``exc`` and the exit status: 2 for what a user can act on, 1 for a bug."""
     if isinstance(exc, FefetError):
-        return str(exc) or type(exc).__name__, 2
+        return _bounded(str(exc)) or type(exc).__name__, 2
     if isinstance(exc, RecursionError):
         return "an input is nested too deeply (JSON nesting beyond the recursion limit)", 2
     if isinstance(exc, (OverflowError, FloatingPointError)):
@@ -48,5 +91,5 @@ def describe(exc: BaseException) -> tuple[str, int]:
         if isinstance(exc, (ConnectionError, TimeoutError)) or "connect" in reason.lower():
             return f"cannot connect: {reason}", 2
         return f"system error: {reason}", 2
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = _bounded(str(exc).strip().splitlines()[0]) if str(exc).strip() else ""
     return f"internal error ({type(exc).__name__}{': ' + text if text else ''}); please report it", 1

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import DataError, ParamError
 from ..params import FeFETParams
+from ..fit.qv_checks import MAX_NRMSE
 from ._common import quantity
 
 
@@ -35,6 +36,20 @@ def _traces(traces, q_unit, t_unit, area) -> list:
     traces = list(traces)
     if traces and isinstance(traces[0], (str, os.PathLike)):
         return read_qv(traces, q_unit=q_unit, t_unit=t_unit, area=area)
+    return traces
+
+
+def check_capacitor_job(paths, *, q_unit: str | None = None, t_unit: str = "s", area: float | None = None,
+                        base: FeFETParams | None = None) -> list:
+    """Read every file of a fit-and-predict job (``run --qv``: the first fitted, the others predicted) and
+    refuse, before any work, what the fit or a prediction could not use (the checks of
+    :mod:`fefet_spice.fit.qv_checks`, ``base`` as in :func:`fit_capacitor`); the traces."""
+    from .. import presets
+    from ..fit.qv_checks import check_fit_traces, check_predict_traces
+
+    traces = read_qv(paths, q_unit=q_unit, t_unit=t_unit, area=area)
+    check_fit_traces(traces[:1], (presets.get("weight") if base is None else base).ferro.t_fe)
+    check_predict_traces(traces[1:])
     return traces
 
 
@@ -134,6 +149,7 @@ def fit_capacitor(traces, base: FeFETParams | None = None, *, name: str = "capac
     from .. import presets
     from ..fit.extract import FitNotConverged
     from ..fit.qv import capacitor_base, default_free, fit_qv
+    from ..fit.qv_checks import check_fit_traces
     from ..fit.qv_doc import qv_document
     from ..fit.qv_refit import apply_refits, segment_refits
     from ..params import check_name
@@ -147,8 +163,9 @@ def fit_capacitor(traces, base: FeFETParams | None = None, *, name: str = "capac
     base = replace(base, ferro=capacitor_base(base.ferro))
     t0, c0 = time.monotonic(), time.process_time()
     traces = _traces(traces, q_unit, t_unit, area)
-    fr, held = default_free(traces, set(free))
     masks = [np.arange(len(tr)) < len(tr) - int(round(holdout * len(tr))) for tr in traces]
+    check_fit_traces(traces, base.ferro.t_fe, masks)
+    fr, held = default_free(traces, set(free))
     pulses = None
     if one_pulse is not None:
         from ..fit.real import read_table
@@ -227,32 +244,52 @@ def load_capacitor(path) -> tuple[FeFETParams, object, str]:
     return params, capacitor_of(doc, path), str(doc.get("init", "up"))
 
 
+def is_capacitor_fit(path) -> bool:
+    """Whether ``path`` is the result of a capacitor fit (``fit --qv``: it holds a ``capacitor`` entry)."""
+    from ..io.jsonfile import read_json_object
+
+    return "capacitor" in read_json_object(Path(path), error=ParamError)
+
+
 def predict_capacitor(params, traces, *, capacitor=None, init: str = "fit", backend: str = "numpy",
                       bins: int | None = None, q_unit: str | None = None, t_unit: str = "s",
-                      area: float | None = None) -> CapacitorPrediction:
+                      area: float | None = None, max_nrmse: float | None = MAX_NRMSE) -> CapacitorPrediction:
     """Q(t) of every trace from its V(t) with a fitted ferroelectric.
 
     ``params``: a :class:`CapacitorFit`, a fit / parameter file, or ``FeFETParams`` (with ``capacitor``).
     ``init``: ``fit`` (the fit's initial state), ``up``, ``down`` or ``trace`` (from the first charge).
     ``backend``: ``numpy`` or ``ngspice`` (the MFM subcircuit from the same parameters, ``bins`` domain
-    bins, default the model's ``n_domains``). ``notes`` says what was changed on the way.
+    bins, default the model's ``n_domains``). ``notes`` says what was changed on the way (and when a
+    parameter file is not a capacitor fit). A trace whose charge does not vary is refused before any work;
+    a prediction whose RMS error exceeds ``max_nrmse`` times a trace's Q range (default 1: more than the
+    whole range) raises :class:`~fefet_spice.errors.DataError` (``None`` accepts any error).
     """
     from ..fit.qv import trace_metrics
+    from ..fit.qv_checks import check_max_nrmse, check_predict_traces, check_prediction
     from ..model.capacitor import CapacitorParams, charge, initial_state_from_charge
 
     if init not in ("fit", "up", "down", "trace"):
         raise ParamError(f"init: expected fit, up, down or trace, got {init!r}")
     if backend not in ("numpy", "ngspice"):
         raise ParamError(f"backend: expected numpy or ngspice, got {backend!r}")
+    max_nrmse = check_max_nrmse(max_nrmse)
+    notes = []
     if isinstance(params, CapacitorFit):
         source, p, cp = params.name, params.params, params.capacitor
+        label = f"the fit {source!r}"
     elif isinstance(params, FeFETParams):
         source, p, cp = params.name, params, capacitor or CapacitorParams()
+        label = f"the parameters {source!r}"
     else:
-        source = str(params)
+        source = label = str(params)
         p, cp, _ = load_capacitor(params)
+        if not is_capacitor_fit(params):
+            notes.append(f"{source} is not a capacitor fit (fefet-spice fit --qv): its ferroelectric is used with "
+                         "the default capacitor (no leakage, no charge offset"
+                         + (", initially saturated up)" if init == "fit" else ")"))
     traces = _traces(traces, q_unit, t_unit, area)
-    notes = reader_notes(traces)
+    check_predict_traces(traces)
+    notes = reader_notes(traces) + notes
     n_bins = p.ferro.n_domains if bins is None else int(bins)
     if backend == "ngspice":
         step = p.ferro.ea_cond * p.ferro.imp_n
@@ -277,4 +314,5 @@ def predict_capacitor(params, traces, *, capacitor=None, init: str = "fit", back
             q = charge(p.ferro, c, tr.t, tr.v)
         charges.append(q)
         metrics.append({"file": tr.source, **trace_metrics(q, tr.q)})
+    check_prediction(metrics, max_nrmse, label)
     return CapacitorPrediction(traces, charges, metrics, backend, init, source, notes)

@@ -126,6 +126,7 @@ def _run_qv(args, out, name, base) -> int:
 
     from .. import api
     from ..errors import ParamError
+    from ..fit.qv_checks import check_fit_traces
     from ..fit.qv_doc import summary
 
     if args.inputs or args.one_pulse or args.mw_table:
@@ -138,6 +139,7 @@ def _run_qv(args, out, name, base) -> int:
         check_figure_path(out.with_name(f"{out.stem}_qv.png"))
     t0 = time.monotonic()
     traces = api.read_qv(args.qv, q_unit=args.q_unit, t_unit=args.t_unit, area=args.area)
+    check_fit_traces(traces, base.ferro.t_fe)  # before anything is printed (fit_capacitor checks again)
     for note in api.capacitor.reader_notes(traces):
         print(note, flush=True)
     print(f"fit {name}: {len(traces)} Q-V traces, {sum(map(len, traces))} samples"

@@ -8,7 +8,9 @@ HELP = "predict Q(t) of a capacitor trace from its V(t) with a fitted ferroelect
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--params", required=True, help="fit file (fefet-spice fit --qv) or parameter file")
+    p.add_argument("--params", required=True,
+                   help="fit file (fefet-spice fit --qv) or parameter file (its ferroelectric with the default "
+                        "capacitor: no leakage, no offset; a note says so)")
     p.add_argument("--qv", nargs="+", required=True, metavar="FILE", help="Q-V trace files (t, V, Q columns)")
     p.add_argument("--q-unit", help="charge unit when the header has none (C/cm2, uC/cm2, C/m2, C with --area)")
     p.add_argument("--t-unit", default="s", help="time unit when the header has none (default s)")
@@ -19,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("numpy", "ngspice"), default="numpy",
                    help="numpy model (default) or the MFM ngspice subcircuit generated from the same parameters")
     p.add_argument("--bins", type=int, help="ngspice: domain bins (default: the fit's n_domains)")
+    p.add_argument("--max-nrmse", type=float, default=1.0,
+                   help="largest RMS error accepted, as a fraction of each trace's Q range (default 1 = 100 %%): a "
+                        "prediction that misses by more fails with one sentence and writes nothing")
     p.add_argument("--json", help="write metrics (nrmse, rmse, r2) as JSON here")
     p.add_argument("--plot", help="write a PNG of data and prediction here")
 
@@ -32,7 +37,8 @@ def run(args) -> int:
 
         check_figure_path(args.plot)
     pred = api.predict_capacitor(args.params, args.qv, init=args.init, backend=args.backend, bins=args.bins,
-                                 q_unit=args.q_unit, t_unit=args.t_unit, area=args.area)
+                                 q_unit=args.q_unit, t_unit=args.t_unit, area=args.area,
+                                 max_nrmse=args.max_nrmse)
     for note in pred.notes:
         print(f"note: {note}")
     for m in pred.metrics:

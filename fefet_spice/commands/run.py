@@ -67,6 +67,9 @@ def build_stages(args):
         for f in args.qv:
             if kind_of(f) != "file":
                 raise DataError(f"--qv: {f}: {not_usable(f)}")
+        from ..api.capacitor import check_capacitor_job
+
+        check_capacitor_job(args.qv, q_unit=args.q_unit)  # every file read and checked as the stage will
         extra.append(capacitor_stage(args.qv, q, args.q_unit))
     return [
         Stage("model", "Compact model on the presets", st.stage_model,

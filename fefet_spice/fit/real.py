@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, shown, shown_list
 from ..model.ferro import one_pulse_polarization
 from ..params import FerroParams
 from .stages import goodness
@@ -74,9 +74,8 @@ def _locate(path: Path, head, want: str) -> tuple[int, float]:
     names = (key,) + COLUMN_ALIASES[key]
     hits = [j for j, (n, _) in enumerate(head) if n in names]
     if not hits:
-        have = ", ".join(n for n, _ in head)
         raise DataError(f"{path}: line 1: wrong columns: missing {want} (any of {'/'.join(COLUMN_ALIASES[key])}; "
-                        f"have {have})")
+                        f"have {shown_list(n for n, _ in head)})")
     j = hits[0]
     unit = head[j][1]
     if unit is None or unit in ("-", ""):
@@ -84,7 +83,8 @@ def _locate(path: Path, head, want: str) -> tuple[int, float]:
     unit = unit.replace("\u00b5", "u").replace("\u03bc", "u").replace("\u00b2", "2")
     factors = COLUMN_UNITS[key]
     if unit not in factors:
-        raise DataError(f"{path}: line 1: column {head[j][0]!r} has unit [{unit}]; use one of {', '.join(factors)}")
+        stated = f"[{unit}]" if len(unit) <= 60 and unit.isprintable() else shown(unit)
+        raise DataError(f"{path}: line 1: column {shown(head[j][0])} has unit {stated}; use one of {', '.join(factors)}")
     return j, factors[unit]
 
 
@@ -127,7 +127,7 @@ def read_table(path: str | os.PathLike, columns: tuple[str, ...]) -> dict[str, n
         try:
             vals = [float(cells[j]) * f for j, f in where]
         except ValueError:
-            raise DataError(f"{path}: line {no}: not a number in {text.strip()!r}") from None
+            raise DataError(f"{path}: line {no}: not a number in {shown(text.strip())}") from None
         if not all(math.isfinite(x) for x in vals):
             raise DataError(f"{path}: line {no}: non-finite value")
         if not vals[0] > 0:

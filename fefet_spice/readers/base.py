@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, shown, shown_list
 
 KINDS = ("idvg", "idvd", "pulse")
 REQUIRED = {"idvg": ("vg", "id"), "idvd": ("vd", "id"), "pulse": ("pulse", "amplitude", "width", "g")}
@@ -46,7 +46,7 @@ def parse_unit(text: str) -> tuple[str, float]:
         return "s", 1.0
     m = _UNIT_RE.match(t)
     if not m:
-        raise ValueError(f"unknown unit {text!r}")
+        raise ValueError(f"unknown unit {shown(text)}")
     prefix, base = m.groups()
     if base.lower() == "ohm":
         base = "Ohm"
@@ -65,18 +65,18 @@ def parse_value(cell: str, unit: str, path, line: int, column: str) -> float:
     """A number from a CSV cell. A unit suffix on the cell must equal the column's unit (else: mixed units)."""
     text = cell.strip()
     if text.lower() in ("nan", "", "inf", "-inf", "+inf", "infinity"):
-        raise DataError(f"{where(path, line)}: column {column!r} is {'empty' if not text else text!r}"
+        raise DataError(f"{where(path, line)}: column {shown(column)} is {'empty' if not text else shown(text)}"
                         " (missing or non-finite value)")
     m = _NUM_RE.match(text)
     if not m:
-        raise DataError(f"{where(path, line)}: column {column!r}: {cell.strip()!r} is not a number")
+        raise DataError(f"{where(path, line)}: column {shown(column)}: {shown(cell.strip())} is not a number")
     suffix = m.group(2)
     if suffix and suffix != unit:
-        raise DataError(f"{where(path, line)}: mixed units in column {column!r}: the column is in "
-                        f"{unit or 'no unit'!r}, this value is in {suffix!r}")
+        raise DataError(f"{where(path, line)}: mixed units in column {shown(column)}: the column is in "
+                        f"{shown(unit or 'no unit')}, this value is in {shown(suffix)}")
     value = float(m.group(1))
     if not math.isfinite(value):
-        raise DataError(f"{where(path, line)}: column {column!r} is not finite ({cell.strip()!r})")
+        raise DataError(f"{where(path, line)}: column {shown(column)} is not finite ({shown(cell.strip())})")
     return value
 
 
@@ -85,11 +85,11 @@ def to_si(name: str, unit: str, path, line: int | None = None) -> float:
     try:
         base, factor = parse_unit(unit)
     except ValueError as exc:
-        raise DataError(f"{where(path, line)}: column {name!r}: {exc}") from None
+        raise DataError(f"{where(path, line)}: column {shown(name)}: {exc}") from None
     want = DIMENSION.get(name)
     if want is not None and base != want:
-        raise DataError(f"{where(path, line)}: column {name!r} must be in {want or 'no unit'!r}"
-                        f" (or a prefixed form), got {unit!r}")
+        raise DataError(f"{where(path, line)}: column {shown(name)} must be in {want or 'no unit'!r}"
+                        f" (or a prefixed form), got {shown(unit)}")
     return factor
 
 
@@ -108,14 +108,14 @@ class Measurement:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise DataError(f"{self.source}: unknown measurement kind {self.kind!r} (one of {KINDS})")
+            raise DataError(f"{self.source}: unknown measurement kind {shown(self.kind)} (one of {KINDS})")
         cols = {}
         n = None
         for k, v in self.columns.items():
             arr = np.array(v, dtype=float)
             arr.setflags(write=False)
             if n is not None and len(arr) != n:
-                raise DataError(f"{self.source}: column {k!r} has {len(arr)} values, expected {n}")
+                raise DataError(f"{self.source}: column {shown(k)} has {len(arr)} values, expected {n}")
             n = len(arr)
             cols[k] = arr
         object.__setattr__(self, "columns", MappingProxyType(cols))
@@ -138,7 +138,7 @@ def validate(m: Measurement, lines: list[int] | None = None, header_line: int | 
     missing = [c for c in REQUIRED[m.kind] if c not in m.columns]
     if missing:
         raise DataError(f"{where(m.source, header_line)}: wrong columns for {m.kind!r} data: missing {', '.join(missing)}"
-                        f" (have {', '.join(m.columns) or 'none'})")
+                        f" (have {shown_list(m.columns) or 'none'})")
     if len(m) == 0:
         raise DataError(f"{m.source}: no data rows")
 
@@ -148,7 +148,7 @@ def validate(m: Measurement, lines: list[int] | None = None, header_line: int | 
     for name, arr in m.columns.items():
         bad = np.flatnonzero(~np.isfinite(arr))
         if len(bad):
-            raise DataError(f"{where(m.source, line_of(int(bad[0])))}: column {name!r} is not finite")
+            raise DataError(f"{where(m.source, line_of(int(bad[0])))}: column {shown(name)} is not finite")
     if "t" in m.columns and len(m) > 1:
         back = np.flatnonzero(np.diff(m["t"]) <= 0)
         if len(back):

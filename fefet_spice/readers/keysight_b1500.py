@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, shown, shown_list
 from .base import Measurement, coerce_meta, parse_value, read_text, validate, where
 
 ALIASES = {
@@ -91,7 +91,7 @@ def read(path: str | os.PathLike, columns: Mapping[str, str] | None = None) -> l
             run.params[cells[1]] = cells[2:] if len(cells) > 3 else cells[2]
         elif tag == "DataName":
             if run.names is not None:
-                raise DataError(f"{where(path, no)}: a second 'DataName' line in run '{run.title}'")
+                raise DataError(f"{where(path, no)}: a second 'DataName' line in run {shown(run.title)}")
             run.names = cells[1:]
         elif tag == "DataValue":
             if run.names is None:
@@ -109,7 +109,7 @@ def read(path: str | os.PathLike, columns: Mapping[str, str] | None = None) -> l
 def _to_measurement(path: Path, index: int, run: _Run, columns) -> Measurement:
     source = f"{path}#run{index}"
     if not run.rows:
-        raise DataError(f"{where(path, run.line)}: run {index} ('{run.title}') has no DataValue lines")
+        raise DataError(f"{where(path, run.line)}: run {index} ({shown(run.title)}) has no DataValue lines")
     arr = np.array(run.rows, dtype=float)
     cols = {}
     for j, name in enumerate(run.names or []):
@@ -118,7 +118,7 @@ def _to_measurement(path: Path, index: int, run: _Run, columns) -> Measurement:
             cols[canon] = arr[:, j]
     if "id" not in cols:
         raise DataError(f"{where(path, run.line)}: wrong columns in run {index}: no drain current among "
-                        f"{', '.join(run.names or [])} (map one with columns={{'id': NAME}})")
+                        f"{shown_list(run.names or [])} (map one with columns={{'id': NAME}})")
     kind = sweep_kind(cols, f"{where(path, run.line)}: run {index}")
     meta: dict[str, Any] = {"instrument": "Keysight B1500A (EasyEXPERT)", "setup_title": run.title}
     for key, value in run.params.items():

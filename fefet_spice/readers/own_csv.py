@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, shown
 from .base import KINDS, Measurement, coerce_meta, parse_value, read_text, to_si, validate, where
 
 MAGIC = "fefet-measurement"
@@ -45,14 +45,14 @@ def parse_header(cells: list[str], path, line: int) -> list[tuple[str, str]]:
     for cell in cells:
         m = _HEAD_RE.match(cell)
         if not m:
-            raise DataError(f"{where(path, line)}: bad column header {cell.strip()!r} (expected 'name [unit]')")
+            raise DataError(f"{where(path, line)}: bad column header {shown(cell.strip())} (expected 'name [unit]')")
         out.append((m.group(1).lower(), (m.group(2) or "").strip()))
     names = [n for n, _ in out]
     from collections import Counter
 
     dup = sorted(n for n, c in Counter(names).items() if c > 1)
     if dup:
-        raise DataError(f"{where(path, line)}: column {dup[0]!r} appears twice")
+        raise DataError(f"{where(path, line)}: column {shown(dup[0])} appears twice")
     return out
 
 
@@ -86,7 +86,7 @@ def read(path: str | os.PathLike) -> Measurement:
         body = lines[i].lstrip("#").strip()
         if body:
             if ":" not in body:
-                raise DataError(f"{where(path, i + 1)}: metadata line needs 'key: value', got {body!r}")
+                raise DataError(f"{where(path, i + 1)}: metadata line needs 'key: value', got {shown(body)}")
             key, value = body.split(":", 1)
             meta[key.strip().lower()] = coerce_meta(value)
         i += 1
@@ -95,7 +95,7 @@ def read(path: str | os.PathLike) -> Measurement:
                         f"(first line must be '# {MAGIC}: {VERSION}')")
     kind = meta.pop("kind", None)
     if kind not in KINDS:
-        raise DataError(f"{path}: metadata 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise DataError(f"{path}: metadata 'kind' must be one of {', '.join(KINDS)}, got {shown(kind)}")
     if i >= len(lines):
         raise DataError(f"{where(path, i)}: no column header")
     header = parse_header(lines[i].split(","), path, i + 1)

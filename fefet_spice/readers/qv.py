@@ -24,7 +24,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, shown, shown_list
 from .base import coerce_meta, read_text, where
 
 _SEP = re.compile(r"[,;\t]")
@@ -73,12 +73,12 @@ def charge_factor(unit: str, area: float | None, path, line: int | None) -> floa
     u = unit.strip().replace(" ", "").replace("^", "").replace("²", "2")
     m = re.fullmatch(r"([munpfµμ]?)C(?:/([cm]?)m2)?", u)
     if not m:
-        raise DataError(f"{where(path, line)}: unknown charge unit {unit!r} "
+        raise DataError(f"{where(path, line)}: unknown charge unit {shown(unit)} "
                         "(use C/m2, C/cm2, uC/cm2, or C with an area)")
     factor = _C_PREFIX[m.group(1)]
     if m.group(2) is None:
         if not area:
-            raise DataError(f"{where(path, line)}: charge column in {unit!r} is a total charge: "
+            raise DataError(f"{where(path, line)}: charge column in {shown(unit)} is a total charge: "
                             "give the capacitor area")
         return factor / area
     return factor / {"": 1.0, "c": 1e-4, "m": 1e-6}[m.group(2)]
@@ -87,7 +87,7 @@ def charge_factor(unit: str, area: float | None, path, line: int | None) -> floa
 def _unit(table: dict, unit: str, what: str, path, line) -> float:
     key = unit.strip().lower().replace("µ", "u").replace("μ", "u")
     if key not in table:
-        raise DataError(f"{where(path, line)}: unknown {what} unit {unit!r} (one of {', '.join(table)})")
+        raise DataError(f"{where(path, line)}: unknown {what} unit {shown(unit)} (one of {', '.join(table)})")
     return table[key]
 
 
@@ -118,7 +118,7 @@ def _header(lines: list[str], path) -> tuple[int, dict, dict[str, str], dict[str
     missing = [r for r in ("t", "v", "q") if r not in roles]
     if missing:
         raise DataError(f"{where(path, i + 1)}: wrong columns for a Q-V trace: need t, V and Q (or P), "
-                        f"missing {', '.join(missing).upper()} (have {', '.join(cells)})")
+                        f"missing {', '.join(missing).upper()} (have {shown_list(cells) or 'an empty line'})")
     return i, meta, {r: str(roles[r]) for r in roles}, units
 
 
@@ -137,9 +137,9 @@ def _rows(lines: list[str], start: int, roles: dict[str, str], path) -> tuple[np
             try:
                 x = float(cells[j])
             except ValueError:
-                raise DataError(f"{where(path, i + 1)}: column {name}: {cells[j]!r} is not a number") from None
+                raise DataError(f"{where(path, i + 1)}: column {name}: {shown(cells[j])} is not a number") from None
             if not math.isfinite(x):
-                raise DataError(f"{where(path, i + 1)}: column {name} is {cells[j]!r} (missing or non-finite value)")
+                raise DataError(f"{where(path, i + 1)}: column {name} is {shown(cells[j])} (missing or non-finite value)")
             row.append(x)
         rows.append(row)
         nos.append(i + 1)
@@ -153,7 +153,10 @@ def fix_clock(t: np.ndarray, nos: list[int], path) -> tuple[np.ndarray, int]:
     dt = np.diff(t)
     pos = dt[dt > 0]
     if not len(pos):
-        raise DataError(f"{where(path, nos[1])}: time does not advance (every stamp equals {t[0]:g} s)")
+        if np.all(dt == 0):
+            raise DataError(f"{where(path, nos[1])}: time does not advance (every stamp equals {t[0]:g} s)")
+        raise DataError(f"{where(path, nos[1])}: time never advances (from {t[0]:g} s down to {t[-1]:g} s): "
+                        "are the rows in reverse order?")
     step = float(np.median(pos))
     bad = np.flatnonzero(dt < -0.5 * step)
     if len(bad):
@@ -209,7 +212,7 @@ def read(path: str | os.PathLike, units: Mapping[str, str] | None = None, area: 
     start, meta, roles, head_units = _header(lines, path)
     kind = meta.get("kind")
     if kind is not None and kind != "qv":
-        raise DataError(f"{where(path, 1)}: this is a {kind!r} measurement, not a Q-V trace (kind: qv)")
+        raise DataError(f"{where(path, 1)}: this is a {shown(kind)} measurement, not a Q-V trace (kind: qv)")
     unit = {**{k.lower(): v for k, v in (units or {}).items()}, **head_units}
     data, nos = _rows(lines, start + 1, roles, path)
     area = area or (meta.get("area") if isinstance(meta.get("area"), float) else None)
@@ -244,7 +247,7 @@ def format_trace(tr: QVTrace, metadata: Mapping[str, object] | None = None) -> s
     for key, value in (metadata or {}).items():
         text = str(value)
         if "\n" in text or ":" in key:
-            raise DataError(f"metadata {key!r}: key and value must be one line without ':' in the key")
+            raise DataError(f"metadata {shown(key)}: key and value must be one line without ':' in the key")
         out.append(f"# {key}: {text}")
     out.append("t [s],V [V],Q [uC/cm2]")
     out += [f"{a:.10g},{b:.8g},{c * 100:.8g}" for a, b, c in zip(tr.t, tr.v, tr.q)]

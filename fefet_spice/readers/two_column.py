@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, shown
 from .base import KINDS, Measurement, parse_value, read_text, to_si, validate, where
 
 DEFAULT_AXES = {"idvg": ("vg", "id"), "idvd": ("vd", "id")}
@@ -36,7 +36,7 @@ def read(path: str | os.PathLike, kind: str, x_unit: str, y_unit: str, x: str | 
     """
     path = Path(path)
     if kind not in DEFAULT_AXES:
-        raise DataError(f"{path}: two-column files hold 'idvg' or 'idvd' data, not {kind!r}"
+        raise DataError(f"{path}: two-column files hold 'idvg' or 'idvd' data, not {shown(kind)}"
                         f" (kinds: {', '.join(KINDS)})")
     x = x or DEFAULT_AXES[kind][0]
     y = y or DEFAULT_AXES[kind][1]
