@@ -244,3 +244,16 @@ def test_predict_notes_a_parameter_file_that_is_not_a_capacitor_fit(tmp_path, ca
     assert any("is not a capacitor fit" in n for n in json.loads(js.read_text())["notes"])
     assert main(["predict", "--params", str(fit_file), "--qv", str(path)]) == 0
     assert "not a capacitor fit" not in capsys.readouterr().out
+
+
+def test_a_trace_beyond_the_sample_limit_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    from fefet_spice.errors import LimitError
+    from fefet_spice.readers import qv
+
+    monkeypatch.setattr(qv, "MAX_SAMPLES", 50)
+    f = tmp_path / "long.csv"
+    f.write_text("t [s],V [V],Q [uC/cm2]\n" + "".join(f"{i}e-6,{i % 7},{i % 5 + 1}\n" for i in range(51)))
+    with pytest.raises(LimitError, match="51 samples"):
+        qv.read(f)
+    f.write_text("t [s],V [V],Q [uC/cm2]\n# a comment\n" + "".join(f"{i}e-6,{i % 7},{i % 5 + 1}\n" for i in range(50)))
+    assert len(qv.read(f)) == 50

@@ -24,7 +24,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import DataError, shown, shown_list
+from ..errors import DataError, LimitError, shown, shown_list
 from .base import coerce_meta, read_text, where
 
 _SEP = re.compile(r"[,;\t]")
@@ -39,6 +39,9 @@ _C_PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "μ": 1e-6, "n": 1e-9, "
 _T_UNIT = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "sec": 1.0}
 _V_UNIT = {"v": 1.0, "mv": 1e-3}
 Q_RANGE = (1e-4, 10.0)
+MAX_SAMPLES = 200_000
+"""Most samples of one Q-V trace read (MFM_scheme1 has about 6,900; the fit's time and memory grow with
+them, about 1.8 kB per sample)."""
 """Plausible largest |Q| of a ferroelectric capacitor trace [C/m^2] (0.01 .. 1000 uC/cm^2)."""
 
 
@@ -124,6 +127,10 @@ def _header(lines: list[str], path) -> tuple[int, dict, dict[str, str], dict[str
 
 def _rows(lines: list[str], start: int, roles: dict[str, str], path) -> tuple[np.ndarray, list[int]]:
     cols = [int(roles[r]) for r in ("t", "v", "q")]
+    n = sum(1 for line in lines[start:] if line.strip() and line.strip()[0] not in "#%")
+    if n > MAX_SAMPLES:
+        raise LimitError(f"{path}: {n:,} samples; fefet-spice reads Q-V traces of at most {MAX_SAMPLES:,} samples "
+                         "(resample the trace or cut it into parts)")
     rows, nos = [], []
     for i in range(start, len(lines)):
         text = lines[i].strip()
