@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,17 +133,27 @@ def run(art: Artifact, out: str) -> float:
     return time.monotonic() - t0
 
 
-def _clear_committed_file(art: Artifact) -> None:
-    """Before regenerating a single-file artefact (a fit): remove the committed file and its figures. fefet-spice
-    replaces a named output file only if its ledger says it wrote it, and a clone has no ledger (git holds
-    the old version)."""
+@contextmanager
+def _committed_file_aside(art: Artifact):
+    """Regenerating a single-file artefact (a fit): move the committed file and its figures aside (fefet-spice
+    replaces a named output file only if its ledger says it wrote it, and a clone has no ledger), and put
+    them back if the command fails or is interrupted."""
     from fefet_spice.io.outdir import FIT_FIGURES
 
     path = ROOT / art.path
-    if path.suffix == ".json":
-        for f in (path, *(path.with_name(f"{path.stem}_{s}.png") for s in FIT_FIGURES)):
-            if f.is_file():
-                f.unlink()
+    files = [f for f in (path, *(path.with_name(f"{path.stem}_{s}.png") for s in FIT_FIGURES)) if f.is_file()] \
+        if path.suffix == ".json" else []
+    with tempfile.TemporaryDirectory(prefix="fefet-artifact-") as tmp:
+        moved = []
+        try:
+            for f in files:
+                shutil.move(str(f), Path(tmp) / f.name)
+                moved.append(f)
+            yield
+        except BaseException:
+            for f in moved:  # the committed versions win over what a failed run left
+                shutil.move(str(Path(tmp) / f.name), f)
+            raise
 
 
 # ---------------------------------------------------------------- comparison
@@ -311,8 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "regenerate":
         for a in arts:
             print(f"$ fefet-spice {' '.join(a.path if x == '{out}' else x for x in a.args)}", flush=True)
-            _clear_committed_file(a)
-            print(f"    {run(a, a.path):.0f} s", flush=True)
+            with _committed_file_aside(a):
+                print(f"    {run(a, a.path):.0f} s", flush=True)
         return 0
     bad = [k for k, v in check(arts, keep=args.keep).items() if v]
     if bad:

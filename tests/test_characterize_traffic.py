@@ -43,8 +43,10 @@ def test_step_samples_replace_the_bins_they_fill_and_keep_the_rest():
         with_step_samples(lut, {PulseKind(+1, 9.0, 1e-6): (g0, dg)})
     same, none = with_step_samples(lut, {up: (np.zeros(0), np.zeros(0))})
     assert none == {up.label: 0} and np.array_equal(same.dg_mean, lut.dg_mean)
-    with pytest.raises(ParamError, match="reached no bin"):  # one pulse fills no bin: refused, not mislabelled
-        characterize(_config(n_devices=1, n_traffic=1), executor="serial")
+    with pytest.raises(ParamError, match="can never reach a bin"):  # refused before any work, not mislabelled
+        _config(n_devices=1, n_traffic=1)
+    with pytest.raises(ParamError, match="reached no bin"):  # enough pulses in principle, none where needed
+        characterize(_config(n_devices=2, n_traffic=4), executor="serial")
 
 
 def _config(**kw):

@@ -30,6 +30,8 @@ MIN_WIDTH, MAX_WIDTH = 1e-12, 1.0
 TOPOLOGIES = ("A", "B")
 MAX_TRAFFIC = 100_000
 """Most traffic pulses per device (``CharConfig.n_traffic``)."""
+TRAFFIC_MIN_COUNT = 8
+"""Fewest traffic samples a ΔG bin needs to take its statistics from the traffic (else the sweep's)."""
 TRAFFIC_SEGMENT = 64
 """Sampled traffic pulses between two moves of the walk to a random point of the range."""
 
@@ -94,6 +96,10 @@ class CharConfig:
             raise LimitError(f"n_traffic: with n_pulses {self.n_pulses} the traffic's moves over the range make up "
                              f"to {traffic_pulses_bound(self.n_pulses, int(self.n_traffic))} pulses per device, more "
                              f"than {2 * MAX_TRAFFIC}; fewer traffic pulses or a shorter sweep")
+        if 0 < self.n_traffic and self.n_traffic * self.n_devices < TRAFFIC_MIN_COUNT:
+            raise ParamError(f"n_traffic: {self.n_traffic} pulse(s) on {self.n_devices} device(s) can never reach a "
+                             f"bin of the ΔG table {TRAFFIC_MIN_COUNT} times, so no step would come from the traffic; "
+                             f"about {-(-16 * 64 // self.n_devices)} per device fill most bins")
         if not (isinstance(self.p_reverse, (int, float)) and 0.0 <= self.p_reverse <= 1.0):
             raise ParamError(f"p_reverse: a probability within 0..1, got {self.p_reverse!r}")
         if self.v_comp is not None and not (np.isfinite(self.v_comp) and abs(self.v_comp) <= MAX_VOLTAGE):

@@ -20,7 +20,7 @@ from ..errors import ParamError
 from ..io.atomic import dumps
 from ..lut.core import PulseKind, SynapseLUT, branch_levels, from_trajectories, with_step_samples
 from ..params import to_dict
-from .jobs import TRAFFIC_KEYS, CharConfig, cell_pulse_response, make_jobs, ngspice_version, result_ok, run_job
+from .jobs import TRAFFIC_KEYS, TRAFFIC_MIN_COUNT, CharConfig, cell_pulse_response, make_jobs, ngspice_version, result_ok, run_job
 from .runner import JobCache, fingerprint, run_jobs
 
 QUANTILES = tuple(np.round(np.linspace(0.0, 1.0, 21), 12))
@@ -137,11 +137,12 @@ def _from_traffic(lut: SynapseLUT, config: CharConfig, results: list[dict]) -> S
     g0, dg, sign, rev = (np.concatenate(a) for a in (g0, dg, sign, rev))
     vu, vd, w = config.pulse_pairs[0]
     kinds = {PulseKind(+1, vu, w): sign > 0, PulseKind(-1, vd, w): sign < 0}
-    out, taken = with_step_samples(lut, {k: (g0[sel], dg[sel]) for k, sel in kinds.items()})
+    out, taken = with_step_samples(lut, {k: (g0[sel], dg[sel]) for k, sel in kinds.items()},
+                                   min_count=TRAFFIC_MIN_COUNT)
     if not any(taken.values()):  # the table would be the sweeps' under a traffic label: meaningless
         per = int(np.ceil(16 * len(lut.g_grid) / max(config.n_devices, 1)))
         raise ParamError(f"traffic (--traffic) {config.n_traffic}: the {dg.size} sampled pulses of {config.n_devices} "
-                         f"device(s) reached no bin of the ΔG table 8 times, so no step would come from the "
+                         f"device(s) reached no bin of the ΔG table {TRAFFIC_MIN_COUNT} times, so no step would come from the "
                          f"traffic; give more traffic pulses (about {per} per device fill most bins) or "
                          "leave --traffic out")
     out.meta["dg_source"] = {

@@ -131,19 +131,34 @@ def _signals_deferred():
         return
     noted: list[int] = []
     old = {}
-    for name in DEFERRED_SIGNALS:
-        sig = getattr(signal, name, None)
-        if sig is not None and callable(signal.getsignal(sig)):
-            old[sig] = signal.signal(sig, lambda signum, frame: noted.append(signum))
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    mask = None
     try:
+        for name in DEFERRED_SIGNALS:
+            sig = getattr(signal, name, None)
+            if sig is not None and callable(signal.getsignal(sig)):
+                old[sig] = signal.signal(sig, lambda signum, frame: noted.append(signum))
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held by the mask arrives now: noted
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held by the mask arrives now: noted
+        _restore_handlers(old)
         if noted and noted[0] in old:
             old[noted[0]](noted[0], None)  # raises (KeyboardInterrupt, Terminated) like an undeferred signal
+
+
+def _restore_handlers(old: dict) -> None:
+    """Put every handler back, even if a signal's handler raises while one of them is restored (a
+    note-only handler left behind would make the host ignore Ctrl-C for good)."""
+    import signal
+
+    items = list(old.items())
+    for i, (sig, handler) in enumerate(items):
+        try:
+            signal.signal(sig, handler)
+        except BaseException:
+            _restore_handlers(dict(items[i + 1:]))
+            raise
 
 
 def kill_pool(pool) -> None:

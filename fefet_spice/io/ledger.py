@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 LEDGER = ".fefet-spice-files.json"
 SCHEMA = "fefet-spice-files/1"
@@ -24,11 +27,17 @@ def _abs(path) -> Path:
 
 
 def _read(folder: Path) -> dict[str, str]:
+    """The ledger's entries; {} when it is missing, not a regular file (a FIFO or a link is never opened),
+    larger than :data:`MAX_LEDGER_BYTES` or not ours."""
+    p = folder / LEDGER
     try:
-        p = folder / LEDGER
-        if p.stat().st_size > MAX_LEDGER_BYTES:
+        if not stat.S_ISREG(os.lstat(p).st_mode):
             return {}
-        data = json.loads(p.read_text(encoding="utf-8"))
+        with open(p, "rb") as f:
+            raw = f.read(MAX_LEDGER_BYTES + 1)
+        if len(raw) > MAX_LEDGER_BYTES:
+            return {}
+        data = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError, RecursionError):
         return {}
     files = data.get("files") if isinstance(data, dict) and data.get("schema") == SCHEMA else None
@@ -73,19 +82,42 @@ def note_written(path) -> None:
     digest = sha256_file(path)
     if digest is None:
         return
-    files = {k: v for k, v in _read(path.parent).items() if (path.parent / k).is_file()}
-    files[path.name] = digest
-    text = dumps({"schema": SCHEMA, "note": "files fefet-spice wrote here (name -> SHA-256); it replaces only "
-                  "these, and only while unchanged", "files": dict(sorted(files.items()))})
+    target = path.parent / LEDGER
     tmp = path.parent / f".{LEDGER}.{os.getpid()}.tmp"
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path.parent / LEDGER)
+        with _folder_lock(path.parent):  # two commands writing into one folder keep each other's entries
+            if os.path.lexists(target) and not stat.S_ISREG(os.lstat(target).st_mode):
+                return  # never replace a FIFO, link or folder of that name
+            files = {k: v for k, v in _read(path.parent).items() if (path.parent / k).is_file()}
+            files[path.name] = digest
+            tmp.write_text(dumps({"schema": SCHEMA, "note": "files fefet-spice wrote here (name -> SHA-256); it "
+                                  "replaces only these, and only while unchanged",
+                                  "files": dict(sorted(files.items()))}), encoding="utf-8")
+            os.replace(tmp, target)
     except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        pass
+    finally:
+        if os.path.lexists(tmp):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive flock on the folder itself (no extra file; a no-op where flock is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def release_all() -> None:

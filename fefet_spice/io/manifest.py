@@ -56,6 +56,7 @@ def manifest_of(folder: Path) -> dict[str, str] | None:
 
 def present_files(folder: Path, shallow: bool = False) -> set[str]:
     """Relative paths of the files and links below ``folder`` (links never followed; marker and lock left out)."""
+    from .ledger import LEDGER
     from .outdir import LOCK, MARKER
 
     folder = Path(folder)
@@ -64,13 +65,11 @@ def present_files(folder: Path, shallow: bool = False) -> set[str]:
     out: set[str] = set()
     for root, dirs, files in os.walk(folder):
         base = Path(root).relative_to(folder)
-        out.update(str(base / n) for n in files)
+        out.update(str(base / n) for n in files if n != LEDGER)  # a named-output ledger, at any depth
         out.update(str(base / d) for d in dirs if (Path(root) / d).is_symlink())
         if shallow:
             break
-    from .ledger import LEDGER
-
-    return {str(Path(p)) for p in out} - {MARKER, LOCK, LEDGER}
+    return {str(Path(p)) for p in out} - {MARKER, LOCK}
 
 
 def _is_cache_file(rel: str) -> bool:

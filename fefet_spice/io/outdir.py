@@ -236,7 +236,7 @@ def _named_files(command: str, args) -> list[tuple[str, str, tuple[str, ...]]]:
     if command == "fit" and _get(args, "out"):
         out = Path(args.out)
         named.append(("-o", str(out), (".json",)))
-        figures = () if _get(args, "no_plots") else (
+        figures = () if _get(args, "no_plots") or out.name in ("", ".", "..") else (  # no name: refused below
             ("qv",) if _get(args, "qv") else ("one_pulse",) if _get(args, "one_pulse") else
             ("mw",) if _get(args, "mw_table") else ("channel", "loops", "kinetics"))
         named += [("-o", str(out.with_name(f"{out.stem}_{f}.png")), (".png",)) for f in figures]
@@ -249,7 +249,7 @@ def prepare_outputs(command: str, args) -> list[Path]:
     force = bool(getattr(args, "force", False))
     seen: dict[str, str] = {}
     for opt, path, suffixes in _named_files(command, args):
-        key = os.path.abspath(path)
+        key = os.path.realpath(path)  # two spellings of one file, also through a link
         if key in seen:
             raise OutputError(f"{seen[key]} and {opt} name the same file {path}; give each its own name")
         seen[key] = opt

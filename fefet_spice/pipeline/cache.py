@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from .. import interrupt
 from ..errors import DataError, FefetError
+from ..io.ledger import LEDGER
 from ..io.outdir import OutputError
 from ..io.atomic import dumps, write_json
 
@@ -107,7 +108,7 @@ def _files_under(folder: Path) -> set[str]:
     out = set()
     for root, dirs, files in os.walk(folder):  # never descends into a linked folder: the link is an entry
         base = Path(root).relative_to(folder)
-        out.update(str(base / n) for n in files)
+        out.update(str(base / n) for n in files if n != LEDGER)  # a named-output ledger is nobody's file
         out.update(str(base / d) for d in dirs if (Path(root) / d).is_symlink())
     return {str(Path(p)) for p in out}
 

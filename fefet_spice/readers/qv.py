@@ -39,10 +39,10 @@ _C_PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "μ": 1e-6, "n": 1e-9, "
 _T_UNIT = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "sec": 1.0}
 _V_UNIT = {"v": 1.0, "mv": 1e-3}
 Q_RANGE = (1e-4, 10.0)
+"""Plausible largest |Q| of a ferroelectric capacitor trace [C/m^2] (0.01 .. 1000 uC/cm^2)."""
 MAX_SAMPLES = 200_000
 """Most samples of one Q-V trace read (MFM_scheme1 has about 6,900; the fit's time and memory grow with
 them, about 1.8 kB per sample)."""
-"""Plausible largest |Q| of a ferroelectric capacitor trace [C/m^2] (0.01 .. 1000 uC/cm^2)."""
 
 
 @dataclass(frozen=True)
