@@ -223,7 +223,9 @@ if __name__ == "__main__":
     array = None
     if args.array_params:
         from fefet_spice.api.train import array_cells
+        from fefet_spice.train.bounds import check_cells_fire_the_luts_pulses
         array = array_cells(args.array_params, args.array_variation)
+        check_cells_fire_the_luts_pulses(array, lut, args.lut)
     out = {"dataset": f"emnist-npz:{NPZ.name}", "lut": args.lut, "seeds": list(seeds),
            "protocol": sch.protocol, "schedule": sch.to_dict(),
            "device_model": (f"array:{args.array_params}" + (f"+variation:{args.array_variation}"

@@ -647,3 +647,14 @@ def test_the_ledger_is_nobodys_file_and_a_fifo_of_its_name_is_never_opened(tmp_p
 def test_fit_to_a_path_without_a_file_name_is_one_sentence(name):
     rc, _, msg = cli("fit", ROOT / "measurements" / "weight", "-o", name)
     assert rc == 2 and "not a file name" in msg
+
+
+def test_array_cells_that_fire_other_pulses_than_the_lut_are_refused_before_training():
+    rc, _, msg = cli("train", "--lut", ROOT / "luts" / "weight_ref", "--array-params", "sparsity", "--epochs", "11",
+                     "--quiet", limit_s=20)
+    assert rc == 2 and "+10 V" in msg and "+3.9 V" in msg
+    from fefet_spice import presets
+    from fefet_spice.lut.native import load_lut
+    from fefet_spice.train.bounds import check_cells_fire_the_luts_pulses
+
+    check_cells_fire_the_luts_pulses(presets.get("weight"), load_lut(ROOT / "luts" / "weight_ref"))  # the same pulses

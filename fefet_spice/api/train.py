@@ -138,12 +138,14 @@ def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
     """
     from ..train.trainer import train as run
 
-    from ..train.bounds import check_inputs, check_result
+    from ..train.bounds import check_cells_fire_the_luts_pulses, check_inputs, check_result
 
     if isinstance(dataset, str):
         dataset = load_dataset(dataset, seed=seed)
     schedule = schedule or make_schedule()
     check_inputs(dataset, lut, schedule, lut_name=lut_name)  # refused before work: a meaningless run
+    if array_params is not None:
+        check_cells_fire_the_luts_pulses(array_params, lut, lut_name)
     res = run(dataset, lut, rule, schedule, seed=seed, on_epoch=on_epoch, update_off=update_off,
               array_params=array_params)
     check_result(res, len(dataset.classes), lut_name, dataset.source)  # non-finite or chance: a sentence

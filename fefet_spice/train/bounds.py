@@ -75,3 +75,27 @@ def check_result(record: dict, n_classes: int, lut_name: str = "", source: str =
                         f"for {n_classes} classes) although the dense software network reaches "
                         f"{100 * (dense or 0):.1f} %: the LUT {lut_name} or the schedule cannot train the network; "
                         "nothing was written")
+
+
+PULSE_MATCH_RTOL = 0.01
+"""Largest relative difference between the cells' pulses and the LUT's first pulse pair [-]."""
+
+
+def check_cells_fire_the_luts_pulses(params, lut, lut_name: str = "") -> None:
+    """Array in the loop: the cells fire their own operating point's pulses while the LUT chooses the
+    counts, so the LUT must have been measured with those pulses (else the counts mean nothing for these
+    cells: a binary sparsity FeFET behind a weight LUT trains to chance level). ParamError before work."""
+    op = params.op
+    want = {+1: (op.v_pulse_up, op.t_pulse), -1: (op.v_pulse_dn, op.t_pulse)}
+    for pol, (v, w) in want.items():
+        try:
+            kind = lut.kinds[lut.kind_index(pol)]
+        except (ValueError, IndexError, KeyError):
+            raise ParamError(f"{lut_name or 'the LUT'} has no {'up' if pol > 0 else 'down'} pulse kind for the "
+                             "array's cells") from None
+        if not (np.isclose(kind.amplitude, v, rtol=PULSE_MATCH_RTOL) and np.isclose(kind.width, w, rtol=PULSE_MATCH_RTOL)):
+            raise ParamError(
+                f"the array's cells fire {v:+.3g} V / {w:.3g} s pulses ({'up' if pol > 0 else 'down'}), but "
+                f"{lut_name or 'the LUT'} was measured with {kind.amplitude:+.3g} V / {kind.width:.3g} s: its pulse "
+                "counts mean nothing for these cells. Characterize this device (fefet-spice characterize --params "
+                "FILE) and train with its LUT, or give --array-params the device the LUT was measured on")
