@@ -658,3 +658,40 @@ def test_array_cells_that_fire_other_pulses_than_the_lut_are_refused_before_trai
     from fefet_spice.train.bounds import check_cells_fire_the_luts_pulses
 
     check_cells_fire_the_luts_pulses(presets.get("weight"), load_lut(ROOT / "luts" / "weight_ref"))  # the same pulses
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_a_linked_subfolder_is_never_written_through(tmp_path, force):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "minor_a.csv").write_text("mine")
+    out = tmp_path / "gm"
+    if not force:  # the command's own folder, then its subfolder replaced by a link to the user's folder
+        assert cli("gen-measurements", "--device", "sparsity", "-o", out)[0] == 0
+        for f in (out / "sparsity").iterdir():
+            f.unlink()
+        (out / "sparsity").rmdir()
+    else:
+        out.mkdir()
+    (out / "sparsity").symlink_to(victim)
+    rc, _, msg = cli("gen-measurements", "--device", "sparsity", "-o", out, *force)
+    assert rc == 2 and "sparsity" in msg
+    assert sorted(p.name for p in victim.iterdir()) == ["minor_a.csv"] and (victim / "minor_a.csv").read_text() == "mine"
+
+
+def test_the_last_line_of_defence_refuses_a_write_through_a_link(tmp_path):
+    from fefet_spice.io import manifest
+    from fefet_spice.io.atomic import write_text
+    from fefet_spice.io.outdir import OutputError
+
+    (tmp_path / "out" / "deep").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out" / "deep" / "link").symlink_to(tmp_path / "elsewhere")
+    manifest.guard(tmp_path / "out", set())
+    try:
+        with pytest.raises(OutputError, match="is a link inside the output folder"):
+            write_text(tmp_path / "out" / "deep" / "link" / "x.txt", "no")
+        write_text(tmp_path / "out" / "deep" / "y.txt", "yes")
+    finally:
+        manifest.release(tmp_path / "out")
+    assert not list((tmp_path / "elsewhere").iterdir()) and (tmp_path / "out" / "deep" / "y.txt").is_file()

@@ -95,7 +95,9 @@ def check_clashes(folder: Path, foreign: set[str], patterns: tuple[str, ...], op
     """Refuse (before any work) when a file the command writes would replace a foreign file."""
     from .outdir import OutputError
 
-    clash = sorted(rel for rel in foreign if any(fnmatch.fnmatch(rel, p) for p in patterns))
+    clash = sorted(rel for rel in foreign if any(fnmatch.fnmatch(rel, p) for p in patterns)
+                   or ((Path(folder) / rel).is_symlink()  # a linked folder the command would write into
+                       and any(fnmatch.fnmatch(rel, p.split("/", 1)[0]) for p in patterns if "/" in p)))
     if clash:
         raise OutputError(f"{option} {folder}: {clash[0]} was not written by fefet-spice (or was changed since) and "
                           "would be replaced; move it away or choose another folder (even --force never replaces "
@@ -136,10 +138,25 @@ def _owner(path: Path) -> tuple[Guard, str] | None:
     return None
 
 
+def _link_inside_guard(path: Path) -> Path | None:
+    """A linked folder between a guarded output folder and ``path`` (writing through it would land
+    outside the folder, e.g. in a user's folder or the checkout), or None."""
+    ancestors = list(Path(os.path.abspath(path)).parents)  # nearest first
+    for i, folder in enumerate(ancestors):
+        if _key(folder) in _GUARDS:
+            return next((a for a in ancestors[:i] if a.is_symlink()), None)
+    return None
+
+
 def check_write(path: Path) -> None:
-    """Refuse to replace a foreign file of a guarded folder (OutputError naming it)."""
+    """Refuse to replace a foreign file of a guarded folder, or to write through a link inside one
+    (OutputError naming it)."""
     from .outdir import OutputError
 
+    link = _link_inside_guard(path)
+    if link is not None:
+        raise OutputError(f"{path}: {link} is a link inside the output folder; fefet-spice does not write through "
+                          "it (its files are not the folder's): move it away or choose another folder")
     hit = _owner(path)
     if hit and hit[1] in hit[0].foreign and (os.path.lexists(path)):
         raise OutputError(f"{path}: was not written by fefet-spice (or was changed since) and would be replaced; "
