@@ -695,3 +695,17 @@ def test_the_last_line_of_defence_refuses_a_write_through_a_link(tmp_path):
     finally:
         manifest.release(tmp_path / "out")
     assert not list((tmp_path / "elsewhere").iterdir()) and (tmp_path / "out" / "deep" / "y.txt").is_file()
+
+
+def test_a_lut_path_cannot_put_code_into_the_neurosim_sources(tmp_path):
+    evil = tmp_path / 'c\nargs.max_level = 2\nsystem("rm -rf ~");//\\'  # (its slashes nest folders)
+    evil.mkdir(parents=True)
+    for f in ("lut.json", "lut.npz"):
+        (evil / f).write_bytes((LUT / f).read_bytes())
+    rc, _, _ = cli("export-lut", evil, "--format", "neurosim", "-o", tmp_path / "eo")
+    assert rc == 0
+    for f in ("neurosim_v21.txt", "neurosim_realdevice_constructor.cpp"):
+        lines = (tmp_path / "eo" / f).read_text().splitlines()
+        assert not [ln for ln in lines if "max_level = 2" in ln and not ln.lstrip().startswith(("#", "//"))], f
+        assert not [ln for ln in lines if ln.rstrip().endswith("\\")], f  # no C++ line splice into the next line
+        assert not [ln for ln in lines if "system(" in ln and not ln.lstrip().startswith(("#", "//"))], f
