@@ -709,3 +709,14 @@ def test_a_lut_path_cannot_put_code_into_the_neurosim_sources(tmp_path):
         assert not [ln for ln in lines if "max_level = 2" in ln and not ln.lstrip().startswith(("#", "//"))], f
         assert not [ln for ln in lines if ln.rstrip().endswith("\\")], f  # no C++ line splice into the next line
         assert not [ln for ln in lines if "system(" in ln and not ln.lstrip().startswith(("#", "//"))], f
+
+
+@pytest.mark.parametrize("final", [0.2, 0.5, 0.742])
+def test_a_users_final_pruning_target_is_the_networks_sparsity(final):
+    from fefet_spice.train.msnet import SHAPES
+    from fefet_spice.train.schedule import Schedule
+
+    sch = Schedule(prune_targets=(final / 2, final), prune_epochs=(11, 17))
+    sizes = [m * n for m, n in SHAPES]
+    got = sum(round(t * n) for t, n in zip(sch.layer_targets(final), sizes)) / sum(sizes)
+    assert got == pytest.approx(final, abs=1.5 / sum(sizes) * 3)  # (before: 74.2 % whatever the target)
