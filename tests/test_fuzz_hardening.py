@@ -629,7 +629,7 @@ def test_the_ledger_is_nobodys_file_and_a_fifo_of_its_name_is_never_opened(tmp_p
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.json").write_text("{}")
-    ledger._CLAIMED.add(str(tmp_path / "sub" / "a.json"))
+    ledger._CLAIMED[str(tmp_path / "sub" / "a.json")] = "cost"
     try:
         ledger.note_written(tmp_path / "sub" / "a.json")
     finally:
@@ -720,3 +720,14 @@ def test_a_users_final_pruning_target_is_the_networks_sparsity(final):
     sizes = [m * n for m, n in SHAPES]
     got = sum(round(t * n) for t, n in zip(sch.layer_targets(final), sizes)) / sum(sizes)
     assert got == pytest.approx(final, abs=1.5 / sum(sizes) * 3)  # (before: 74.2 % whatever the target)
+
+
+def test_a_named_output_never_replaces_another_commands_file(tmp_path):
+    assert cli("export-lut", LUT, "--format", "native", "-o", tmp_path / "ex")[0] == 0
+    before = (tmp_path / "ex" / "lut.json").read_bytes()
+    rc, _, msg = cli("cost", "--network", "msnet", "--json", tmp_path / "ex" / "lut.json", "--force")
+    assert rc == 2 and "another fefet-spice command" in msg
+    assert (tmp_path / "ex" / "lut.json").read_bytes() == before
+    assert cli("cost", "--network", "msnet", "--json", tmp_path / "c.json")[0] == 0
+    rc, _, msg = cli("simulate", "--n-devices", "1", "--json", tmp_path / "c.json")  # cost's file, not simulate's
+    assert rc == 2 and "another fefet-spice command" in msg

@@ -184,7 +184,7 @@ def guard_outputs(folder: Path, command: str, args, ours: bool) -> None:
 
 
 def claim_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] | None = None,
-               force: bool = False) -> Path:
+               force: bool = False, command: str | None = None) -> Path:
     """Check an output file before any work: not a folder or device, expected suffix when it would
     replace an existing file, outside the package's source, and its folder creatable."""
     target = Path(path)
@@ -207,7 +207,7 @@ def claim_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] |
         if suffixes and target.suffix.lower() not in suffixes:
             raise OutputError(f"{option} {target}: would replace an existing file that is not a "
                               f"{'/'.join(suffixes)} file (even --force never replaces it)")
-    refuse_foreign(target, option)  # an existing file is replaced only if fefet-spice wrote it (ledger)
+    refuse_foreign(target, option, command)  # an existing file is replaced only if this command wrote it
     parent = target.parent if str(target.parent) else Path(".")
     probe = parent
     while not probe.exists() and probe != probe.parent:
@@ -253,7 +253,7 @@ def prepare_outputs(command: str, args) -> list[Path]:
         if key in seen:
             raise OutputError(f"{seen[key]} and {opt} name the same file {path}; give each its own name")
         seen[key] = opt
-        claim_file(path, opt, suffixes, force)
+        claim_file(path, opt, suffixes, force, command)
     cache = _get(args, "cache") if command == "characterize" else None
     if cache and not (Path(cache) / "run.json").is_file():  # a cache of ours holds run.json
         claim_dir(cache, command, force, "--cache")
