@@ -731,3 +731,10 @@ def test_a_named_output_never_replaces_another_commands_file(tmp_path):
     assert cli("cost", "--network", "msnet", "--json", tmp_path / "c.json")[0] == 0
     rc, _, msg = cli("simulate", "--n-devices", "1", "--json", tmp_path / "c.json")  # cost's file, not simulate's
     assert rc == 2 and "another fefet-spice command" in msg
+
+
+@pytest.mark.parametrize("args", [["netlist", "--all", "-o", ROOT / "fefet_spice"], ["netlist", "--all", "-o", ROOT],
+                                  ["cost", "--network", "msnet", "--json", ROOT / "fefet_spice" / "x.json"]])
+def test_force_never_writes_into_the_checkout_or_its_source(args):
+    rc, _, msg = cli(*args, "--force")
+    assert rc == 2 and "refusing to write there" in msg

@@ -88,8 +88,9 @@ def claim_dir(path: str | os.PathLike, command: str, force: bool = False, option
     folder = Path(path)
     hint = " (--force writes beside its files; it never deletes or replaces a file fefet-spice did not write)"
     why = _protected(folder)
-    if why and not force:
-        raise OutputError(f"{option} {folder}: refusing to write there: {why}{hint}")
+    if why and not (force and why.startswith("it is the file system root or your home")):  # the checkout and
+        raise OutputError(f"{option} {folder}: refusing to write there: {why}"  # its source: even with --force
+                          + (hint if why.startswith("it is the file system root or your home") else ""))
     if not (folder.exists() or folder.is_symlink()):
         probe = folder.parent
         while not probe.exists() and probe != probe.parent:
@@ -191,8 +192,8 @@ def claim_file(path: str | os.PathLike, option: str, suffixes: tuple[str, ...] |
     if str(path) == "" or target.name in ("", ".", ".."):
         raise OutputError(f"{option} {str(path)!r}: not a file name")
     why = _protected(target.parent) if target.parent != Path("") else _protected(Path("."))
-    if why and why.startswith("it is inside") and not force:
-        raise OutputError(f"{option} {target}: refusing to write there: {why} (--force writes anyway)")
+    if why and why.startswith("it is inside"):  # the package's own source: never, even with --force
+        raise OutputError(f"{option} {target}: refusing to write there: {why}")
     try:
         st = os.stat(target)
     except FileNotFoundError:
