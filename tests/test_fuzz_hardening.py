@@ -738,3 +738,9 @@ def test_a_named_output_never_replaces_another_commands_file(tmp_path):
 def test_force_never_writes_into_the_checkout_or_its_source(args):
     rc, _, msg = cli(*args, "--force")
     assert rc == 2 and "refusing to write there" in msg
+
+
+@pytest.mark.parametrize("args", [["export-lut", LUT, "--format", "native", "-o", ""], [*CHAR, "-o", " "]])
+def test_an_empty_output_name_is_refused_not_replaced_by_a_default(args):
+    rc, _, msg = cli(*args)
+    assert rc == 2 and "not a folder or file name" in msg

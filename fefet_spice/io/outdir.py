@@ -248,6 +248,9 @@ def prepare_outputs(command: str, args) -> list[Path]:
     """Check every output path of ``command`` before it starts (the central ``-o`` rule); returns the
     output folders to :func:`mark` once the command has run."""
     force = bool(getattr(args, "force", False))
+    for opt, dest in (("-o", "out"), ("--cache", "cache"), ("--make-luts", "make_luts")):
+        if isinstance(_get(args, dest), str) and not _get(args, dest).strip():
+            raise OutputError(f"{opt} {_get(args, dest)!r}: not a folder or file name")
     seen: dict[str, str] = {}
     for opt, path, suffixes in _named_files(command, args):
         key = os.path.realpath(path)  # two spellings of one file, also through a link
