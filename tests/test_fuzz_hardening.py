@@ -744,3 +744,10 @@ def test_force_never_writes_into_the_checkout_or_its_source(args):
 def test_an_empty_output_name_is_refused_not_replaced_by_a_default(args):
     rc, _, msg = cli(*args)
     assert rc == 2 and "not a folder or file name" in msg
+
+
+def test_a_json_key_given_twice_is_refused(tmp_path):
+    f = tmp_path / "dup.json"
+    f.write_text('{"epochs": 20, "nested": {"a": 1}, "epochs": 30}')
+    rc, _, msg = cli("train", "--schedule", f, "--quiet")
+    assert rc == 2 and "'epochs' is given twice" in msg

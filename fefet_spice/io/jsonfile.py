@@ -23,6 +23,20 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list) -> dict:
+    """An object's members, refusing a key given twice (json keeps the last one silently)."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def read_json_object(path: str | os.PathLike, error: type[Exception] = DataError, missing: str = "",
                      bad: str = "") -> dict:
     """Parse ``path`` as a JSON object; any problem raises ``error`` naming the file (and line).
@@ -40,7 +54,11 @@ def read_json_object(path: str | os.PathLike, error: type[Exception] = DataError
     if path.stat().st_size > MAX_INPUT_BYTES:
         raise error(f"{path}: larger than the {MAX_INPUT_BYTES >> 20} MiB fefet-spice reads as JSON")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_int=_parse_int)
+        data = json.loads(path.read_text(encoding="utf-8"), parse_int=_parse_int, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        from ..errors import shown
+
+        raise error(f"{path}: the key {shown(exc.args[0])} is given twice in one object (which one is meant?)") from None
     except _HugeInteger as exc:
         raise error(f"{path}: an integer of {exc.args[0]} digits (at most {MAX_INT_DIGITS} are read)") from None
     except FileNotFoundError:
