@@ -76,3 +76,54 @@ def test_committed_luts_still_load():
 
     for side in sorted((ROOT / "luts").rglob("lut.json")):
         assert load_lut(side).g_grid.size >= 2
+
+
+# --- 2. image .npz: headers checked before loading; labels must match the images --------------------------
+
+def _images_npz(path: Path, raw: dict | None = None, **arrays) -> Path:
+    """An image .npz (60 images of classes 2..7) with ``arrays`` replaced and ``raw`` members as bytes."""
+    y = np.repeat(np.arange(2, 8), 10)
+    rng = np.random.default_rng(0)
+    d = {"x_train": rng.random((60, 20, 20)), "y_train": y, "x_test": rng.random((60, 20, 20)), "y_test": y}
+    d.update(arrays)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, arr in d.items():
+            if name not in (raw or {}):
+                b = io.BytesIO()
+                np.lib.format.write_array(b, np.asarray(arr))
+                zf.writestr(name + ".npy", b.getvalue())
+        for name, blob in (raw or {}).items():
+            zf.writestr(name + ".npy", blob)
+    return path
+
+
+TRAIN = ("--classes", "2,3,4,5,6", "--n-train", "5", "--n-test", "5", "--epochs", "11", "--quiet")
+
+
+@pytest.mark.parametrize("shape, word", [((100, 2000, 2000), "pixels"), ((2_000_000, 28, 28), "images")])
+def test_train_npz_too_large_is_refused_from_headers(tmp_path, shape, word):
+    f = _images_npz(tmp_path / "big.npz", raw={"x_train": _npy_bytes_declaring(shape, "|u1")})
+    rc, _, msg = cli("train", "--dataset", f"npz:{f}", *TRAIN, limit_s=10)
+    assert rc == 2 and str(f) in msg and "x_train" in msg and word in msg
+
+
+def test_train_npz_labels_not_matching_images_are_refused(tmp_path):
+    f = _images_npz(tmp_path / "mism.npz", y_train=np.repeat(np.arange(2, 8), 5))
+    rc, _, msg = cli("train", "--dataset", f"npz:{f}", *TRAIN, limit_s=10)
+    assert rc == 2 and str(f) in msg and "y_train" in msg and "one label per image" in msg
+
+
+def test_train_npz_fractional_labels_are_refused(tmp_path):
+    y = np.repeat(np.arange(2, 8), 10).astype(float)
+    y[3] = 0.5
+    f = _images_npz(tmp_path / "half.npz", y_test=y)
+    rc, _, msg = cli("train", "--dataset", f"npz:{f}", *TRAIN, limit_s=10)
+    assert rc == 2 and str(f) in msg and "y_test" in msg and "0.5" in msg
+
+
+def test_train_npz_whole_float_labels_still_train(tmp_path):
+    from fefet_spice.train.data import load
+
+    y = np.repeat(np.arange(2, 8), 10).astype(float)
+    ds = load(f"npz:{_images_npz(tmp_path / 'ok.npz', y_train=y)}", classes=(2, 3, 4, 5, 6), n_train=5, n_test=5)
+    assert ds.x_train.shape == (25, 20, 20) and set(ds.y_train.tolist()) == set(range(5))
