@@ -127,3 +127,16 @@ def test_train_npz_whole_float_labels_still_train(tmp_path):
     y = np.repeat(np.arange(2, 8), 10).astype(float)
     ds = load(f"npz:{_images_npz(tmp_path / 'ok.npz', y_train=y)}", classes=(2, 3, 4, 5, 6), n_train=5, n_test=5)
     assert ds.x_train.shape == (25, 20, 20) and set(ds.y_train.tolist()) == set(range(5))
+
+
+# --- 3. run: the data set is read and checked before any stage --------------------------------------------
+
+@pytest.mark.parametrize("how", ["labels", "too-few"])
+def test_run_refuses_a_bad_dataset_before_any_stage(tmp_path, how):
+    f = (_images_npz(tmp_path / "mism.npz", y_train=np.repeat(np.arange(2, 8), 5)) if how == "labels"
+         else _images_npz(tmp_path / "few.npz"))  # 10 images per class, run's training stage needs 50
+    out = tmp_path / "o"
+    rc, _, msg = cli("run", "--quick", "--measurements", ROOT / "measurements", "--dataset", f"npz:{f}", "-o", out,
+                     limit_s=10)
+    assert rc == 2 and str(f) in msg and ("y_train" in msg if how == "labels" else "class 2" in msg)
+    assert not out.exists()
