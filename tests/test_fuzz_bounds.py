@@ -140,3 +140,19 @@ def test_run_refuses_a_bad_dataset_before_any_stage(tmp_path, how):
                      limit_s=10)
     assert rc == 2 and str(f) in msg and ("y_train" in msg if how == "labels" else "class 2" in msg)
     assert not out.exists()
+
+
+# --- 4. schemes --widths: bounded count, no duplicates ----------------------------------------------------
+
+@pytest.mark.parametrize("widths, words", [(",".join(f"{i}n" for i in range(1, 3000)), ("2999 widths", "16")),
+                                           ("10n,100n,1e-8", ("'1e-8'", "'10n'", "same width"))])
+def test_schemes_widths_bounded_and_distinct(tmp_path, widths, words):
+    rc, _, msg = cli("schemes", "--widths", widths, "-o", tmp_path / "o", limit_s=10)
+    assert rc == 2 and "--widths" in msg and all(w in msg for w in words), msg
+    assert not (tmp_path / "o").exists()
+
+
+def test_schemes_parse_widths_keeps_distinct_widths():
+    from fefet_spice.commands.schemes import parse_widths
+
+    assert parse_widths("10n,100n,1u") == pytest.approx([1e-8, 1e-7, 1e-6])
