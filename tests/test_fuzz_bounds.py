@@ -156,3 +156,49 @@ def test_schemes_parse_widths_keeps_distinct_widths():
     from fefet_spice.commands.schemes import parse_widths
 
     assert parse_widths("10n,100n,1u") == pytest.approx([1e-8, 1e-7, 1e-6])
+
+
+# --- 5. fit: number of measurement files, lines and line length bounded before parsing ---------------------
+
+def test_fit_refuses_a_folder_of_too_many_files(tmp_path):
+    from fefet_spice.readers.base import MAX_MEASUREMENT_FILES
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(MAX_MEASUREMENT_FILES + 1):
+        (folder / f"f{i:05d}.csv").write_text("bad")  # never read: counted first
+    rc, _, msg = cli("fit", folder, "-o", tmp_path / "o", limit_s=10)
+    assert rc == 2 and str(folder) in msg and "1,000" in msg
+
+
+def test_fit_refuses_too_many_files_given_one_by_one(tmp_path):
+    from fefet_spice.readers.base import MAX_MEASUREMENT_FILES
+
+    f = tmp_path / "a.csv"
+    f.write_text("bad")
+    rc, _, msg = cli("fit", *[f] * (MAX_MEASUREMENT_FILES + 1), "-o", tmp_path / "o", limit_s=10)
+    assert rc == 2 and "1,000" in msg and "measurement files" in msg
+
+
+@pytest.mark.parametrize("text, words", [("vg,id\n" + "0,1e-9\n" * 100_000, ("100,001 lines", "100,000")),
+                                         ("vg,id\n0,1e-9\n" + "1," * 6000 + "1\n", ("line 3", "12,001 characters"))])
+def test_fit_refuses_a_file_too_long_or_too_wide_before_parsing(tmp_path, text, words):
+    f = tmp_path / "m.csv"
+    f.write_text(text)
+    rc, _, msg = cli("fit", f, "--kind", "idvg", "--x-unit", "V", "--y-unit", "A", "-o", tmp_path / "o", limit_s=10)
+    assert rc == 2 and str(f) in msg and all(w in msg for w in words), msg
+
+
+def test_fit_refuses_a_measurement_file_beyond_16_mib(tmp_path):
+    f = tmp_path / "big.csv"
+    with open(f, "wb") as fh:
+        fh.truncate(17 * 1024 * 1024)  # sparse: refused from its size, never read
+    rc, _, msg = cli("fit", f, "-o", tmp_path / "o", limit_s=10)
+    assert rc == 2 and str(f) in msg and "16 MiB" in msg
+
+
+def test_committed_measurements_still_read():
+    from fefet_spice.api import read_measurements
+
+    files, ms = read_measurements([ROOT / "measurements" / "weight", ROOT / "measurements" / "sparsity"])
+    assert len(files) >= 30 and len(ms) >= len(files)

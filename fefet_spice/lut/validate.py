@@ -177,7 +177,8 @@ def check_step_signs(dg_mean: np.ndarray, polarities, where: str, span: float) -
     tol = MIN_STEP_FRACTION * span
     best = {}
     for k, pol in enumerate(polarities):
-        mean = float(np.mean(pol * np.asarray(dg_mean[k], dtype=float)))
+        with np.errstate(over="ignore"):  # steps of 1e308: a mean of +-inf still has its sign
+            mean = float(np.mean(pol * np.asarray(dg_mean[k], dtype=float)))
         word = "potentiating" if pol > 0 else "depressing"
         if mean < -tol:
             raise DataError(f"{where}: dg_mean[{k}] ({word}): the mean step {pol * mean:.3g} S moves G the wrong "
