@@ -202,3 +202,30 @@ def test_committed_measurements_still_read():
 
     files, ms = read_measurements([ROOT / "measurements" / "weight", ROOT / "measurements" / "sparsity"])
     assert len(files) >= 30 and len(ms) >= len(files)
+
+
+# --- 6. cost --set: every field within a physically meaningful range, named ---------------------------------
+
+@pytest.mark.parametrize("kv, name", [("clock_hz=1e-300", "clock_hz"), ("pulse_gap_s=1e300", "pulse_gap_s"),
+                                      ("wire_activity=5", "wire_activity"), ("block_rows=1000", "block_rows"),
+                                      ("chip_bus_bits=1e26", "chip_bus_bits"), ("vdd=1e308", "vdd"),
+                                      ("vdd=nan", "vdd"), ("adc_bits=2.5", "adc_bits"), ("array_rows=4", "block_rows")])
+def test_cost_set_out_of_range_is_refused_naming_the_field(tmp_path, kv, name):
+    rc, _, msg = cli("cost", "--network", "msnet", "--set", kv, "--json", tmp_path / "c.json", limit_s=20)
+    assert rc == 2 and name in msg
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_cost_set_within_bounds_still_works(tmp_path):
+    rc, _, _ = cli("cost", "--network", "msnet", "--set", "chip_bus_bits=1e3", "--set", "wire_activity=1",
+                   "--json", tmp_path / "c.json", limit_s=30)
+    assert rc == 0 and json.loads((tmp_path / "c.json").read_text())["designs"]
+
+
+def test_arch_defaults_are_within_their_bounds():
+    from dataclasses import fields
+
+    from fefet_spice.cost.params import ARCH_BOUNDS, ArchParams, check_arch_bounds
+
+    assert set(ARCH_BOUNDS) == {f.name for f in fields(ArchParams)}
+    check_arch_bounds(ArchParams())
