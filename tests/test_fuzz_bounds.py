@@ -229,3 +229,16 @@ def test_arch_defaults_are_within_their_bounds():
 
     assert set(ARCH_BOUNDS) == {f.name for f in fields(ArchParams)}
     check_arch_bounds(ArchParams())
+
+
+# --- 7. simulate: the terminal line never shows a negative conductance or an unexplained missing window -----
+
+def test_simulate_pulses_never_prints_a_negative_conductance():
+    rc, out, _ = cli("simulate", "--waveform", "pulses", limit_s=30)
+    g_min = out.split("g_min=", 1)[1].split(" ", 1)[0].rstrip(",")
+    assert rc == 0 and float(g_min) >= 0 and "clipped at 0 S" in out
+
+
+def test_simulate_dc_says_why_there_is_no_window():
+    rc, out, _ = cli("simulate", "--vd", "-5", "--waveform", "dc", limit_s=30)
+    assert rc == 0 and "memory_window_v=None (no window" in out and "vd < 0" in out
