@@ -242,3 +242,17 @@ def test_simulate_pulses_never_prints_a_negative_conductance():
 def test_simulate_dc_says_why_there_is_no_window():
     rc, out, _ = cli("simulate", "--vd", "-5", "--waveform", "dc", limit_s=30)
     assert rc == 0 and "memory_window_v=None (no window" in out and "vd < 0" in out
+
+
+def test_emnist_idx_size_is_bounded_from_its_header(tmp_path):
+    import gzip
+
+    from fefet_spice.train.data import MAX_ARRAY_BYTES
+
+    for split in ("train", "test"):
+        for part, dims in (("images-idx3", (1_000_000, 2000, 2000)), ("labels-idx1", (10,))):
+            with gzip.open(tmp_path / f"emnist-letters-{split}-{part}-ubyte.gz", "wb") as f:
+                f.write(b"\0\0\x08" + bytes([len(dims)]) + b"".join(n.to_bytes(4, "big") for n in dims))
+    rc, _, msg = cli("train", "--dataset", f"emnist:{tmp_path}", "--n-train", "5", "--n-test", "5", "--epochs", "11",
+                     "--quiet", limit_s=10)
+    assert rc == 2 and "images-idx3" in msg and f"{MAX_ARRAY_BYTES // 2**20} MiB" in msg

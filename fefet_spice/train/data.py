@@ -220,22 +220,28 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     path = Path(path)
     check_input_file(path, MAX_DATASET_BYTES)  # a FIFO or device is named, never opened
+    from ..errors import LimitError
+
     try:
         with gzip.open(path, "rb") as f:
-            blob = f.read()
+            head = f.read(4)
+            if len(head) < 4 or head[0:2] != b"\0\0" or head[2] != 0x08:
+                raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic {head[:4].hex()})")
+            raw_dims = f.read(4 * head[3])
+            dims = tuple(int.from_bytes(raw_dims[4 * i: 4 * i + 4], "big") for i in range(len(raw_dims) // 4))
+            size = int(np.prod(dims, dtype=object)) if dims else 0
+            if size > MAX_ARRAY_BYTES:  # from the header, before anything is decompressed
+                raise LimitError(f"{path}: header says {dims} ({size / 2**20:.0f} MiB); at most "
+                                 f"{MAX_ARRAY_BYTES / 2**20:.0f} MiB per array are read")
+            blob = f.read(size + 1)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except (OSError, EOFError) as exc:
         raise DataError(f"{path}: not a gzip file ({exc})") from None
-    if len(blob) < 4 or blob[0:2] != b"\0\0" or blob[2] != 0x08:
-        raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic {blob[:4].hex()})")
-    ndim = blob[3]
-    dims = tuple(int.from_bytes(blob[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    start = 4 + 4 * ndim
-    size = int(np.prod(dims)) if dims else 0
-    if len(blob) != start + size:
-        raise DataError(f"{path}: header says {dims} ({size} bytes) but {len(blob) - start} data bytes follow")
-    return np.frombuffer(blob, dtype=np.uint8, offset=start).reshape(dims)
+    if len(raw_dims) != 4 * head[3] or len(blob) != size:
+        got = f"{len(blob) if len(blob) <= size else 'more'}"
+        raise DataError(f"{path}: header says {dims} ({size} bytes) but {got} data bytes follow")
+    return np.frombuffer(blob, dtype=np.uint8).reshape(dims)
 
 
 def load_emnist(folder: str | os.PathLike, seed: int = 0, letters: str = DEFAULT_LETTERS, **kw) -> Dataset:
