@@ -134,13 +134,15 @@ def simulate(params: FeFETParams, waveform: str = "pulses", *, n_pulses: int = 6
 
 def read_measurements(paths: Iterable[str | os.PathLike], **reader_kw) -> tuple[list[Path], list]:
     """Measurement files (folders: every ``*.csv`` inside) -> (files, measurements)."""
-    from ..readers import read_any
+    from ..errors import LimitError
+    from ..readers import folder_files, read_any
+    from ..readers.base import MAX_MEASUREMENT_FILES
 
     files: list[Path] = []
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.glob("*.csv") if p.is_file())
+            found = sorted(folder_files(path, "*.csv"))
             if not found:
                 raise DataError(f"{path}: no *.csv files")
             files.extend(found)
@@ -150,6 +152,9 @@ def read_measurements(paths: Iterable[str | os.PathLike], **reader_kw) -> tuple[
             from ..io.inputs import not_usable
 
             raise DataError(f"{path}: {not_usable(path)}")
+        if len(files) > MAX_MEASUREMENT_FILES:
+            raise LimitError(f"{path}: more than {MAX_MEASUREMENT_FILES:,} measurement files in all; fefet-spice "
+                             "reads at most that many at once")
     return files, [m for f in files for m in read_any(f, **reader_kw)]
 
 

@@ -25,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _parse_overrides(items: list[str]) -> dict:
+    import math
     from dataclasses import fields
 
     from ..cost.params import ArchParams
@@ -39,9 +40,16 @@ def _parse_overrides(items: list[str]) -> dict:
         if key not in types:
             raise ParamError(f"--set: unknown architecture parameter {key!r}")
         try:
-            out[key] = int(value) if types[key] in ("int", int) else float(value)
+            number = float(value)
         except ValueError:
             raise ParamError(f"--set {key}: not a number: {value!r}") from None
+        if not math.isfinite(number):
+            raise ParamError(f"--set {key}: expected a finite number, got {value!r}")
+        if types[key] in ("int", int):
+            if number != int(number):
+                raise ParamError(f"--set {key}: expected a whole number, got {value!r}")
+            number = int(value) if value.strip().lstrip("+-").isdigit() else int(number)
+        out[key] = number
     return out
 
 

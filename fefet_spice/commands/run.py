@@ -25,8 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="simulator of the characterization stage (default ngspice)")
 
 
-def _dataset_inputs(spec: str) -> list[Path]:
-    """Check ``--dataset`` before any stage runs; the files it names become inputs of the training stage."""
+def _dataset_inputs(spec: str, seed: int = 0) -> list[Path]:
+    """Check ``--dataset`` before any stage runs (read and validated as the training stage will: headers,
+    shapes, labels, images per class, informative images); the files it names become inputs of the
+    training stage."""
     from ..errors import DataError, ParamError
 
     kind, _, path = spec.partition(":")
@@ -38,6 +40,10 @@ def _dataset_inputs(spec: str) -> list[Path]:
 
     if kind_of(path) not in ("file", "folder"):
         raise DataError(f"--dataset: {path}: {not_usable(path)}")
+    from ..train.bounds import check_dataset
+    from ..train.data import load
+
+    check_dataset(load(spec, seed=seed))  # bounded by the data readers' header checks; seconds at most
     return [Path(path)]
 
 
@@ -58,7 +64,7 @@ def build_stages(args):
     from ..train.data import default_dataset
 
     dataset = default_dataset() if args.dataset == "auto" else args.dataset
-    data_inputs = _dataset_inputs(dataset)
+    data_inputs = _dataset_inputs(dataset, args.seed)
     extra = []
     if getattr(args, "qv", None):
         from ..io.inputs import kind_of, not_usable

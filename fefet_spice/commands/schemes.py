@@ -8,6 +8,8 @@ import re
 NAME = "schemes"
 HELP = "programming schemes and pulse widths in ngspice -> energy, disturb, levels and index-free gains"
 _SI = {"": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9, "p": 1e-12}
+MAX_WIDTHS = 16
+"""Most pulse widths of one ``schemes`` run (each width is a set of ngspice runs per scheme; default 3)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,14 +38,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def parse_widths(text: str) -> list[float]:
     from ..errors import ParamError
 
+    items = text.split(",")
+    if len(items) > MAX_WIDTHS:
+        raise ParamError(f"--widths: {len(items)} widths given; at most {MAX_WIDTHS} per run")
     out = []
-    for item in text.split(","):
+    for item in items:
         m = re.fullmatch(r"\s*([0-9.]+(?:[eE][-+]?[0-9]+)?)\s*([munp]?)s?\s*", item)
         if not m:
             raise ParamError(f"--widths: cannot read {item!r} (use e.g. 10n,100n,1u)")
         w = float(m.group(1)) * _SI[m.group(2)]
         if not 1e-10 <= w <= 1e-3:
             raise ParamError(f"--widths: {item!r} is outside 0.1 ns .. 1 ms")
+        same = [i for i, v in enumerate(out) if abs(v - w) <= 1e-9 * w]
+        if same:
+            raise ParamError(f"--widths: {item.strip()!r} is the same width as {items[same[0]].strip()!r} "
+                             f"({w:g} s); give each width once")
         out.append(w)
     return out
 

@@ -43,7 +43,24 @@ def run(args) -> int:
 
         check_figure_path(args.plot)  # before any work
     out, sim, params = simulate_to_dict(args)
-    summary = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in out["summary"].items())
-    print(f"simulated {params.name} ({args.waveform}, {sim.result.id.shape[0]} device(s)): {summary}")
+    print(f"simulated {params.name} ({args.waveform}, {sim.result.id.shape[0]} device(s)): "
+          f"{_summary_text(out['summary'], sim.vd)}")
     write_outputs(args.json, out, args.plot, sim.figure)
     return 0
+
+
+def _summary_text(summary: dict, vd) -> str:
+    """The headline numbers for the terminal, each with its reason where a raw value would mislead: a noisy
+    read below 0 S is shown clipped at 0 S as the report does (the JSON keeps the raw reads), and a missing
+    memory window says why."""
+    parts = []
+    for key, value in summary.items():
+        text = f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
+        if key == "g_min" and value < 0:
+            text = f"g_min=0 (reads with noise clipped at 0 S; lowest noisy read {value:.4g} S)"
+        elif key == "memory_window_v" and value is None:
+            why = "; the drain current is negative with vd < 0" if vd is not None and vd < 0 else ""
+            text = (f"memory_window_v=None (no window: the drain current never crosses i_ref = "
+                    f"{summary.get('i_ref', 0):g} A on both sweep branches{why})")
+        parts.append(text)
+    return ", ".join(parts)

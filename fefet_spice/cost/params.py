@@ -238,13 +238,52 @@ def _positive(name: str, value: Any, allow_zero: bool = False) -> None:
         raise ParamError(f"{name}: must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
 
 
+_J = (0.0, 1e-9)  # an energy per bit/event/step: 0 < E <= 1 nJ (the defaults are 0.01..0.1 pJ)
+ARCH_BOUNDS: dict[str, tuple[float, float]] = {
+    "array_rows": (1, 16384), "array_cols": (1, 16384), "arrays_per_pe": (1, 4096), "pes_per_tile": (1, 4096),
+    "chip_tiles": (1, 1_000_000), "clock_hz": (1e3, 1e12), "dw_bits": (1, 64), "operator_bits": (1, 64),
+    "chip_bus_bits": (1, 65536), "tile_bus_bits": (1, 65536), "pe_bus_bits": (1, 65536),
+    "wire_cap_per_m": (0.0, 1e-8), "vdd": (0.0, 10.0), "wire_activity": (0.0, 1.0), "chip_wire_m": (0.0, 1.0),
+    "tile_wire_m": (0.0, 1.0), "pe_wire_m": (0.0, 1.0), "chip_buffer_j_per_bit": _J, "tile_buffer_j_per_bit": _J,
+    "pe_buffer_j_per_bit": _J, "decoder_energy_j": _J, "chip_index_decoders": (1, 1_000_000),
+    "block_rows": (1, 16384), "block_cols": (1, 16384), "vector_length": (1, 16384), "add_energy_j": _J,
+    "vau_adders": (1, 10_000_000), "adc_bits": (1, 16), "adc_fom_j_per_step": _J, "col_mux": (1, 16384),
+    "verify_passes": (0, 100), "pulse_slots_per_phase": (1, 10_000), "mean_pulses_per_update": (0.0, 10_000.0),
+    "pulse_gap_s": (0.0, 1.0), "cells_per_weight": (1, 64), "static_power_per_array_w": (0.0, 1.0),
+}
+"""Physically generous range of each :class:`ArchParams` field given by a user (``cost --set``), checked
+by :func:`arch_from_dict` before any work (the lower bound of a float field is exclusive unless the field
+may be 0). Also: a block or vector no larger than the array (block_rows <= array_rows, block_cols,
+vector_length and col_mux <= array_cols)."""
+_WITHIN = {"block_rows": "array_rows", "block_cols": "array_cols", "vector_length": "array_cols",
+           "col_mux": "array_cols"}
+
+
+def check_arch_bounds(arch: ArchParams, given=None) -> None:
+    """ParamError naming the field if a field of ``arch`` (of ``given``, default all) is outside
+    :data:`ARCH_BOUNDS` or a block/vector is larger than the array."""
+    names = [f.name for f in fields(arch)] if given is None else list(given)
+    for name in names:
+        lo, hi = ARCH_BOUNDS[name]
+        value = getattr(arch, name)
+        if not lo <= value <= hi:
+            raise ParamError(f"{name}: {value!r} is outside the physically meaningful range {lo:g}..{hi:g}")
+    for name, whole in _WITHIN.items():
+        if getattr(arch, name) > getattr(arch, whole) and (given is None or name in given or whole in given):
+            raise ParamError(f"{name}: {getattr(arch, name)!r} is larger than {whole} = {getattr(arch, whole)!r} "
+                             "(a block, vector or ADC group lies within one array)")
+
+
 def arch_from_dict(data: dict) -> ArchParams:
-    """Build :class:`ArchParams` from a dict of overrides; unknown keys are rejected by name."""
+    """Build :class:`ArchParams` from a dict of overrides; unknown keys and values outside
+    :data:`ARCH_BOUNDS` are rejected by name."""
     known = {f.name for f in fields(ArchParams)}
     bad = sorted(set(data) - known)
     if bad:
         raise ParamError(f"unknown architecture parameter(s): {', '.join(bad)}")
-    return ArchParams(**data)
+    arch = ArchParams(**data)
+    check_arch_bounds(arch, data)
+    return arch
 
 
 def as_dict(obj) -> dict:

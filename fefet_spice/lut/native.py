@@ -20,12 +20,19 @@ from ..errors import DataError
 from ..io.jsonfile import read_json_object
 from ..io.atomic import atomic_path, dumps, write_text
 from .core import PulseKind, SynapseLUT, branch_levels
-from .validate import check_arrays, check_sidecar
+from ..npz_headers import check_elements, npz_headers
+from .validate import check_arrays, check_sidecar, check_step_signs
 
 SCHEMA = "fefet-synapse-lut/1"
 ARRAYS = ("g_grid", "dg_mean", "dg_std", "quantile_levels", "dg_quantiles", "trajectories")
 RESERVED = frozenset({"schema", "g_min", "g_max", "read_noise", "kinds", "npz_sha256"})
 PROVENANCE_KEYS = ("params_sha256", "netlist", "simulator", "simulator_version", "seed")
+MAX_LUT_ELEMENTS = 4_000_000
+"""Most elements of one LUT array (32 MB as float64), checked from the ``.npy`` header before it is
+decompressed; the committed LUTs have at most 8,320 (trajectories 2 x 64 x 65), a characterization of
+1,000 devices x 1,000 pulses 2,002,000."""
+MAX_LUT_NPZ_BYTES = 64 * 1024 * 1024
+"""Largest ``lut.npz`` file read [bytes]."""
 
 
 def _npz_bytes(lut: SynapseLUT) -> bytes:
@@ -97,18 +104,25 @@ def load_lut(folder: str | os.PathLike) -> SynapseLUT:
         folder = folder.parent
     side_path, npz_path = folder / "lut.json", folder / "lut.npz"
     side = _read_sidecar(side_path)
+    from ..io.inputs import check_input_file
+
+    check_input_file(npz_path, MAX_LUT_NPZ_BYTES)  # a FIFO, device or huge file is named, never read
     try:
         blob = npz_path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{npz_path}: no such file") from None
     if hashlib.sha256(blob).hexdigest() != side["npz_sha256"]:
         raise DataError(f"{npz_path}: contents do not match npz_sha256 in {side_path.name} (corrupted or truncated?)")
+    # shapes from the .npy headers first: a small compressed file can decompress to gigabytes
+    check_elements(npz_headers(blob, str(npz_path)), str(npz_path), MAX_LUT_ELEMENTS, ARRAYS)
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             arrays = {name: z[name] for name in ARRAYS if name in z.files}
     except Exception as exc:  # zipfile/ValueError/OSError: any unreadable NPZ
         raise DataError(f"{npz_path}: unreadable LUT arrays ({type(exc).__name__}: {exc})") from None
     check_arrays(arrays, len(side["kinds"]), str(npz_path), float(side["g_min"]), float(side["g_max"]))
+    check_step_signs(arrays["dg_mean"], [int(k["polarity"]) for k in side["kinds"]], str(npz_path),
+                     float(side["g_max"]) - float(side["g_min"]))
     kinds = tuple(PulseKind(int(k["polarity"]), float(k["amplitude"]), float(k["width"])) for k in side["kinds"])
     meta = {k: v for k, v in side.items() if k not in RESERVED}
     return SynapseLUT(g_min=float(side["g_min"]), g_max=float(side["g_max"]), kinds=kinds,

@@ -169,3 +169,23 @@ def check_trainable(lut, where: str = "the LUT") -> None:
         if float(np.max(pol * mean)) <= MIN_STEP_FRACTION * span:
             raise DataError(f"{where}: dg_mean[{k}] ({word}): no step moves the conductance in its direction "
                             "(zero or wrong-signed table): nothing can be trained")
+
+
+def check_step_signs(dg_mean: np.ndarray, polarities, where: str, span: float) -> None:
+    """Refuse a table whose pulses do not move G their way on average: a kind whose mean step over the grid
+    has the wrong sign (an up pulse lowering G), or a polarity none of whose kinds moves G at all."""
+    tol = MIN_STEP_FRACTION * span
+    best = {}
+    for k, pol in enumerate(polarities):
+        with np.errstate(over="ignore"):  # steps of 1e308: a mean of +-inf still has its sign
+            mean = float(np.mean(pol * np.asarray(dg_mean[k], dtype=float)))
+        word = "potentiating" if pol > 0 else "depressing"
+        if mean < -tol:
+            raise DataError(f"{where}: dg_mean[{k}] ({word}): the mean step {pol * mean:.3g} S moves G the wrong "
+                            f"way (an {'up' if pol > 0 else 'down'} pulse must {'raise' if pol > 0 else 'lower'} "
+                            "G on average; wrong-signed table?)")
+        best[pol] = max(best.get(pol, -math.inf), mean)
+    for pol, mean in best.items():
+        if mean <= tol:
+            raise DataError(f"{where}: dg_mean: no {'potentiating' if pol > 0 else 'depressing'} kind moves G on "
+                            "average (all-zero steps): the table is meaningless")

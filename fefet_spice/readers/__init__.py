@@ -14,9 +14,10 @@ import os
 from pathlib import Path
 
 from ..errors import DataError
-from .base import KINDS, Measurement, parse_unit, validate
+from .base import (KINDS, MAX_LINE_CHARS, MAX_MEASUREMENT_BYTES, MAX_MEASUREMENT_FILES, Measurement, parse_unit,
+                   validate)
 
-__all__ = ["KINDS", "Measurement", "parse_unit", "read_any", "read_dir", "sniff", "validate"]
+__all__ = ["KINDS", "Measurement", "parse_unit", "folder_files", "read_any", "read_dir", "sniff", "validate"]
 
 
 def sniff(path: str | os.PathLike) -> str:
@@ -26,10 +27,10 @@ def sniff(path: str | os.PathLike) -> str:
         return "k4200"
     from ..io.inputs import check_input_file
 
-    check_input_file(path)
+    check_input_file(path, MAX_MEASUREMENT_BYTES)
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            head = [fh.readline() for _ in range(40)]
+            head = [fh.readline(MAX_LINE_CHARS + 1) for _ in range(40)]
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     first = next((h.strip() for h in head if h.strip()), "")
@@ -62,10 +63,25 @@ def read_any(path: str | os.PathLike, **two_column_kw) -> list[Measurement]:
     return [two_column.read(path, **two_column_kw)]
 
 
+def folder_files(folder: Path, pattern: str = "*.csv", limit: int = MAX_MEASUREMENT_FILES) -> list[Path]:
+    """The regular files of ``folder`` matching ``pattern`` (unsorted); LimitError naming the folder past
+    ``limit`` of them (counted while listing: a folder of a million files is not listed whole)."""
+    from ..errors import LimitError
+
+    out = []
+    for p in folder.glob(pattern):
+        if p.is_file():
+            out.append(p)
+            if len(out) > limit:
+                raise LimitError(f"{folder}: more than {limit:,} {pattern} files; fefet-spice reads at most "
+                                 f"{limit:,} measurement files at once")
+    return out
+
+
 def read_dir(folder: str | os.PathLike, pattern: str = "*.csv") -> list[Measurement]:
     """Every measurement in the files of ``folder`` matching ``pattern`` (sorted, not recursive)."""
     folder = Path(folder)
-    files = sorted(p for p in folder.glob(pattern) if p.is_file())
+    files = sorted(folder_files(folder, pattern))
     if not files:
         raise DataError(f"{folder}: no {pattern} files")
     return [m for f in files for m in read_any(f)]

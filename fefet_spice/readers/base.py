@@ -177,14 +177,50 @@ def coerce_meta(value: str) -> Any:
     return text
 
 
-def read_text(path) -> str:
-    """A measurement file's text (UTF-8, BOM tolerated); DataError naming the file otherwise."""
+MAX_MEASUREMENT_FILES = 1_000
+"""Most measurement files one command reads (a folder's ``*.csv`` included; the committed devices have 17
+and 18)."""
+MAX_MEASUREMENT_BYTES = 16 * 1024 * 1024
+"""Largest measurement file read [bytes] (the committed ones are at most 15 kB)."""
+MAX_MEASUREMENT_LINES = 100_000
+"""Most lines of a measurement file (the committed ones have at most 742)."""
+MAX_LINE_CHARS = 10_000
+"""Longest line of a measurement file [characters] (this bounds its columns too)."""
+
+
+def check_line_counts(text: str, path, max_lines: int | None, max_chars: int = MAX_LINE_CHARS) -> None:
+    """LimitError naming the file (and line) if ``text`` has more than ``max_lines`` lines or a line longer
+    than ``max_chars`` characters; checked before any line is parsed."""
+    from ..errors import LimitError
+
+    n = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if max_lines is not None and n > max_lines:
+        raise LimitError(f"{path}: {n:,} lines; fefet-spice reads measurement files of at most {max_lines:,} "
+                         "lines (resample the data or cut it into files)")
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        stop = len(text) if end < 0 else end
+        if stop - start > max_chars:
+            line = text.count("\n", 0, start) + 1
+            raise LimitError(f"{where(path, line)}: {stop - start:,} characters; a line of a measurement file "
+                             f"has at most {max_chars:,} (columns)")
+        if end < 0:
+            return
+        start = end + 1
+
+
+def read_text(path, max_lines: int | None = MAX_MEASUREMENT_LINES, max_bytes: int = MAX_MEASUREMENT_BYTES) -> str:
+    """A measurement file's text (UTF-8, BOM tolerated), bounded in size, lines and line length (see
+    :data:`MAX_MEASUREMENT_LINES`, :data:`MAX_LINE_CHARS`); DataError/LimitError naming the file otherwise."""
     from ..io.inputs import check_input_file
 
-    check_input_file(path)
+    check_input_file(path, max_bytes)
     try:
-        return path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
+    check_line_counts(text, path, max_lines)
+    return text

@@ -25,6 +25,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import DataError, LimitError, shown, shown_list
+from ..io.inputs import MAX_INPUT_BYTES
 from .base import coerce_meta, read_text, where
 
 _SEP = re.compile(r"[,;\t]")
@@ -212,7 +213,7 @@ def read(path: str | os.PathLike, units: Mapping[str, str] | None = None, area: 
     path = Path(path)
     if area is not None and not (isinstance(area, (int, float)) and math.isfinite(area) and area > 0):
         raise DataError(f"{path}: the capacitor area must be a positive number of m^2, got {area!r}")
-    text = read_text(path)
+    text = read_text(path, max_lines=None, max_bytes=MAX_INPUT_BYTES)  # samples bounded in _rows
     if not text.strip():
         raise DataError(f"{where(path, 1)}: the file is empty")
     lines = text.splitlines()

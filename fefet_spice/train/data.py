@@ -148,33 +148,69 @@ def load_npz(path: str | os.PathLike, seed: int = 0, classes=DEFAULT_DIGITS, **k
                        f"npz:{path}", **kw)
 
 
+MAX_IMAGES = 1_000_000
+"""Most images of one split of an image ``.npz`` (MNIST has 60,000 training images)."""
+MAX_IMAGE_SIDE = 256
+"""Largest height/width of an image in an ``.npz`` [pixels] (MNIST/EMNIST 28, the digits 8)."""
+MAX_ARRAY_BYTES = 512 * 1024 ** 2
+"""Largest decompressed member of an image ``.npz`` [bytes] (MNIST's x_train is 47 MB)."""
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def _check_npz_headers(path: Path) -> None:
+    """Members, shapes, dtypes and sizes of an image ``.npz`` from its ``.npy`` headers, before any array is
+    decompressed (a small compressed file can hold gigabytes of images)."""
+    from ..errors import LimitError
+    from ..npz_headers import npz_headers
+
+    heads = npz_headers(path, str(path))
+    missing = [k for k in NPZ_KEYS if k not in heads]
+    if missing:
+        raise DataError(f"{path}: missing array(s) {', '.join(missing)}")
+    for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
+        (xs, xd), (ys, yd) = heads[x], heads[y]
+        if len(xs) != 3:
+            raise DataError(f"{path}: {x} must be (n, h, w) images, got shape {xs}")
+        if xd.kind not in "biuf":
+            raise DataError(f"{path}: {x} must hold numbers, got dtype {xd}")
+        if yd.kind not in "biuf":
+            raise DataError(f"{path}: {y} must hold whole-number labels, got dtype {yd}")
+        if xs[0] > MAX_IMAGES:
+            raise LimitError(f"{path}: {x}: {xs[0]:,} images; at most {MAX_IMAGES:,} per split are read")
+        if max(xs[1:]) > MAX_IMAGE_SIDE:
+            raise LimitError(f"{path}: {x}: images of {xs[1]} x {xs[2]} pixels; at most {MAX_IMAGE_SIDE} "
+                             "per side are read")
+        for name, shape, dtype in ((x, xs, xd), (y, ys, yd)):
+            size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if size > MAX_ARRAY_BYTES:
+                raise LimitError(f"{path}: {name}: {size / 2**20:.0f} MiB decompressed; at most "
+                                 f"{MAX_ARRAY_BYTES / 2**20:.0f} MiB per array are read")
+        if ys != (xs[0],):
+            raise DataError(f"{path}: {y}: shape {ys} does not match {x} {xs} (one label per image)")
+
+
 def _read_npz(path: Path) -> dict:
     """The four arrays of an image ``.npz``; labels as int64; images checked to be (n, h, w)."""
     from ..io.inputs import check_input_file
 
     check_input_file(path, MAX_DATASET_BYTES)  # a FIFO or device is named, never opened
+    _check_npz_headers(path)
     try:
         with np.load(path, allow_pickle=False) as z:
-            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z.files]
-            if missing:
-                raise DataError(f"{path}: missing array(s) {', '.join(missing)}")
-            arr = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+            arr = {k: z[k] for k in NPZ_KEYS}
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:
         raise DataError(f"{path}: not a readable .npz ({exc})") from None
     for k in ("x_train", "x_test"):
-        if arr[k].ndim != 3:
-            raise DataError(f"{path}: {k} must be (n, h, w) images, got shape {arr[k].shape}")
-    for k in ("x_train", "x_test"):
-        if arr[k].dtype.kind not in "biuf":
-            raise DataError(f"{path}: {k} must hold numbers, got dtype {arr[k].dtype}")
         if arr[k].dtype.kind == "f" and not np.all(np.isfinite(arr[k])):
             raise DataError(f"{path}: {k} contains NaN or infinite pixel values")
     for k in ("y_train", "y_test"):
-        if arr[k].dtype.kind not in "biu" and not (arr[k].dtype.kind == "f" and np.all(np.isfinite(arr[k]))):
-            raise DataError(f"{path}: {k} must hold whole-number labels, got dtype {arr[k].dtype}")
-        arr[k] = arr[k].astype(np.int64)
+        y = arr[k]
+        if y.dtype.kind == "f" and not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
+            bad = y[~(np.isfinite(y) & (y == np.round(y)))][0]
+            raise DataError(f"{path}: {k}: label {float(bad)!r} is not a whole number")
+        arr[k] = y.astype(np.int64)
     return arr
 
 
@@ -184,22 +220,28 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     path = Path(path)
     check_input_file(path, MAX_DATASET_BYTES)  # a FIFO or device is named, never opened
+    from ..errors import LimitError
+
     try:
         with gzip.open(path, "rb") as f:
-            blob = f.read()
+            head = f.read(4)
+            if len(head) < 4 or head[0:2] != b"\0\0" or head[2] != 0x08:
+                raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic {head[:4].hex()})")
+            raw_dims = f.read(4 * head[3])
+            dims = tuple(int.from_bytes(raw_dims[4 * i: 4 * i + 4], "big") for i in range(len(raw_dims) // 4))
+            size = int(np.prod(dims, dtype=object)) if dims else 0
+            if size > MAX_ARRAY_BYTES:  # from the header, before anything is decompressed
+                raise LimitError(f"{path}: header says {dims} ({size / 2**20:.0f} MiB); at most "
+                                 f"{MAX_ARRAY_BYTES / 2**20:.0f} MiB per array are read")
+            blob = f.read(size + 1)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except (OSError, EOFError) as exc:
         raise DataError(f"{path}: not a gzip file ({exc})") from None
-    if len(blob) < 4 or blob[0:2] != b"\0\0" or blob[2] != 0x08:
-        raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic {blob[:4].hex()})")
-    ndim = blob[3]
-    dims = tuple(int.from_bytes(blob[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    start = 4 + 4 * ndim
-    size = int(np.prod(dims)) if dims else 0
-    if len(blob) != start + size:
-        raise DataError(f"{path}: header says {dims} ({size} bytes) but {len(blob) - start} data bytes follow")
-    return np.frombuffer(blob, dtype=np.uint8, offset=start).reshape(dims)
+    if len(raw_dims) != 4 * head[3] or len(blob) != size:
+        got = f"{len(blob) if len(blob) <= size else 'more'}"
+        raise DataError(f"{path}: header says {dims} ({size} bytes) but {got} data bytes follow")
+    return np.frombuffer(blob, dtype=np.uint8).reshape(dims)
 
 
 def load_emnist(folder: str | os.PathLike, seed: int = 0, letters: str = DEFAULT_LETTERS, **kw) -> Dataset:
