@@ -20,7 +20,7 @@ from ..errors import DataError
 from ..io.jsonfile import read_json_object
 from ..io.atomic import atomic_path, dumps, write_text
 from .core import PulseKind, SynapseLUT, branch_levels
-from ..npz_headers import check_elements, npz_headers
+from ..io.npz_headers import check_elements, npz_headers
 from .validate import check_arrays, check_sidecar, check_step_signs
 
 SCHEMA = "fefet-synapse-lut/1"

@@ -161,7 +161,7 @@ def _check_npz_headers(path: Path) -> None:
     """Members, shapes, dtypes and sizes of an image ``.npz`` from its ``.npy`` headers, before any array is
     decompressed (a small compressed file can hold gigabytes of images)."""
     from ..errors import LimitError
-    from ..npz_headers import npz_headers
+    from ..io.npz_headers import npz_headers
 
     heads = npz_headers(path, str(path))
     missing = [k for k in NPZ_KEYS if k not in heads]

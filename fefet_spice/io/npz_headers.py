@@ -14,7 +14,7 @@ import zipfile
 
 import numpy as np
 
-from .errors import DataError, LimitError
+from ..errors import DataError, LimitError
 
 MAX_NPZ_MEMBERS = 64
 """Most members an ``.npz`` may have (the LUT has 6, an image data set 4 to 6)."""
