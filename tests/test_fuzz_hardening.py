@@ -751,3 +751,30 @@ def test_a_json_key_given_twice_is_refused(tmp_path):
     f.write_text('{"epochs": 20, "nested": {"a": 1}, "epochs": 30}')
     rc, _, msg = cli("train", "--schedule", f, "--quiet")
     assert rc == 2 and "'epochs' is given twice" in msg
+
+
+def test_an_output_folder_given_as_a_link_is_refused(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "lut.json").write_text("the user's own")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    rc, _, msg = cli(*CHAR, "-o", tmp_path / "link", "--force")
+    assert rc == 2 and "is a link" in msg and (tmp_path / "real" / "lut.json").read_text() == "the user's own"
+
+
+def test_a_file_a_run_stage_wrote_is_listed_in_the_jobs_marker(tmp_path):
+    from fefet_spice.io import ledger
+    from fefet_spice.io.manifest import guard, manifest_of, note_written, release
+
+    (tmp_path / "out" / "model").mkdir(parents=True)
+    (tmp_path / "out" / ".fefet-spice-output.json").write_text('{"schema": "fefet-spice-output/1", "command": "run"}')
+    guard(tmp_path / "out", set())
+    guard(tmp_path / "out" / "model", set())
+    (tmp_path / "out" / "model" / "w.json").write_text("{}")
+    note_written(tmp_path / "out" / "model" / "w.json")
+    done = release(tmp_path / "out" / "model")
+    for rel in done.written:
+        note_written(tmp_path / "out" / "model" / rel)
+    from fefet_spice.io.manifest import record
+    record(tmp_path / "out", "run", release(tmp_path / "out").written)
+    assert "model/w.json" in manifest_of(tmp_path / "out")
+    assert ledger.is_ours(tmp_path / "out" / "model" / "w.json", "simulate")  # a run's file: its printed commands

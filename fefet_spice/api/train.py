@@ -144,7 +144,7 @@ def train(dataset, lut, rule: str = "vau", schedule=None, *, seed: int = 0,
         dataset = load_dataset(dataset, seed=seed)
     schedule = schedule or make_schedule()
     check_inputs(dataset, lut, schedule, lut_name=lut_name)  # refused before work: a meaningless run
-    if array_params is not None:
+    if array_params is not None and rule != "float":  # float updates never use the array's cells
         check_cells_fire_the_luts_pulses(array_params, lut, lut_name)
     res = run(dataset, lut, rule, schedule, seed=seed, on_epoch=on_epoch, update_off=update_off,
               array_params=array_params)

@@ -100,6 +100,8 @@ def claim_dir(path: str | os.PathLike, command: str, force: bool = False, option
         if not os.access(probe, os.W_OK | os.X_OK):
             raise OutputError(f"{option} {folder}: cannot create it, {probe} is not writable")
         return True
+    if folder.is_symlink():  # its files would be checked and guarded under another name: never written through
+        raise OutputError(f"{option} {folder}: is a link; give the folder it points to ({os.path.realpath(folder)})")
     if not folder.is_dir():
         raise OutputError(f"{option} {folder}: exists and is not a folder")
     owner = marker_command(folder)

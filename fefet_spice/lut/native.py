@@ -27,10 +27,11 @@ SCHEMA = "fefet-synapse-lut/1"
 ARRAYS = ("g_grid", "dg_mean", "dg_std", "quantile_levels", "dg_quantiles", "trajectories")
 RESERVED = frozenset({"schema", "g_min", "g_max", "read_noise", "kinds", "npz_sha256"})
 PROVENANCE_KEYS = ("params_sha256", "netlist", "simulator", "simulator_version", "seed")
-MAX_LUT_ELEMENTS = 4_000_000
-"""Most elements of one LUT array (32 MB as float64), checked from the ``.npy`` header before it is
-decompressed; the committed LUTs have at most 8,320 (trajectories 2 x 64 x 65), a characterization of
-1,000 devices x 1,000 pulses 2,002,000."""
+MAX_LUT_ELEMENTS = 25_000_000
+"""Most elements of one LUT array (200 MB as float64), checked from the ``.npy`` header before it is
+decompressed; the committed LUTs have at most 8,320 (trajectories 2 x 64 x 65). The largest that
+``characterize`` may write stays below it: 1e7 device-pulses give trajectories of at most 2.0e7
+elements, ``--n-g 100000`` quantiles of 4.2e6."""
 MAX_LUT_NPZ_BYTES = 64 * 1024 * 1024
 """Largest ``lut.npz`` file read [bytes]."""
 

@@ -191,7 +191,7 @@ def _run_into(stage: Stage, folder: Path, key: str, upstream: dict, t0: float, f
     write_json(old / JOURNAL, {"stage": stage.name, "foreign": sorted(foreign)})
     _move(owned, folder, old)
     _prune_empty(folder)
-    from ..io.manifest import guard, release
+    from ..io.manifest import guard, note_written, release
 
     try:
         try:
@@ -199,7 +199,9 @@ def _run_into(stage: Stage, folder: Path, key: str, upstream: dict, t0: float, f
             try:
                 res = stage.func(folder, stage.config, upstream)
             finally:
-                release(folder)
+                done = release(folder)
+                for rel in sorted(done.written) if done else ():  # the job folder's marker lists them too,
+                    note_written(folder / rel)                      # so the commands the report prints may rewrite them
         except FefetError as exc:  # say which stage failed (its inputs are in that stage's folder)
             first, nl, rest = str(exc).partition("\n")
             try:
