@@ -119,13 +119,6 @@ def _install_signal_handlers() -> dict:
     return old
 
 
-def _restore_signal_handlers(old: dict) -> None:
-    import signal
-
-    for sig, handler in old.items():
-        signal.signal(sig, handler)
-
-
 def _exit_now(code: int) -> None:
     """Flush, run the atexit handlers (they stop and reap helper processes), then leave at once."""
     import atexit
@@ -270,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         from .io.outdir import release_all
 
         release_all()
-        _restore_signal_handlers(old)
+        interrupt.restore_handlers(old)
         interrupt.uninstall()
         if old_timeout is None:
             os.environ.pop("FEFET_SPICE_SIM_TIMEOUT", None)

@@ -5,7 +5,8 @@ weakref callback or a ``__del__`` (a garbage collection can start one anywhere),
 raises is "ignored" (printed as unraisable) and the command goes on as if Ctrl-C had never been pressed.
 :func:`install` routes such an exception here instead of to the terminal; :func:`check` (called by the
 progress lines, the pipeline between stages and the CLI before it reports success) raises it again where
-it can stop the command.
+it can stop the command. :func:`restore_handlers` puts signal handlers back after a command or a hold
+(the CLI's, the pool's start-up).
 """
 from __future__ import annotations
 
@@ -46,3 +47,17 @@ def check() -> None:
         exc = _PENDING[0]
         _PENDING.clear()
         raise exc.with_traceback(None)
+
+
+def restore_handlers(old: dict) -> None:
+    """Put back the signal handlers ``old`` maps (signal -> handler), every one of them even if a signal's
+    handler raises while one is restored (a handler left behind could make the host ignore Ctrl-C)."""
+    import signal
+
+    items = list(old.items())
+    for i, (sig, handler) in enumerate(items):
+        try:
+            signal.signal(sig, handler)
+        except BaseException:
+            restore_handlers(dict(items[i + 1:]))
+            raise

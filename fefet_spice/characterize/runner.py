@@ -126,6 +126,8 @@ def _signals_deferred():
     import signal
     import threading
 
+    from ..interrupt import restore_handlers
+
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
@@ -142,23 +144,9 @@ def _signals_deferred():
     finally:
         if mask is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held by the mask arrives now: noted
-        _restore_handlers(old)
+        restore_handlers(old)
         if noted and noted[0] in old:
             old[noted[0]](noted[0], None)  # raises (KeyboardInterrupt, Terminated) like an undeferred signal
-
-
-def _restore_handlers(old: dict) -> None:
-    """Put every handler back, even if a signal's handler raises while one of them is restored (a
-    note-only handler left behind would make the host ignore Ctrl-C for good)."""
-    import signal
-
-    items = list(old.items())
-    for i, (sig, handler) in enumerate(items):
-        try:
-            signal.signal(sig, handler)
-        except BaseException:
-            _restore_handlers(dict(items[i + 1:]))
-            raise
 
 
 def kill_pool(pool) -> None:

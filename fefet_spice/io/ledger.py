@@ -29,11 +29,6 @@ def _abs(path) -> Path:
     return Path(os.path.abspath(path))
 
 
-def _read(folder: Path) -> dict[str, str]:
-    """The ledger's file hashes (name -> SHA-256); see :func:`_read_all`."""
-    return _read_all(folder)[0]
-
-
 def _read_all(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
     """The ledger's entries (hashes, commands); empty when it is missing, not a regular file (a FIFO or a
     link is never opened), larger than :data:`MAX_LEDGER_BYTES` or not ours."""

@@ -88,9 +88,9 @@ def claim_dir(path: str | os.PathLike, command: str, force: bool = False, option
     folder = Path(path)
     hint = " (--force writes beside its files; it never deletes or replaces a file fefet-spice did not write)"
     why = _protected(folder)
-    if why and not (force and why.startswith("it is the file system root or your home")):  # the checkout and
-        raise OutputError(f"{option} {folder}: refusing to write there: {why}"  # its source: even with --force
-                          + (hint if why.startswith("it is the file system root or your home") else ""))
+    forcible = bool(why) and why.startswith("it is the file system root or your home")  # not the checkout
+    if why and not (force and forcible):                                 # or its source, even with --force
+        raise OutputError(f"{option} {folder}: refusing to write there: {why}{hint if forcible else ''}")
     if not (folder.exists() or folder.is_symlink()):
         probe = folder.parent
         while not probe.exists() and probe != probe.parent:
