@@ -149,8 +149,25 @@ def _signals_deferred():
             old[noted[0]](noted[0], None)  # raises (KeyboardInterrupt, Terminated) like an undeferred signal
 
 
+def _quiet_thread(thread) -> None:
+    """Keep an exception of ``thread`` (the manager of a pool being killed) off the user's terminal; every
+    other thread's exceptions still reach the previous ``threading.excepthook``."""
+    import threading
+
+    if thread is None:
+        return
+    previous = threading.excepthook
+
+    def hook(args):
+        if args.thread is not thread:
+            previous(args)
+
+    threading.excepthook = hook
+
+
 def kill_pool(pool) -> None:
     """Kill a ProcessPoolExecutor's workers at once and drop the jobs that have not started."""
+    _quiet_thread(getattr(pool, "_executor_manager_thread", None))  # it reports the pool we break as broken
     procs = list(getattr(pool, "_processes", {}).values())
     for proc in procs:
         try:
